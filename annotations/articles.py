@@ -1,0 +1,147 @@
+"""Reading articles from .txt / .md files, folders of them, and Prodigy-style .jsonl.
+
+A bad file never stops the others: each problem becomes one line in the report, naming the file
+(and line, for JSONL), and loading goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .datamodel import Article
+from .errors import InputError
+
+TEXT_SUFFIXES = frozenset({".txt", ".md"})
+JSONL_SUFFIXES = frozenset({".jsonl"})
+ARTICLE_SUFFIXES = TEXT_SUFFIXES | JSONL_SUFFIXES
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+@dataclass
+class LoadReport:
+    """What loading found: the articles in a stable order, and what the user should hear about."""
+
+    articles: list[Article] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # files or records that could not be read
+    notices: list[str] = field(default_factory=list)  # skipped on purpose: empty files, duplicates
+    _seen: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def add(self, article: Article, where: str) -> None:
+        if not article.text.strip():
+            self.notices.append(f"{where}: skipped, the article is empty.")
+            return
+        earlier = self._seen.get(article.id)
+        if earlier is not None:
+            self.notices.append(f"{where}: same text as {earlier}, kept once.")
+            return
+        self._seen[article.id] = where
+        self.articles.append(article)
+
+
+def load_articles(sources: Iterable[str | Path]) -> LoadReport:
+    """Load every article under the given files and folders (folders recursively, sorted by path)."""
+    report = LoadReport()
+    for source in sources:
+        path = Path(source)
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder.")
+        if path.is_dir():
+            files = list(_article_files(path, report))
+            if not files:
+                report.notices.append(f"{path}: no .txt, .md or .jsonl files in this folder.")
+        elif path.suffix.lower() in ARTICLE_SUFFIXES:
+            files = [path]
+        else:
+            raise InputError(f"{path}: not an article file; goldspan reads .txt, .md and .jsonl.")
+        for file in files:
+            _load_file(file, report)
+    return report
+
+
+def _article_files(folder: Path, report: LoadReport) -> Iterator[Path]:
+    def on_error(error: OSError) -> None:
+        report.problems.append(f"{error.filename}: cannot read this folder ({error.strerror}).")
+
+    # followlinks=False: a symlink loop cannot make the walk endless.
+    found: list[Path] = []
+    for root, dirs, names in os.walk(folder, onerror=on_error):
+        dirs.sort()
+        found.extend(Path(root) / n for n in names if Path(n).suffix.lower() in ARTICLE_SUFFIXES and not n.startswith("."))
+    yield from sorted(found)
+
+
+def _load_file(path: Path, report: LoadReport) -> None:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        report.problems.append(f"{path}: cannot be read ({error.strerror}).")
+        return
+    try:
+        text = decode_utf8(raw)
+    except InputError as error:
+        report.problems.append(f"{path}: {error}")
+        return
+    if path.suffix.lower() in JSONL_SUFFIXES:
+        _load_jsonl(path, text, report)
+    else:
+        report.add(Article.from_text(text, source=str(path)), str(path))
+
+
+def decode_utf8(raw: bytes) -> str:
+    """Strict UTF-8 with an optional BOM; anything else is refused with the reason."""
+    if raw.startswith(_UTF16_BOMS):
+        raise InputError("is UTF-16 text; goldspan reads UTF-8 only (re-save the file as UTF-8).")
+    if b"\x00" in raw:
+        raise InputError("looks like a binary file (it contains NUL bytes), not text.")
+    if raw.startswith(_UTF8_BOM):
+        raw = raw[len(_UTF8_BOM) :]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        bad = raw[error.start : error.start + 1].hex()
+        raise InputError(
+            f"is not UTF-8 text (byte 0x{bad} at offset {error.start}); re-save it as UTF-8."
+        ) from None
+
+
+def _load_jsonl(path: Path, text: str, report: LoadReport) -> None:
+    # split on "\n" only: str.splitlines would also break at U+2028 and friends, which JSON allows raw in strings.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            report.problems.append(f"{where}: not valid JSON ({error.msg} at column {error.colno}); line skipped.")
+            continue
+        try:
+            article = article_from_record(record, source=where)
+        except InputError as error:
+            report.problems.append(f"{where}: {error}")
+            continue
+        report.add(article, where)
+
+
+def article_from_record(record: Any, *, source: str) -> Article:
+    """A Prodigy-shaped task ``{"text": ..., "meta": {...}}``; other top-level keys are kept in meta."""
+    if not isinstance(record, dict):
+        raise InputError(f"expected a JSON object with a \"text\" key, got {type(record).__name__}; line skipped.")
+    if "text" not in record:
+        raise InputError('the record has no "text" key; line skipped.')
+    text = record["text"]
+    if not isinstance(text, str):
+        raise InputError(f'"text" must be a string, got {type(text).__name__}; line skipped.')
+    meta = record.get("meta")
+    meta = dict(meta) if isinstance(meta, dict) else ({} if meta is None else {"meta": meta})
+    for key, value in record.items():
+        if key not in ("text", "meta"):
+            meta.setdefault(key, value)
+    title = meta.get("title") if isinstance(meta.get("title"), str) else ""
+    return Article.from_text(text, title=title, source=source, meta=meta)

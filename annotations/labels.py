@@ -1,0 +1,39 @@
+"""Which labels the annotator is offered, and in what order they sit on the number keys."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from .errors import InputError
+
+# spaCy's English models use OntoNotes' 18 labels, sorted alphabetically, which would leave
+# PERSON off the ten number keys. News annotators reach for these most, so they come first.
+NEWS_FIRST = ("PERSON", "ORG", "GPE", "LOC", "NORP", "DATE", "MONEY", "EVENT", "FAC", "PRODUCT")
+ONTONOTES = frozenset(
+    NEWS_FIRST + ("CARDINAL", "LANGUAGE", "LAW", "ORDINAL", "PERCENT", "QUANTITY", "TIME", "WORK_OF_ART")
+)
+
+
+def key_order(model_labels: Sequence[str]) -> tuple[str, ...]:
+    """A stable order for the number keys: news labels first for OntoNotes models, else the model's own."""
+    labels = tuple(dict.fromkeys(model_labels))
+    if not ONTONOTES.issubset(labels):
+        return labels
+    first = [label for label in NEWS_FIRST if label in labels]
+    return tuple(first + [label for label in labels if label not in first])
+
+
+def parse_labels(option: str) -> tuple[str, ...]:
+    """``--labels A,B,C``: the labels in the order given, refusing empty or repeated names."""
+    labels = [part.strip() for part in option.split(",")]
+    if not option.strip() or any(not label for label in labels):
+        raise InputError(f"--labels {option!r}: give comma-separated label names with none empty, e.g. --labels PERSON,ORG,GPE.")
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise InputError(f"--labels {option!r}: {', '.join(repeated)} given more than once.")
+    return tuple(labels)
+
+
+def choose_labels(model_labels: Iterable[str], option: str | None) -> tuple[str, ...]:
+    """``--labels`` when given (its order is the key order), else the model's labels in key order."""
+    return parse_labels(option) if option is not None else key_order(tuple(model_labels))

@@ -1,0 +1,54 @@
+"""The `goldspan` command as a user meets it: real child processes, exit codes and messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import SEED, assert_one_line_error, run_goldspan
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    src = tmp_path / "articles"
+    src.mkdir()
+    (src / "seed.txt").write_bytes(SEED.read_bytes())
+    (src / "cafe.txt").write_bytes("Café de Flore\nLe café est à Paris.".encode("latin-1"))
+    return src
+
+
+def test_a_non_utf8_file_is_named_in_one_line_and_the_rest_load(tmp_path: Path, folder: Path, patterns_file: Path) -> None:
+    db = tmp_path / "g.json"
+    result = run_goldspan("preannotate", folder, "--db", db, "--model", "blank:en", "--patterns", patterns_file)
+    problem_lines = [line for line in result.stderr.splitlines() if "cafe.txt" in line]
+    assert len(problem_lines) == 1 and "not UTF-8" in problem_lines[0]
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 1  # done, but something was skipped
+    assert "1 article read" in result.stdout and "Parsed 1 article" in result.stdout
+
+
+def test_stats_on_a_missing_db_and_unknown_options_are_one_line_errors(tmp_path: Path) -> None:
+    assert_one_line_error(run_goldspan("stats", "--db", tmp_path / "none.json"), "none.json", "no such database")
+    assert_one_line_error(run_goldspan("stats", "--dbb", "x"), "No such option")
+    assert_one_line_error(run_goldspan("preannotate", tmp_path, "--n-process", "zero"), "--n-process")
+    assert not (tmp_path / "none.json").exists()
+
+
+def test_a_missing_model_says_which_command_installs_one(tmp_path: Path, folder: Path) -> None:
+    result = run_goldspan("preannotate", folder / "seed.txt", "--db", tmp_path / "g.json", "--model", "de_core_news_sm")
+    assert_one_line_error(result, "de_core_news_sm", "pip install")
+
+
+def test_a_source_with_no_articles_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = run_goldspan("preannotate", tmp_path / "empty", "--db", tmp_path / "g.json", "--model", "blank:en")
+    assert result.returncode == 2 and "no articles to load" in result.stderr
+    assert not (tmp_path / "g.json").exists()
+
+
+@pytest.mark.parametrize("command", ["preannotate", "stats", "annotate"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = run_goldspan(command, "--help")
+    assert result.returncode == 0
+    assert "Example" in result.stdout and f"goldspan {command}" in result.stdout

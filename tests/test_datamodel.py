@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from goldspan.annotations.datamodel import Annotation, Answer, Article, Origin, Span, article_id
+
+
+def test_article_id_is_the_same_for_crlf_lf_and_cr_line_ends() -> None:
+    lf = Article.from_text("Title\nMinsk is in Belarus.\n")
+    crlf = Article.from_text("Title\r\nMinsk is in Belarus.\r\n")
+    cr = Article.from_text("Title\rMinsk is in Belarus.\r")
+    assert lf.id == crlf.id == cr.id == article_id("Title\nMinsk is in Belarus.\n")
+    assert "\r" not in crlf.text and "\r" not in cr.text
+
+
+def test_article_id_changes_with_the_text() -> None:
+    assert Article.from_text("Minsk").id != Article.from_text("Minsk.").id
+
+
+def test_title_is_the_first_non_empty_line_without_markdown_marks() -> None:
+    article = Article.from_text("\n\n# Solarin and Vexa merge\n\nSÃO PAULO — ...")
+    assert article.title == "Solarin and Vexa merge"
+
+
+def test_annotation_refuses_overlapping_spans() -> None:
+    with pytest.raises(ValueError, match="overlap"):
+        Annotation("a1", "alice", (Span(0, 5, 0, 1, "PERSON"), Span(3, 8, 0, 2, "GPE")))
+
+
+def test_annotation_keeps_spans_in_reading_order() -> None:
+    ann = Annotation("a1", "alice", (Span(10, 15, 2, 3, "GPE"), Span(0, 5, 0, 1, "PERSON")))
+    assert [s.start for s in ann.spans] == [0, 10]
+
+
+@pytest.mark.parametrize("start,end", [(5, 5), (6, 5), (-1, 3)])
+def test_span_refuses_empty_or_negative_offsets(start: int, end: int) -> None:
+    with pytest.raises(ValueError):
+        Span(start, end, 0, 1, "PERSON")
+
+
+spans = st.lists(st.tuples(st.integers(0, 50), st.integers(1, 5), st.sampled_from(["PERSON", "GPE", "Ортография", "ラベル"])), max_size=8)
+
+
+@given(spans, st.sampled_from(list(Answer) + [None]))
+def test_annotation_survives_a_dict_round_trip(raw: list[tuple[int, int, str]], answer: Answer | None) -> None:
+    made, cursor = [], 0
+    for gap, length, label in raw:
+        start = cursor + gap
+        made.append(Span(start, start + length, start, start + length, label, Origin.ANNOTATOR))
+        cursor = start + length
+    ann = Annotation("id", "zoë", tuple(made), answer, "en_core_web_sm", "3.8.0")
+    assert Annotation.from_dict(ann.to_dict()) == ann

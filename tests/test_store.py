@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+import tinydb
+
+from goldspan.annotations.datamodel import Annotation, Answer, Article, ModelId, Origin, Span, Suggestions
+from goldspan.annotations.errors import ReadOnlyStoreError, StoreError, StoreWriteError
+from goldspan.annotations.store import SCHEMA_VERSION, Store
+
+from .conftest import assert_one_line_error, run_goldspan
+
+TEXT = "Zoë 👩🏽‍🔬 met 習近平 in Łódź.\nThen she flew to Reykjavík."
+
+
+def span_of(text: str, needle: str, label: str, token_start: int, token_end: int) -> Span:
+    start = text.index(needle)
+    return Span(start, start + len(needle), token_start, token_end, label, Origin.ANNOTATOR)
+
+
+def test_offsets_survive_a_save_and_a_reopen(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    article = Article.from_text(TEXT, source="t.txt")
+    spans = (span_of(TEXT, "習近平", "PERSON", 3, 4), span_of(TEXT, "Łódź", "GPE", 5, 6), span_of(TEXT, "Reykjavík", "GPE", 11, 12))
+    with Store(db) as store:
+        store.add_articles([article])
+        store.save_annotation(Annotation(article.id, "alice", spans, Answer.ACCEPT))
+    with Store(db, read_only=True) as store:
+        stored = store.article(article.id)
+        ann = store.annotation(article.id, "alice")
+    assert stored == article
+    assert ann is not None and ann.spans == spans and ann.answer is Answer.ACCEPT
+    assert [s.text_in(stored.text) for s in ann.spans] == ["習近平", "Łódź", "Reykjavík"]
+
+
+def test_a_save_is_on_disk_when_it_returns(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    article = Article.from_text(TEXT)
+    with Store(db) as store:
+        store.add_articles([article])
+        store.save_annotation(Annotation(article.id, "alice", (span_of(TEXT, "Łódź", "GPE", 5, 6),)))
+        on_disk = json.loads(db.read_text(encoding="utf-8"))  # read by another reader, store still open
+    [doc] = on_disk["annotations"].values()
+    assert doc["annotator"] == "alice" and doc["spans"][0]["label"] == "GPE"
+
+
+def test_annotations_are_keyed_by_article_and_annotator(tmp_path: Path) -> None:
+    a, b = Article.from_text("One\nMinsk."), Article.from_text("Two\nBrest.")
+    with Store(tmp_path / "g.json") as store:
+        store.add_articles([a, b])
+        store.save_annotation(Annotation(a.id, "alice", answer=Answer.ACCEPT))
+        store.save_annotation(Annotation(a.id, "bob", answer=Answer.REJECT))
+        store.save_annotation(Annotation(a.id, "alice", answer=Answer.IGNORE))  # replaces alice's first
+        store.save_annotation(Annotation(b.id, "alice"))
+    with Store(tmp_path / "g.json") as store:
+        assert {(x.annotator, x.answer) for x in store.annotations(article_id=a.id)} == {("alice", Answer.IGNORE), ("bob", Answer.REJECT)}
+        assert len(store.annotations(annotator="alice")) == 2
+
+
+def test_articles_are_stored_once_per_text(tmp_path: Path) -> None:
+    with Store(tmp_path / "g.json") as store:
+        assert store.add_articles([Article.from_text("A\nx"), Article.from_text("B\ny")]) == 2
+        assert store.add_articles([Article.from_text("A\r\nx")]) == 0
+        assert store.article_count() == 2
+
+
+def test_suggestions_are_cached_per_model_name_and_version(tmp_path: Path) -> None:
+    article = Article.from_text(TEXT)
+    v1, v2 = ModelId("en_core_web_sm", "3.8.0"), ModelId("en_core_web_sm", "3.9.0")
+    with Store(tmp_path / "g.json") as store:
+        store.add_articles([article])
+        store.save_suggestions([Suggestions(article.id, v1, (span_of(TEXT, "Łódź", "GPE", 5, 6),))])
+    with Store(tmp_path / "g.json") as store:
+        assert store.has_suggestions(article.id, v1) and not store.has_suggestions(article.id, v2)
+        cached = store.suggestions(article.id, v1)
+        assert cached is not None and cached.spans[0].text_in(TEXT) == "Łódź"
+
+
+def test_the_db_is_a_plain_tinydb_file_readable_by_the_owner_only(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    with Store(db) as store:
+        store.add_articles([Article.from_text(TEXT)])
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    plain = tinydb.TinyDB(db)
+    assert {"meta", "articles"} <= plain.tables()
+    assert plain.table("meta").all()[0]["schema_version"] == SCHEMA_VERSION
+    plain.close()
+
+
+DAMAGED = {
+    "truncated": b'{"meta": {"1": {"format": "goldspan", "schema_versi',
+    "not json": b"hello, world\n",
+    "foreign json": b'{"users": [1, 2, 3]}',
+    "tinydb but not goldspan": b'{"_default": {"1": {"name": "x"}}}',
+    "empty": b"",
+    "newer schema": b'{"meta": {"1": {"format": "goldspan", "schema_version": 999}}}',
+}
+
+
+@pytest.mark.parametrize("case", DAMAGED)
+def test_a_file_that_is_not_a_readable_goldspan_db_is_refused_and_left_unchanged(tmp_path: Path, case: str) -> None:
+    db = tmp_path / "g.json"
+    db.write_bytes(DAMAGED[case])
+    before = db.stat().st_mtime_ns
+    for read_only in (False, True):
+        with pytest.raises(StoreError, match=str(db)):
+            Store(db, read_only=read_only)
+    assert db.read_bytes() == DAMAGED[case] and db.stat().st_mtime_ns == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.json"]  # no temp or side files left
+
+
+def test_stats_on_a_foreign_file_exits_2_with_one_line_and_leaves_it_unchanged(tmp_path: Path) -> None:
+    db = tmp_path / "package.json"
+    db.write_bytes(b'{"name": "left-pad", "version": "1.3.0"}\n')
+    result = run_goldspan("stats", "--db", db)
+    assert_one_line_error(result, str(db), "not a goldspan database")
+    assert db.read_bytes() == b'{"name": "left-pad", "version": "1.3.0"}\n'
+
+
+def test_a_read_only_store_refuses_saves_and_creates_nothing(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no such database"):
+        Store(tmp_path / "missing.json", read_only=True)
+    assert not (tmp_path / "missing.json").exists()
+    with Store(tmp_path / "g.json") as store:
+        store.add_articles([Article.from_text(TEXT)])
+    with Store(tmp_path / "g.json", read_only=True) as store, pytest.raises(ReadOnlyStoreError):
+        store.save_annotation(Annotation(Article.from_text(TEXT).id, "alice"))
+
+
+def test_a_failed_write_leaves_the_file_and_the_store_as_they_were(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "g.json"
+    article = Article.from_text(TEXT)
+    with Store(db) as store:
+        store.add_articles([article])
+        store.save_annotation(Annotation(article.id, "alice", answer=Answer.ACCEPT))
+        before = db.read_bytes()
+
+        def disk_full(src: str, dst: str) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(os, "replace", disk_full)
+        with pytest.raises(StoreWriteError, match="No space left"):
+            store.save_annotation(Annotation(article.id, "alice", answer=Answer.REJECT))
+        assert db.read_bytes() == before
+        assert store.annotation(article.id, "alice").answer is Answer.ACCEPT  # type: ignore[union-attr]
+        monkeypatch.undo()
+        store.save_annotation(Annotation(article.id, "alice", answer=Answer.REJECT))  # retry after "space is freed"
+    with Store(db) as store:
+        assert store.annotation(article.id, "alice").answer is Answer.REJECT  # type: ignore[union-attr]
+    assert [p.name for p in tmp_path.iterdir()] == ["g.json"]

@@ -1,0 +1,1 @@
+"""goldspan's terminal side: the Textual app and the ``goldspan`` command line."""

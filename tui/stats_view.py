@@ -1,0 +1,70 @@
+"""``goldspan stats`` as Rich tables."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from goldspan.annotations.stats import CorpusStats
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{label} {n}" for label, n in counts.items()) or "-"
+
+
+def print_stats(console: Console, stats: CorpusStats, *, limit: int | None) -> None:
+    summary = Table(title=f"goldspan database {stats.db}", show_header=False, title_justify="left")
+    summary.add_column(style="bold")
+    summary.add_column(justify="right")
+    summary.add_row("schema version", str(stats.schema_version))
+    summary.add_row("articles", f"{stats.articles:,}")
+    summary.add_row("words", f"{stats.words:,}")
+    summary.add_row("articles answered", f"{stats.annotated:,}")
+    for answer, n in stats.by_answer.items():
+        summary.add_row(f"  annotations: {answer}", f"{n:,}")
+    console.print(summary)
+
+    if stats.suggestions_per_label:
+        models = list(stats.suggestions_per_label)
+        labels = sorted({label for counts in stats.suggestions_per_label.values() for label in counts})
+        table = Table(title="Suggestions per label", title_justify="left")
+        table.add_column("label")
+        for model in models:
+            table.add_column(Text(model), justify="right")
+        for label in sorted(labels, key=lambda l: -sum(c.get(l, 0) for c in stats.suggestions_per_label.values())):
+            table.add_row(Text(label), *(f"{stats.suggestions_per_label[m].get(label, 0):,}" for m in models))
+        console.print(table)
+
+    if stats.gold_per_label:
+        table = Table(title="Gold spans per label (accepted articles)", title_justify="left")
+        table.add_column("label")
+        table.add_column("spans", justify="right")
+        for label, n in stats.gold_per_label.items():
+            table.add_row(Text(label), f"{n:,}")
+        console.print(table)
+
+    if stats.annotators:
+        table = Table(title="Annotators", title_justify="left")
+        for name in ("annotator", "articles", "accept", "reject", "ignore", "in progress", "gold spans"):
+            table.add_column(name, justify="left" if name == "annotator" else "right")
+        for a in stats.annotators:
+            table.add_row(Text(a.annotator), *map(str, (a.articles, a.accept, a.reject, a.ignore, a.in_progress, a.spans)))
+        console.print(table)
+
+    rows = stats.per_article if limit is None else stats.per_article[:limit]
+    table = Table(title="Articles", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("title", overflow="fold", ratio=2)
+    table.add_column("words", justify="right")
+    table.add_column("suggestions per label", overflow="fold", ratio=3)
+    table.add_column("answers / gold", overflow="fold", ratio=2)
+    for row in rows:
+        suggestions = "\n".join(f"{_counts(c)}" + (f" ({m})" if len(row.suggestions) > 1 else "") for m, c in row.suggestions.items())
+        answers = ", ".join(f"{who}: {answer}" for who, answer in row.answers.items())
+        if row.gold:
+            answers += f"\ngold: {_counts(row.gold)}"
+        table.add_row(str(row.number), Text(row.title), f"{row.words:,}", Text(suggestions or "-"), Text(answers or "-"))
+    console.print(table)
+    if limit is not None and len(stats.per_article) > limit:
+        console.print(f"… and {len(stats.per_article) - limit:,} more articles (use --all to list them).", markup=False)
