@@ -7,6 +7,7 @@ Token indices follow spaCy's ``Span``: ``token_end`` is exclusive.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,6 +22,15 @@ class Origin(StrEnum):
     ANNOTATOR = "annotator"
     PATTERN = "pattern"
     IMPORT = "import"
+
+
+class SpanState(StrEnum):
+    """Where a span stands in the annotator's review, shown beside it in the entity list."""
+
+    SUGGESTED = "suggested"  # from the model (or an import), not looked at yet
+    CONFIRMED = "confirmed"  # looked at and kept as it was
+    EDITED = "edited"  # label or boundaries changed by the annotator
+    ADDED = "added"  # made by the annotator
 
 
 class Answer(StrEnum):
@@ -88,6 +98,7 @@ class Span:
     token_end: int
     label: str
     origin: Origin = Origin.MODEL
+    state: SpanState = SpanState.SUGGESTED
 
     def __post_init__(self) -> None:
         if not (0 <= self.start < self.end):
@@ -100,6 +111,9 @@ class Span:
     def text_in(self, text: str) -> str:
         return text[self.start : self.end]
 
+    def replace(self, **changes: Any) -> Span:
+        return dataclasses.replace(self, **changes)
+
     def overlaps(self, other: Span) -> bool:
         return self.start < other.end and other.start < self.end
 
@@ -111,6 +125,7 @@ class Span:
             "token_end": self.token_end,
             "label": self.label,
             "origin": str(self.origin),
+            "state": str(self.state),
         }
 
     @classmethod
@@ -122,6 +137,7 @@ class Span:
             token_end=data["token_end"],
             label=data["label"],
             origin=Origin(data.get("origin", Origin.MODEL)),
+            state=SpanState(data.get("state", SpanState.SUGGESTED)),
         )
 
 

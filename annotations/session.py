@@ -1,0 +1,518 @@
+"""The annotator's editing session: everything the screen can do, as calls a test can make.
+
+The session owns the state (which article, which entity has focus, where the token cursor is,
+the undo history) and saves every change to the store before reporting it saved. The Textual app
+maps keys to these calls and redraws from ``Session`` state; it decides nothing itself.
+
+Actions return an ``Outcome``: ``None`` when the action simply happened, else a short message for
+the status line (a refusal such as "spans may not overlap", or news such as "all answered").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from .align import Aligned
+from .datamodel import Annotation, Answer, Article, ModelId, Origin, Span, SpanState, now_iso, sorted_spans
+from .errors import StoreError
+from .store import Store
+from .tokens import Tokens
+
+Outcome = str | None
+
+
+@dataclass
+class Draft:
+    """What the annotator sees of one article. ``version`` rises with every change to spans."""
+
+    article: Article
+    spans: list[Span]
+    answer: Answer | None
+    created: str = ""
+    focus: int | None = None
+    cursor: int = 0
+    anchor: int | None = None  # token where a new span started (`v`), while one is being drawn
+    tokens: Tokens | None = None
+    version: int = 0
+    suggestions_pending: bool = False
+    unsaved: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One undoable step: an article's spans and answer before and after."""
+
+    article_index: int
+    before: tuple[tuple[Span, ...], Answer | None]
+    after: tuple[tuple[Span, ...], Answer | None]
+    focus_before: int | None
+    focus_after: int | None
+
+
+class Session:
+    def __init__(
+        self,
+        store: Store,
+        articles: Sequence[Article],
+        *,
+        annotator: str,
+        labels: Sequence[str],
+        model: ModelId | None = None,
+    ) -> None:
+        if not articles:
+            raise ValueError("a session needs at least one article")
+        self.store = store
+        self.articles = list(articles)
+        self.annotator = annotator
+        self.labels = tuple(labels)
+        self.model = model
+        self._drafts: dict[str, Draft] = {}
+        self._undo: list[Change] = []
+        self._redo: list[Change] = []
+        self.last_saved: str | None = None  # ISO time the last change reached the disk
+        self.save_error: str | None = None
+        self.answered = {
+            a.article_id for a in store.annotations(annotator=annotator) if a.answer is not None
+        } & {a.id for a in self.articles}
+        self.index = next((i for i, a in enumerate(self.articles) if a.id not in self.answered), 0)
+
+    # -- what the screen shows -------------------------------------------------------------
+
+    @property
+    def article(self) -> Article:
+        return self.articles[self.index]
+
+    @property
+    def draft(self) -> Draft:
+        return self.draft_for(self.index)
+
+    def draft_for(self, index: int) -> Draft:
+        article = self.articles[index]
+        draft = self._drafts.get(article.id)
+        if draft is None:
+            draft = self._drafts[article.id] = self._open(article)
+        return draft
+
+    @property
+    def spans(self) -> list[Span]:
+        return self.draft.spans
+
+    @property
+    def focused(self) -> Span | None:
+        focus = self.draft.focus
+        return None if focus is None else self.draft.spans[focus]
+
+    @property
+    def selection(self) -> tuple[int, int] | None:
+        """Characters of the span being drawn with `v`, from anchor to cursor inclusive."""
+        draft = self.draft
+        if draft.anchor is None or draft.tokens is None:
+            return None
+        first, last = sorted((draft.anchor, draft.cursor))
+        return draft.tokens.chars(first, last + 1)
+
+    @property
+    def cursor_chars(self) -> tuple[int, int] | None:
+        draft = self.draft
+        if draft.tokens is None or not len(draft.tokens):
+            return None
+        return draft.tokens.chars(draft.cursor, draft.cursor + 1)
+
+    def label_key(self, label: str) -> str | None:
+        """The number key that gives this label (labels past the tenth have none)."""
+        i = self.labels.index(label) if label in self.labels else 10
+        return str((i + 1) % 10) if i < 10 else None
+
+    def label_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(self.labels, 0)
+        for span in self.spans:
+            counts[span.label] = counts.get(span.label, 0) + 1
+        return counts
+
+    @property
+    def done(self) -> int:
+        return len(self.answered)
+
+    # -- opening articles ------------------------------------------------------------------
+
+    def _open(self, article: Article) -> Draft:
+        record = self.store.annotation(article.id, self.annotator)
+        if record is not None:
+            return Draft(article, list(record.spans), record.answer, created=record.created)
+        draft = Draft(article, [], None)
+        if self.model is not None:
+            cached = self.store.suggestions(article.id, self.model)
+            if cached is None:
+                draft.suggestions_pending = True
+            else:
+                draft.spans = self._offered(cached.spans)
+        return draft
+
+    def _offered(self, spans: Sequence[Span]) -> list[Span]:
+        """Model suggestions restricted to the labels in use (imported spans are always shown)."""
+        return [s for s in spans if s.label in self.labels]
+
+    def add_suggestions(self, article_id: str, spans: Sequence[Span]) -> bool:
+        """Suggestions that arrived from the model worker; kept where they overlap nothing already there."""
+        draft = self._drafts.get(article_id)
+        if draft is None or not draft.suggestions_pending:
+            return False
+        draft.suggestions_pending = False
+        fresh = [s for s in self._offered(spans) if not any(s.overlaps(o) for o in draft.spans)]
+        if fresh:
+            draft.spans = list(sorted_spans([*draft.spans, *fresh]))
+            draft.version += 1
+            draft.focus = None
+        return True
+
+    def set_tokens(self, article_id: str, aligned: Aligned, for_version: int) -> bool:
+        """Tokens (and spans snapped to them) from the worker; refused if the spans changed meanwhile."""
+        draft = self._drafts.get(article_id)
+        if draft is None or draft.version != for_version:
+            return False
+        draft.tokens = aligned.tokens
+        draft.notes.extend(aligned.notes)
+        if tuple(draft.spans) != aligned.spans:
+            draft.focus = None
+            if draft.created:  # a stored record did not fit the tokens: store what is now shown
+                self._write(list(aligned.spans), draft.answer, None, draft)
+            else:
+                draft.spans = list(aligned.spans)
+                draft.version += 1
+        elif draft.focus is not None:
+            draft.cursor = draft.spans[draft.focus].token_start
+        return True
+
+    # -- moving around ---------------------------------------------------------------------
+
+    def focus_next(self) -> Outcome:
+        return self._focus_step(+1)
+
+    def focus_previous(self) -> Outcome:
+        return self._focus_step(-1)
+
+    def _focus_step(self, step: int) -> Outcome:
+        draft = self.draft
+        if not draft.spans:
+            return "no entities in this article"
+        if draft.focus is None:
+            # From the cursor: the first entity after it (or before it, going back).
+            here = draft.tokens.starts[draft.cursor] if draft.tokens and len(draft.tokens) else -1
+            ahead = [i for i, s in enumerate(draft.spans) if (s.start > here if step > 0 else s.start < here)]
+            target = (ahead[0] if step > 0 else ahead[-1]) if ahead else (0 if step > 0 else len(draft.spans) - 1)
+        else:
+            target = draft.focus + step
+            if not 0 <= target < len(draft.spans):
+                return "last entity" if step > 0 else "first entity"
+        self._focus(target)
+        return None
+
+    def focus_span(self, index: int) -> None:
+        """Focus an entity directly (a mouse click on it)."""
+        if 0 <= index < len(self.draft.spans):
+            self._focus(index)
+
+    def _focus(self, index: int | None) -> None:
+        draft = self.draft
+        draft.focus = index
+        if index is not None and draft.tokens is not None:
+            draft.cursor = draft.spans[index].token_start
+
+    def move_cursor(self, step: int) -> Outcome:
+        """One token left or right; the entity under the cursor, if any, takes the focus."""
+        draft = self.draft
+        if draft.tokens is None:
+            return "tokens are not ready yet"
+        if not len(draft.tokens):
+            return "this article has no tokens"
+        if draft.focus is not None and draft.anchor is None:
+            span = draft.spans[draft.focus]
+            draft.cursor = span.token_end - 1 if step > 0 else span.token_start
+        draft.cursor = max(0, min(len(draft.tokens) - 1, draft.cursor + step))
+        self._focus_from_cursor()
+        return None
+
+    def move_word(self, step: int) -> Outcome:
+        """To the next or previous token that starts with a letter or digit."""
+        draft = self.draft
+        if draft.tokens is None:
+            return "tokens are not ready yet"
+        i = draft.cursor + step
+        while 0 <= i < len(draft.tokens) and not draft.tokens.is_word(draft.article.text, i):
+            i += step
+        if not 0 <= i < len(draft.tokens):
+            return "no more words"
+        draft.cursor = i
+        self._focus_from_cursor()
+        return None
+
+    def cursor_to_offset(self, offset: int) -> Outcome:
+        """Put the cursor on the token at (or after) a character offset: search hits, mouse clicks."""
+        draft = self.draft
+        if draft.tokens is None:
+            return "tokens are not ready yet"
+        token = draft.tokens.at_or_after(offset)
+        if token is None:
+            return None
+        draft.cursor = token
+        self._focus_from_cursor()
+        return None
+
+    def _focus_from_cursor(self) -> None:
+        draft = self.draft
+        if draft.anchor is not None or draft.tokens is None:
+            draft.focus = None
+            return
+        draft.focus = next((i for i, s in enumerate(draft.spans) if s.token_start <= draft.cursor < s.token_end), None)
+
+    # -- drawing a new span ----------------------------------------------------------------
+
+    def begin_span(self) -> Outcome:
+        draft = self.draft
+        if draft.tokens is None:
+            return "tokens are not ready yet"
+        if not len(draft.tokens):
+            return "this article has no tokens"
+        draft.anchor = draft.cursor
+        draft.focus = None
+        return None
+
+    def cancel(self) -> Outcome:
+        """Drop the span being drawn, if any."""
+        if self.draft.anchor is None:
+            return None
+        self.draft.anchor = None
+        self._focus_from_cursor()
+        return "new span cancelled"
+
+    # -- editing ---------------------------------------------------------------------------
+
+    def apply_label(self, label: str) -> Outcome:
+        """Label the span being drawn, else the focused entity (confirming it), else the token under the cursor."""
+        if label not in self.labels and not any(s.label == label for s in self.spans):
+            return f"{label} is not one of this session's labels"
+        draft = self.draft
+        if draft.anchor is not None:
+            first, last = sorted((draft.anchor, draft.cursor))
+            draft.anchor = None
+            return self._add(first, last + 1, label)
+        if draft.focus is not None:
+            span = draft.spans[draft.focus]
+            if span.label == label and span.state is not SpanState.SUGGESTED:
+                return self._confirm_next()
+            state = span.state if span.state is SpanState.ADDED else SpanState.EDITED if span.label != label else SpanState.CONFIRMED
+            return self._replace(draft.focus, span.replace(label=label, state=state), advance=False)
+        if draft.tokens is None:
+            return "no entity has the focus; move to one with j/k, or start one with v"
+        return self._add(draft.cursor, draft.cursor + 1, label)
+
+    def confirm(self) -> Outcome:
+        """Keep the focused entity as it is and go to the next unconfirmed one."""
+        draft = self.draft
+        if draft.focus is None:
+            return self._confirm_next() if draft.spans else "no entities in this article"
+        span = draft.spans[draft.focus]
+        if span.state is SpanState.SUGGESTED:
+            return self._replace(draft.focus, span.replace(state=SpanState.CONFIRMED), advance=True)
+        return self._confirm_next()
+
+    def _confirm_next(self) -> Outcome:
+        draft = self.draft
+        start = -1 if draft.focus is None else draft.focus
+        order = list(range(start + 1, len(draft.spans))) + list(range(0, start + 1))
+        target = next((i for i in order if draft.spans[i].state is SpanState.SUGGESTED), None)
+        if target is None:
+            return "every entity is reviewed: a accepts the article"
+        self._focus(target)
+        return None
+
+    def remove(self) -> Outcome:
+        draft = self.draft
+        if draft.focus is None:
+            return "no entity has the focus"
+        index = draft.focus
+        spans = draft.spans[:index] + draft.spans[index + 1 :]
+        focus = min(index, len(spans) - 1) if spans else None
+        return self._commit(spans, draft.answer, focus)
+
+    def move_boundary(self, edge: str, step: int) -> Outcome:
+        """Move the focused entity's start or end (``edge``) one token left (-1) or right (+1)."""
+        draft = self.draft
+        if draft.focus is None:
+            return "no entity has the focus"
+        if draft.tokens is None:
+            return "tokens are not ready yet"
+        span = draft.spans[draft.focus]
+        token_start, token_end = span.token_start, span.token_end
+        if edge == "start":
+            token_start += step
+        else:
+            token_end += step
+        if token_start >= token_end:
+            return "a span needs at least one token"
+        if token_start < 0 or token_end > len(draft.tokens):
+            return "the article ends there"
+        start, end = draft.tokens.chars(token_start, token_end)
+        moved = span.replace(
+            start=start,
+            end=end,
+            token_start=token_start,
+            token_end=token_end,
+            state=SpanState.ADDED if span.state is SpanState.ADDED else SpanState.EDITED,
+        )
+        if any(moved.overlaps(o) for i, o in enumerate(draft.spans) if i != draft.focus):
+            return "spans may not overlap"
+        return self._replace(draft.focus, moved, advance=False)
+
+    def _add(self, token_start: int, token_end: int, label: str) -> Outcome:
+        draft = self.draft
+        assert draft.tokens is not None
+        start, end = draft.tokens.chars(token_start, token_end)
+        span = Span(start, end, token_start, token_end, label, Origin.ANNOTATOR, SpanState.ADDED)
+        if any(span.overlaps(o) for o in draft.spans):
+            self._focus_from_cursor()
+            return "spans may not overlap"
+        spans = sorted([*draft.spans, span])
+        return self._commit(spans, draft.answer, spans.index(span))
+
+    def _replace(self, index: int, span: Span, *, advance: bool) -> Outcome:
+        draft = self.draft
+        spans = [*draft.spans[:index], span, *draft.spans[index + 1 :]]
+        outcome = self._commit(spans, draft.answer, index)
+        if advance and outcome is None:
+            return self._confirm_next()
+        return outcome
+
+    # -- answers and articles --------------------------------------------------------------
+
+    def answer(self, answer: Answer) -> Outcome:
+        """Accept (suggestions become gold), reject or skip the article, then go to the next one."""
+        draft = self.draft
+        spans = draft.spans
+        if answer is Answer.ACCEPT:
+            spans = [s.replace(state=SpanState.CONFIRMED) if s.state is SpanState.SUGGESTED else s for s in spans]
+        draft.anchor = None
+        outcome = self._commit(spans, answer, draft.focus)
+        if outcome is not None:
+            return outcome
+        return self._after_answer()
+
+    def _after_answer(self) -> Outcome:
+        following = [i for i in range(self.index + 1, len(self.articles)) if self.articles[i].id not in self.answered]
+        earlier = [i for i in range(0, self.index) if self.articles[i].id not in self.answered]
+        if following or earlier:
+            self.go_to((following or earlier)[0])
+            return None
+        if self.index + 1 < len(self.articles):
+            self.go_to(self.index + 1)
+        return f"all {len(self.articles)} articles are answered"
+
+    def go_to(self, index: int) -> Outcome:
+        if not 0 <= index < len(self.articles):
+            return f"there is no article {index + 1}; there are {len(self.articles)}"
+        self.draft.anchor = None
+        self.index = index
+        return None
+
+    def next_article(self) -> Outcome:
+        return "this is the last article" if self.index + 1 >= len(self.articles) else self.go_to(self.index + 1)
+
+    def previous_article(self) -> Outcome:
+        return "this is the first article" if self.index == 0 else self.go_to(self.index - 1)
+
+    def find_article(self, query: str) -> int | None:
+        """An article by number ("3") or by a piece of its title (case-insensitive)."""
+        query = query.strip()
+        if query.isdigit():
+            number = int(query)
+            return number - 1 if 1 <= number <= len(self.articles) else None
+        needle = query.casefold()
+        order = [*range(self.index + 1, len(self.articles)), *range(0, self.index + 1)]
+        return next((i for i in order if needle and needle in self.articles[i].title.casefold()), None)
+
+    def search(self, query: str, *, after: int | None = None) -> Outcome:
+        """Move the cursor to the next occurrence of ``query`` after the cursor (wrapping), case-insensitive."""
+        if not query:
+            return None
+        text = self.article.text.casefold()
+        needle = query.casefold()
+        here = after if after is not None else (self.cursor_chars or (-1, -1))[0]
+        found = text.find(needle, here + 1)
+        if found < 0:
+            found = text.find(needle)
+        if found < 0:
+            return f"{query!r} is not in this article"
+        self.draft.anchor = None
+        return self.cursor_to_offset(found)
+
+    # -- undo ------------------------------------------------------------------------------
+
+    def undo(self) -> Outcome:
+        if not self._undo:
+            return "nothing to undo"
+        change = self._undo.pop()
+        self._redo.append(change)
+        return self._restore(change.article_index, change.before, change.focus_before, "undone")
+
+    def redo(self) -> Outcome:
+        if not self._redo:
+            return "nothing to redo"
+        change = self._redo.pop()
+        self._undo.append(change)
+        return self._restore(change.article_index, change.after, change.focus_after, "redone")
+
+    def _restore(self, index: int, state: tuple[tuple[Span, ...], Answer | None], focus: int | None, verb: str) -> Outcome:
+        self.go_to(index)
+        spans, answer = state
+        error = self._write(list(spans), answer, focus)
+        return error or (verb if index == self.index else None)
+
+    # -- saving ----------------------------------------------------------------------------
+
+    def _commit(self, spans: list[Span], answer: Answer | None, focus: int | None) -> Outcome:
+        """Apply a change to the current article, remember it for undo, and save it."""
+        draft = self.draft
+        before = (tuple(draft.spans), draft.answer)
+        after = (tuple(spans), answer)
+        if before == after:
+            self._focus(focus)
+            return None
+        self._undo.append(Change(self.index, before, after, draft.focus, focus))
+        self._redo.clear()
+        return self._write(spans, answer, focus)
+
+    def _write(self, spans: list[Span], answer: Answer | None, focus: int | None, draft: Draft | None = None) -> Outcome:
+        draft = draft or self.draft
+        draft.spans = spans
+        draft.answer = answer
+        draft.version += 1
+        if draft is self.draft:
+            self._focus(focus if focus is None or focus < len(spans) else (len(spans) - 1 if spans else None))
+        if answer is None:
+            self.answered.discard(draft.article.id)
+        else:
+            self.answered.add(draft.article.id)
+        now = now_iso()
+        record = Annotation(
+            draft.article.id,
+            self.annotator,
+            tuple(spans),
+            answer,
+            self.model.name if self.model else "",
+            self.model.version if self.model else "",
+            created=draft.created or now,
+            updated=now,
+        )
+        try:
+            self.store.save_annotation(record)
+        except StoreError as error:
+            draft.unsaved = True
+            self.save_error = str(error)
+            return f"NOT SAVED: {error}"
+        draft.created = record.created
+        draft.unsaved = False
+        self.save_error = None
+        self.last_saved = now
+        return None

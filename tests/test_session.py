@@ -1,0 +1,173 @@
+"""The editing session as plain calls: what each key does, checked in the store afterwards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from goldspan.annotations import pipelines
+from goldspan.annotations.align import align_article, blank_tokenizer
+from goldspan.annotations.articles import load_articles
+from goldspan.annotations.datamodel import Answer, Article, Origin, Span, SpanState
+from goldspan.annotations.session import Session
+from goldspan.annotations.store import Store
+from goldspan.annotations.suggest import preannotate
+
+from .conftest import SEED
+
+LABELS = ("PERSON", "ORG", "GPE", "DATE")
+
+
+@pytest.fixture
+def session(tmp_path: Path, pattern_spec: pipelines.PipelineSpec) -> Session:
+    articles = load_articles([SEED]).articles + [Article.from_text("Second\nBrest is near Poland.")]
+    store = Store(tmp_path / "g.json")
+    preannotate(store, articles, pattern_spec)
+    s = Session(store, articles, annotator="alice", labels=LABELS, model=pattern_spec.model_id)
+    tokenize(s, pattern_spec)
+    return s
+
+
+def tokenize(s: Session, spec: pipelines.PipelineSpec) -> None:
+    draft = s.draft
+    assert s.set_tokens(draft.article.id, align_article(blank_tokenizer(spec), draft.article, draft.spans), draft.version)
+
+
+def focus_on(s: Session, text: str, nth: int = 0) -> Span:
+    matches = [i for i, sp in enumerate(s.spans) if sp.text_in(s.article.text) == text]
+    s.focus_span(matches[nth])
+    return s.spans[matches[nth]]
+
+
+def stored(s: Session) -> list[tuple[str, str, str]]:
+    record = s.store.annotation(s.article.id, "alice")
+    assert record is not None
+    return [(sp.text_in(s.article.text), sp.label, str(sp.state)) for sp in record.spans]
+
+
+def test_relabel_confirms_and_is_saved_at_once(session: Session) -> None:
+    focus_on(session, "Minsk")
+    assert session.apply_label("ORG") is None
+    assert ("Minsk", "ORG", "edited") in stored(session)
+    assert session.last_saved is not None
+
+
+def test_confirm_moves_to_the_next_unconfirmed_entity(session: Session) -> None:
+    first = focus_on(session, "Vladimir Putin")
+    session.confirm()
+    assert ("Vladimir Putin", "PERSON", "confirmed") in stored(session)
+    assert session.focused is not None and session.focused.start > first.start and session.focused.state is SpanState.SUGGESTED
+
+
+def test_remove_and_move_both_boundaries(session: Session) -> None:
+    focus_on(session, "Vladimir Putin")
+    session.move_boundary("start", +1)
+    assert session.focused.text_in(session.article.text) == "Putin"  # type: ignore[union-attr]
+    session.move_boundary("start", -1)
+    session.move_boundary("end", -1)
+    assert session.focused.text_in(session.article.text) == "Vladimir"  # type: ignore[union-attr]
+    assert session.move_boundary("end", -1) == "a span needs at least one token"
+    removed = focus_on(session, "Minsk")
+    count = len(session.spans)
+    session.remove()
+    assert len(session.spans) == count - 1
+    assert removed.start not in [s.start for s in session.store.annotation(session.article.id, "alice").spans]  # type: ignore[union-attr]
+    assert ("Vladimir", "PERSON", "edited") in stored(session)
+
+
+def test_moving_into_a_neighbour_is_refused_and_changes_nothing(session: Session) -> None:
+    text = session.article.text
+    focus_on(session, "The Moscow Times")
+    before = list(session.spans)
+    # "... Lukashenko said, The Moscow Times reported." — grow the start left over "said ," into "Lukashenko"
+    for _ in range(2):
+        session.move_boundary("start", -1)
+    assert session.move_boundary("start", -1) == "spans may not overlap"
+    assert session.focused.text_in(text).startswith("said")  # type: ignore[union-attr]
+    assert len(session.spans) == len(before)
+
+
+def test_add_a_span_from_the_token_cursor(session: Session) -> None:
+    text = session.article.text
+    session.cursor_to_offset(text.index("Brest"))
+    assert session.focused is None
+    session.begin_span()
+    assert session.apply_label("GPE") is None
+    assert ("Brest", "GPE", "added") in stored(session)
+    record = session.store.annotation(session.article.id, "alice")
+    assert any(s.origin is Origin.ANNOTATOR for s in record.spans)  # type: ignore[union-attr]
+
+
+def test_a_multi_token_span_and_escape(session: Session) -> None:
+    text = session.article.text
+    session.cursor_to_offset(text.index("Special Operations Forces"))
+    session.begin_span()
+    session.move_cursor(+1)
+    session.move_cursor(+1)
+    assert session.selection == (text.index("Special Operations Forces"), text.index("Special Operations Forces") + 25)
+    assert session.cancel() == "new span cancelled" and session.selection is None
+    session.cursor_to_offset(text.index("Special Operations Forces"))
+    session.begin_span()
+    session.move_cursor(+2)
+    session.apply_label("ORG")
+    assert ("Special Operations Forces", "ORG", "added") in stored(session)
+
+
+def test_undo_and_redo_across_a_relabel_and_an_article_change(session: Session) -> None:
+    focus_on(session, "Minsk")
+    session.apply_label("ORG")
+    session.answer(Answer.ACCEPT)
+    assert session.index == 1
+    assert session.undo() == "undone"  # the accept: back on the first article, unanswered
+    assert session.index == 0 and session.store.annotation(session.article.id, "alice").answer is None  # type: ignore[union-attr]
+    session.undo()
+    assert ("Minsk", "GPE", "suggested") in stored(session)
+    session.redo()
+    assert ("Minsk", "ORG", "edited") in stored(session)
+    assert session.undo() == "undone" and session.undo() == "nothing to undo"
+
+
+def test_accept_makes_suggestions_gold_reject_and_skip_answer(session: Session) -> None:
+    session.answer(Answer.ACCEPT)
+    record = session.store.annotation(session.articles[0].id, "alice")
+    assert record.answer is Answer.ACCEPT and all(s.state is SpanState.CONFIRMED for s in record.spans)  # type: ignore[union-attr]
+    assert session.index == 1
+    assert session.answer(Answer.REJECT) == "all 2 articles are answered"
+    assert session.store.annotation(session.articles[1].id, "alice").answer is Answer.REJECT  # type: ignore[union-attr]
+    session.go_to(0)
+    session.answer(Answer.IGNORE)
+    assert session.store.annotation(session.articles[0].id, "alice").answer is Answer.IGNORE  # type: ignore[union-attr]
+
+
+def test_reopening_resumes_at_the_first_unanswered_article_with_work_as_left(session: Session, pattern_spec) -> None:
+    focus_on(session, "Minsk")
+    session.apply_label("ORG")
+    session.answer(Answer.ACCEPT)
+    again = Session(session.store, session.articles, annotator="alice", labels=LABELS, model=pattern_spec.model_id)
+    assert again.index == 1 and again.done == 1
+    again.go_to(0)
+    assert any(s.label == "ORG" and s.text_in(again.article.text) == "Minsk" for s in again.spans)
+    other = Session(session.store, session.articles, annotator="bob", labels=LABELS, model=pattern_spec.model_id)
+    assert other.index == 0 and other.done == 0  # annotations are per annotator
+
+
+def test_search_and_goto(session: Session) -> None:
+    text = session.article.text
+    assert session.search("ryanair") is None
+    assert session.cursor_chars == (text.index("Ryanair"), text.index("Ryanair") + 7)
+    assert session.search("no such words") == "'no such words' is not in this article"
+    assert session.find_article("2") == 1 and session.find_article("second") == 1 and session.find_article("99") is None
+
+
+def test_misaligned_and_overlapping_spans_are_snapped_and_reported(tmp_path: Path, pattern_spec) -> None:
+    article = Article.from_text("Title\nVladimir Putin visited Minsk today.")
+    t = article.text
+    bad = [
+        Span(t.index("ladimir"), t.index("Putin") + 3, 0, 1, "PERSON"),  # inside words on both sides
+        Span(t.index("Putin"), t.index("Minsk") + 5, 0, 1, "ORG"),  # overlaps the first, longer
+        Span(t.index("today"), t.index("today") + 5, 0, 1, "DATE"),
+    ]
+    aligned = align_article(blank_tokenizer(pattern_spec), article, bad)
+    assert [(s.text_in(t), s.label) for s in aligned.spans] == [("Putin visited Minsk", "ORG"), ("today", "DATE")]
+    assert any("snapped" in n for n in aligned.notes) and any("overlaps" in n for n in aligned.notes)
