@@ -44,6 +44,18 @@ class AnnotatorStats:
 
 
 @dataclass
+class GoldSpan:
+    article: int  # the article's number in the stats
+    title: str
+    annotator: str
+    start: int
+    end: int
+    label: str
+    text: str
+    state: str
+
+
+@dataclass
 class CorpusStats:
     db: str
     schema_version: int
@@ -55,6 +67,7 @@ class CorpusStats:
     gold_per_label: dict[str, int]
     annotators: list[AnnotatorStats]
     per_article: list[ArticleStats]
+    gold_spans: list[GoldSpan]
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,6 +87,8 @@ def corpus_stats(store: Store) -> CorpusStats:
     gold: list[Span] = []
     per_annotator: dict[str, AnnotatorStats] = {}
     gold_by_article: dict[str, list[Span]] = {}
+    gold_spans: list[GoldSpan] = []
+    texts = {a.id: a.text for a in articles}
     for ann in store.annotations():
         answer = str(ann.answer) if ann.answer else IN_PROGRESS
         by_answer[answer] += 1
@@ -85,6 +100,12 @@ def corpus_stats(store: Store) -> CorpusStats:
                 who.spans += len(ann.spans)
                 gold.extend(ann.spans)
                 gold_by_article.setdefault(ann.article_id, []).extend(ann.spans)
+                row = rows.get(ann.article_id)
+                gold_spans.extend(
+                    GoldSpan(row.number if row else 0, row.title if row else ann.article_id, ann.annotator,
+                             s.start, s.end, s.label, s.text_in(texts.get(ann.article_id, "")), str(s.state))
+                    for s in ann.spans
+                )  # fmt: skip
             case Answer.REJECT:
                 who.reject += 1
             case Answer.IGNORE:
@@ -109,4 +130,5 @@ def corpus_stats(store: Store) -> CorpusStats:
         gold_per_label=count_labels(gold),
         annotators=sorted(per_annotator.values(), key=lambda a: a.annotator),
         per_article=list(rows.values()),
+        gold_spans=sorted(gold_spans, key=lambda g: (g.article, g.annotator, g.start)),
     )

@@ -112,17 +112,18 @@ def preannotate(
 
 
 @app.command(
-    epilog="[b]Examples[/b]\n\n  goldspan stats --db goldspan.json\n\n  goldspan stats --db goldspan.json --json | jq .by_answer",
+    epilog="[b]Examples[/b]\n\n  goldspan stats --db goldspan.json --spans\n\n  goldspan stats --db goldspan.json --json | jq .by_answer",
 )
 def stats(
     db: DbOption = Path(DEFAULT_DB),
     as_json: Annotated[bool, typer.Option("--json", help="Print the same figures as one JSON object.")] = False,
     all_articles: Annotated[bool, typer.Option("--all", help="List every article, not only the first 50.")] = False,
+    spans: Annotated[bool, typer.Option("--spans", help="Also list every gold span: article, offsets, label, text.")] = False,
 ) -> int:
     """Show what the database holds: articles, answers, suggestions and gold spans per label, per annotator."""
     from goldspan.annotations.stats import corpus_stats
 
-    from .stats_view import print_stats
+    from .stats_view import print_gold_spans, print_stats
 
     with Store(db, read_only=True) as store:
         figures = corpus_stats(store)
@@ -130,6 +131,8 @@ def stats(
         out.print_json(json.dumps(figures.as_json(), ensure_ascii=False))
     else:
         print_stats(out, figures, limit=None if all_articles else 50)
+        if spans:
+            print_gold_spans(out, figures)
     return 0
 
 
@@ -143,10 +146,34 @@ def annotate(
     patterns: PatternsOption = None,
     labels: Annotated[Optional[str], typer.Option("--labels", help="Comma-separated labels, in number-key order.")] = None,
     annotator: Annotated[Optional[str], typer.Option("--annotator", help="Whose annotations these are (default: your user name).")] = None,
+    keys: Annotated[
+        Optional[Path], typer.Option("--keys", help="Keymap file (TOML [keys] table). Default: ~/.config/goldspan/keys.toml if it exists.", dir_okay=False)
+    ] = None,
 ) -> int:
-    """Open the annotator: read each article beside its entities and fix them from the keyboard."""
-    say("goldspan annotate: the annotation screen is not built yet; use `goldspan preannotate` and `goldspan stats` for now.")
-    return 2
+    """Open the annotator: read each article beside its entities and fix them from the keyboard. Press ? in it for every key."""
+    from goldspan.annotations import pipelines
+    from goldspan.annotations.keymap import default_keymap_path, load_keymap
+    from goldspan.annotations.labels import choose_labels
+    from goldspan.annotations.session import Session
+
+    report = read_sources(sources)
+    spec = pipelines.resolve(model, patterns)
+    chosen = choose_labels(spec.labels, labels)
+    if not chosen:
+        raise InputError(f"--model {spec.name}: its labels are not listed in its meta.json; name them with --labels A,B,C.")
+    keymap_path = keys if keys is not None else (default_keymap_path() if default_keymap_path().exists() else None)
+    keymap = load_keymap(keymap_path)
+    with Store(db) as store:
+        store.add_articles(report.articles)
+        session = Session(store, report.articles, annotator=annotator or default_annotator(), labels=chosen, model=spec.model_id)
+        from .app import GoldspanApp  # Textual only for the screen, not for the other commands
+
+        app = GoldspanApp(session, spec, keymap=keymap, notes=[*report.problems, *report.notices])
+        app.run()
+        if app.return_code:  # the app crashed and Textual has shown why
+            return app.return_code
+        say(f"{db}: {session.done} of {plural(len(session.articles), 'article')} answered by {session.annotator}; every change was saved.")
+    return 1 if report.problems else 0
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,6 +13,15 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{label} {n}" for label, n in counts.items()) or "-"
 
 
+def print_gold_spans(console: Console, stats: CorpusStats) -> None:
+    table = Table(title="Gold spans (accepted articles)", title_justify="left")
+    for name in ("#", "annotator", "start", "end", "label", "text", "state"):
+        table.add_column(name, justify="right" if name in ("#", "start", "end") else "left")
+    for g in stats.gold_spans:
+        table.add_row(str(g.article), Text(g.annotator), str(g.start), str(g.end), Text(g.label), Text(g.text), g.state)
+    console.print(table)
+
+
 def print_stats(console: Console, stats: CorpusStats, *, limit: int | None) -> None:
     summary = Table(title=f"goldspan database {stats.db}", show_header=False, title_justify="left")
     summary.add_column(style="bold")

@@ -1,0 +1,43 @@
+"""Building the annotator app for Pilot and snapshot tests, on the seed article and a pattern pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from goldspan.annotations import pipelines
+from goldspan.annotations.articles import load_articles
+from goldspan.annotations.datamodel import Article
+from goldspan.annotations.keymap import default_keymap
+from goldspan.annotations.session import Session
+from goldspan.annotations.store import Store
+from goldspan.annotations.suggest import preannotate
+from goldspan.tui.app import GoldspanApp
+
+from .conftest import SEED
+
+LABELS = ("PERSON", "ORG", "GPE", "DATE")
+SECOND = Article.from_text("Second story\nThe mayor of Brest met Anna Nowak in Warsaw on Monday.")
+
+
+def make_app(db: Path, spec: pipelines.PipelineSpec, keymap=None, articles=None) -> GoldspanApp:  # type: ignore[no-untyped-def]
+    articles = articles or [*load_articles([SEED]).articles, SECOND]
+    store = Store(db)
+    preannotate(store, articles, spec)
+    session = Session(store, articles, annotator="alice", labels=LABELS, model=spec.model_id)
+    return GoldspanApp(session, spec, keymap=keymap or default_keymap())
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let the worker deliver tokens, then let the screen catch up."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def search(pilot: Pilot, words: str) -> None:
+    await pilot.press("slash", *words, "enter", "escape")
+    await settle(pilot)
+
+

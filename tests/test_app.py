@@ -1,0 +1,190 @@
+"""The annotator through Textual's Pilot: real key presses, then the store is read back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from goldspan.annotations.articles import load_articles
+from goldspan.annotations.datamodel import Answer, Article, SpanState
+from goldspan.annotations.keymap import default_keymap
+from goldspan.annotations.store import Store
+from goldspan.tui.widgets.article_view import ArticleView
+
+from .apphelpers import SECOND, make_app, search, settle
+from .conftest import SEED
+
+def record(db: Path, index: int = 0, annotator: str = "alice"):  # type: ignore[no-untyped-def]
+    articles = [*load_articles([SEED]).articles, SECOND]
+    with Store(db, read_only=True) as store:
+        return store.annotation(articles[index].id, annotator)
+
+
+def spans_of(db: Path, index: int = 0) -> list[tuple[str, str, str]]:
+    text = [*load_articles([SEED]).articles, SECOND][index].text
+    rec = record(db, index)
+    assert rec is not None
+    return [(s.text_in(text), s.label, str(s.state)) for s in rec.spans]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "g.json"
+
+
+async def test_relabel_and_remove_with_keys(db: Path, pattern_spec) -> None:
+    app = make_app(db, pattern_spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await search(pilot, "Minsk")
+        await pilot.press("2")  # ORG
+        await search(pilot, "The Moscow Times")
+        await pilot.press("x")
+    spans = spans_of(db)
+    assert ("Minsk", "ORG", "edited") in spans
+    assert "The Moscow Times" not in [t for t, _, _ in spans]
+
+
+async def test_move_both_boundaries_with_keys(db: Path, pattern_spec) -> None:
+    app = make_app(db, pattern_spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await search(pilot, "Vladimir Putin")
+        await pilot.press("right_square_bracket")  # start one token right: "Putin"
+        await pilot.press("left_square_bracket", "left_curly_bracket")  # back, then end one left: "Vladimir"
+    assert ("Vladimir", "PERSON", "edited") in spans_of(db)
+
+
+async def test_add_spans_from_the_token_cursor(db: Path, pattern_spec) -> None:
+    app = make_app(db, pattern_spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await search(pilot, "Brest")
+        await pilot.press("v", "3")  # one token, GPE
+        await search(pilot, "Special Operations")
+        await pilot.press("v", "l", "l", "2")  # three tokens, ORG
+        await search(pilot, "Reuters")
+        await pilot.press("4")  # a label key on a bare token makes a one-token entity
+    spans = spans_of(db)
+    assert ("Brest", "GPE", "added") in spans
+    assert ("Special Operations Forces", "ORG", "added") in spans
+    assert ("Reuters", "DATE", "added") in spans
+
+
+async def test_a_new_span_may_not_overlap_and_escape_cancels(db: Path, pattern_spec) -> None:
+    app = make_app(db, pattern_spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await search(pilot, "capital of Minsk")
+        await pilot.press("v", "l", "l", "1")  # "capital of Minsk" would swallow GPE Minsk
+        assert "spans may not overlap" in str(app.screen.query_one("#message").render())
+        await pilot.press("v", "escape", "h", "1")  # escape drops a new span; "1" then labels the token under the cursor
+    spans = spans_of(db)
+    assert ("Minsk", "GPE", "suggested") in spans
+    assert [t for t, label, _ in spans if label == "PERSON" and t in ("capital", "of")] == ["of"]
+
+
+async def test_undo_and_redo_across_a_relabel(db: Path, pattern_spec) -> None:
+    app = make_app(db, pattern_spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await search(pilot, "Minsk")
+        await pilot.press("1")
+        assert ("Minsk", "PERSON", "edited") in spans_of(db)
+        await pilot.press("u")
+        assert ("Minsk", "GPE", "suggested") in spans_of(db)
+        await pilot.press("ctrl+r")
+        assert ("Minsk", "PERSON", "edited") in spans_of(db)
+        await pilot.press("backspace")
+    assert ("Minsk", "GPE", "suggested") in spans_of(db)
+
+
+async def test_accept_reject_skip_and_undo_of_an_answer(db: Path, pattern_spec) -> None:
+    app = make_app(db, pattern_spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.session.index == 1
+        await pilot.press("X")
+        assert record(db, 1).answer is Answer.REJECT
+        await pilot.press("u")  # the reject is undone
+        assert record(db, 1).answer is None
+        await pilot.press("space")
+        assert record(db, 1).answer is Answer.IGNORE
+    first = record(db, 0)
+    assert first.answer is Answer.ACCEPT and all(s.state is SpanState.CONFIRMED for s in first.spans)
+
+
+async def test_reopen_resumes_at_the_first_unanswered_article(db: Path, pattern_spec) -> None:
+    app = make_app(db, pattern_spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await search(pilot, "Minsk")
+        await pilot.press("2", "a")
+    again = make_app(db, pattern_spec)
+    async with again.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "article 2/2" in str(again.screen.query_one("#status").render())
+        await pilot.press("p")
+        await settle(pilot)
+        assert any(s.label == "ORG" and again.session.article.text[s.start : s.end] == "Minsk" for s in again.session.spans)
+
+
+async def test_label_picker_and_goto(db: Path, pattern_spec) -> None:
+    app = make_app(db, pattern_spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await search(pilot, "Minsk")
+        await pilot.press("t", *"dat", "enter")
+        await pilot.pause()
+        await pilot.press("g", *"second", "enter")
+        await settle(pilot)
+        assert app.session.index == 1
+    assert ("Minsk", "DATE", "edited") in spans_of(db)
+
+
+async def test_help_lists_every_binding_and_closes(db: Path, pattern_spec) -> None:
+    app = make_app(db, pattern_spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        shown = app.screen.query_one("Static").render()
+        text = shown.plain if hasattr(shown, "plain") else str(shown)
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "AnnotateScreen"
+    del text
+
+
+async def test_a_remapped_key_works(db: Path, pattern_spec) -> None:
+    keymap = default_keymap() | {"remove": ("d",)}
+    app = make_app(db, pattern_spec, keymap=keymap)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await search(pilot, "Minsk")
+        await pilot.press("x")  # no longer bound
+        assert record(db) is None
+        await pilot.press("d")
+    assert "Minsk" not in [t for t, _, _ in spans_of(db)][:3]
+
+
+async def test_article_text_is_shown_inert(db: Path, pattern_spec) -> None:
+    hostile = Article.from_text("Markup [bold red]Minsk[/] and \x1b[31mred\x1b[0m and \x07 bell\nsecond line")
+    app = make_app(db, pattern_spec, articles=[hostile])
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(ArticleView)
+        line = "".join(seg.text for seg in view.render_line(0))
+    assert "[bold red]Minsk" in line and "[/]" in line
+    assert "\x1b" not in line and "␛[31mred" in line and "␇" in line
+
+
+async def test_clicking_an_entity_in_the_list_focuses_it(db: Path, pattern_spec) -> None:
+    app = make_app(db, pattern_spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.click("#entities", offset=(3, 2))
+        await pilot.pause()
+        assert app.session.draft.focus == 2

@@ -1,0 +1,396 @@
+"""The annotator app: keys map to ``Session`` calls; the screen is redrawn from the session's state.
+
+The first article paints before spaCy is imported. A worker thread then tokenizes the article (and
+loads the model only when an article has no cached suggestions); its results come back to the UI
+thread, which alone touches the session and the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import datetime
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
+
+from goldspan.annotations.align import Aligned, align_article, blank_tokenizer
+from goldspan.annotations.datamodel import Answer, Article, Span
+from goldspan.annotations.errors import GoldspanError
+from goldspan.annotations.keymap import ACTIONS
+from goldspan.annotations.pipelines import PipelineSpec, load
+from goldspan.annotations.session import Outcome, Session
+from goldspan.annotations.suggest import suggest
+
+from .screens import GotoScreen, HelpScreen, PickerScreen, key_names
+from .widgets.article_view import ArticleView, ViewState
+from .widgets.entity_list import STATE_MARK, EntityList, ListState
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+# Named ANSI colours, so labels stay distinct on 16-colour terminals.
+PALETTE = ("bright_blue", "bright_green", "bright_magenta", "bright_cyan", "bright_yellow", "bright_red",
+           "blue", "green", "magenta", "cyan", "yellow", "red")  # fmt: skip
+
+# Each action id → the Session method it calls and its arguments. Screen-level actions (pickers,
+# search, help, quit) are methods of AnnotateScreen named action_<id>.
+SESSION_CALLS: dict[str, tuple[str, tuple[object, ...]]] = {
+    "next_entity": ("focus_next", ()),
+    "previous_entity": ("focus_previous", ()),
+    "confirm": ("confirm", ()),
+    "remove": ("remove", ()),
+    "start_left": ("move_boundary", ("start", -1)),
+    "start_right": ("move_boundary", ("start", 1)),
+    "end_left": ("move_boundary", ("end", -1)),
+    "end_right": ("move_boundary", ("end", 1)),
+    "cursor_left": ("move_cursor", (-1,)),
+    "cursor_right": ("move_cursor", (1,)),
+    "word_right": ("move_word", (1,)),
+    "word_left": ("move_word", (-1,)),
+    "begin_span": ("begin_span", ()),
+    "cancel": ("cancel", ()),
+    "undo": ("undo", ()),
+    "redo": ("redo", ()),
+    "accept": ("answer", (Answer.ACCEPT,)),
+    "reject": ("answer", (Answer.REJECT,)),
+    "skip": ("answer", (Answer.IGNORE,)),
+    "next_article": ("next_article", ()),
+    "previous_article": ("previous_article", ()),
+}
+
+
+def screen_bindings() -> list[Binding]:
+    """One Binding per action, with its id, so a keymap file can move it (App.set_keymap)."""
+    return [
+        Binding(",".join(a.keys), f"run('{a.id}')", a.footer or a.description, show=bool(a.footer), id=a.id)
+        for a in ACTIONS
+    ]
+
+
+class AnnotateScreen(Screen[None]):
+    BINDINGS = screen_bindings()
+    DEFAULT_CSS = """
+    #status { height: 1; background: $primary-background; color: $text; padding: 0 1; }
+    #main { height: 1fr; }
+    #article { width: 1fr; }
+    #side { width: 36%; min-width: 28; max-width: 46; border-left: solid $primary; }
+    #entities { height: 1fr; }
+    #labels { height: auto; max-height: 9; border-top: solid $primary; padding: 0 1; }
+    #message { height: 1; padding: 0 1; }
+    #message.error { color: $error; text-style: bold; }
+    #search { display: none; }
+    #search.active { display: block; }
+    """
+
+    def __init__(self, session: Session, colours: Mapping[str, str]) -> None:
+        super().__init__()
+        self.session = session
+        self.colours = colours
+        self.search_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status")
+        with Horizontal(id="main"):
+            yield ArticleView(self.colours, id="article")
+            with Vertical(id="side"):
+                yield EntityList(self.colours, id="entities")
+                yield Static(id="labels")
+        yield Input(placeholder="search: type, enter for the next hit, escape to leave", id="search")
+        yield Static(id="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ArticleView).focus()
+        self.redraw()
+
+    @property
+    def app_(self) -> GoldspanApp:
+        return self.app  # type: ignore[return-value]
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def redraw(self, message: Outcome = None, *, error: bool = False) -> None:
+        s = self.session
+        draft = s.draft
+        article = s.article
+        self.query_one(ArticleView).show(
+            ViewState(
+                article.id,
+                article.text,
+                tuple(draft.spans),
+                draft.focus,
+                s.cursor_chars,
+                s.selection,
+                self.search_text,
+                title_paragraph=article.text.lstrip().startswith(article.title[:20]),
+            )
+        )
+        self.query_one(EntityList).show(ListState(article.text, tuple(draft.spans), draft.focus, draft.suggestions_pending))
+        self.query_one("#labels", Static).update(self._labels_text())
+        self.query_one("#status", Static).update(self._status_text())
+        note = self.query_one("#message", Static)
+        error = error or bool(message and message.startswith("NOT SAVED"))
+        note.set_class(error, "error")
+        note.update(Text(message or "", style=""))
+        if self.app_.draft_needs_work(draft):
+            self.app_.prepare(s.index)
+
+    def _status_text(self) -> Text:
+        s = self.session
+        draft = s.draft
+        answer = f" [{draft.answer}]" if draft.answer else ""
+        model = self.app_.model_status
+        if s.save_error:
+            saved = Text(" NOT SAVED ", style="bold white on red")
+        elif s.last_saved:
+            saved = Text(f"saved {datetime.fromisoformat(s.last_saved).astimezone():%H:%M:%S}", style="green")
+        else:
+            saved = Text("nothing changed yet", style="dim")
+        text = Text.assemble(
+            (f"article {s.index + 1}/{len(s.articles)}", "bold"),
+            answer,
+            f" · done {s.done} · {s.annotator} · {model} · ",
+            saved,
+        )
+        text.truncate(max(20, self.size.width - 2), overflow="ellipsis")
+        return text
+
+    def _labels_text(self) -> Text:
+        s = self.session
+        counts = s.label_counts()
+        out = Text()
+        shown = [label for label in s.labels[:10]]
+        for i, label in enumerate(shown):
+            key = s.label_key(label) or " "
+            cell = Text.assemble((f"{key}", "bold"), " ", (label[:10], f"reverse {self.colours.get(label, '')}"), f" {counts.get(label, 0)}")
+            cell.truncate(16, pad=True)
+            out.append_text(cell)
+            out.append("\n" if i % 2 else "")
+        if len(shown) % 2:
+            out.append("\n")
+        extra = [label for label in counts if label not in shown]
+        if extra:
+            out.append(f"t: {len(extra)} more labels\n", style="dim")
+        out.append(" ".join(f"{mark} {state}" for state, mark in STATE_MARK.items()), style="dim")
+        return out
+
+    # -- actions: each is one session call, then a redraw -----------------------------------
+
+    def action_run(self, action: str) -> None:
+        if isinstance(self.focused, Input):
+            return
+        if action.startswith("label_"):
+            self.label(int(action.removeprefix("label_")) - 1)
+        elif action in SESSION_CALLS:
+            method, args = SESSION_CALLS[action]
+            self.redraw(getattr(self.session, method)(*args))
+        elif action == "quit":
+            self.app.exit()
+        else:
+            getattr(self, f"action_{action}")()
+
+    def label(self, index: int) -> None:
+        labels = self.session.labels
+        if index >= len(labels):
+            self.redraw(f"no label on key {(index + 1) % 10}; t opens the label picker")
+            return
+        self.redraw(self.session.apply_label(labels[index]))
+
+    def action_pick_label(self) -> None:
+        s = self.session
+        choices = [(label, f"{s.label_key(label) or ' '}  {label}") for label in dict.fromkeys([*s.labels, *s.label_counts()])]
+
+        def chosen(label: str | None) -> None:
+            self.redraw(None if label is None else s.apply_label(label))
+
+        self.app.push_screen(PickerScreen("Label (type to filter, enter applies)", choices, "label…"), chosen)
+
+    def action_goto(self) -> None:
+        s = self.session
+        choices = [
+            (str(i + 1), f"{i + 1:>4}  {'✓' if a.id in s.answered else ' '}  {a.title}") for i, a in enumerate(s.articles)
+        ]
+
+        def chosen(value: str | None) -> None:
+            if value is None:
+                return self.redraw()
+            index = s.find_article(value)
+            self.redraw(f"no article matches {value!r}" if index is None else s.go_to(index))
+
+        self.app.push_screen(GotoScreen("Go to article (number or title)", choices, "number or title…"), chosen)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.app_.keymap, self.session.labels))
+
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.add_class("active")
+        box.value = self.search_text
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self.search_text = event.value
+            self.redraw(self.session.search(event.value, after=-1) if event.value else None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            self.redraw(self.session.search(event.value))
+
+    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+        box = self.query_one("#search", Input)
+        if event.key == "escape" and box.has_focus:
+            event.stop()
+            box.remove_class("active")
+            self.search_text = ""
+            self.query_one(ArticleView).focus()
+            self.redraw()
+
+    def on_article_view_clicked(self, event: ArticleView.Clicked) -> None:
+        s = self.session
+        hit = next((i for i, span in enumerate(s.spans) if span.start <= event.offset < span.end), None)
+        if hit is not None:
+            s.focus_span(hit)
+            self.redraw()
+        else:
+            self.redraw(s.cursor_to_offset(event.offset))
+
+    def on_entity_list_clicked(self, event: EntityList.Clicked) -> None:
+        self.session.focus_span(event.index)
+        self.redraw()
+
+
+class GoldspanApp(App[None]):
+    TITLE = "goldspan"
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(
+        self,
+        session: Session,
+        spec: PipelineSpec,
+        *,
+        keymap: Mapping[str, Sequence[str]],
+        notes: Sequence[str] = (),
+        loader: Callable[[PipelineSpec], Language] = load,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.spec = spec
+        self.keymap = dict(keymap)
+        self.notes = list(notes)
+        self.loader = loader
+        self.model_status = "model not needed yet"
+        self._nlp: Language | None = None
+        self._tokenizer = None
+        self._preparing: set[tuple[str, int]] = set()
+        labels = list(dict.fromkeys([*session.labels, *session.label_counts()]))
+        self.colours = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
+
+    def on_mount(self) -> None:
+        self.set_keymap({action: ",".join(keys) for action, keys in self.keymap.items()})
+        self.push_screen(AnnotateScreen(self.session, self.colours))
+        for note in self.notes:
+            self.notify(note, severity="warning", timeout=8)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            # Every change is already on disk; leave cleanly so the terminal is restored.
+            loop.add_signal_handler(sig, self.exit)
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
+        keys = ", ".join(sorted({f"{b.key} ({b.id or b.action})" for b in clashed_bindings}))
+        self.notify(f"key clash: {keys}; check your keymap file", severity="error", timeout=10)
+
+    @property
+    def screen_(self) -> AnnotateScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, AnnotateScreen):
+                return screen
+        return None
+
+    # -- background work -------------------------------------------------------------------
+
+    def draft_needs_work(self, draft) -> bool:  # type: ignore[no-untyped-def]
+        return draft.tokens is None or draft.suggestions_pending
+
+    def prepare(self, index: int) -> None:
+        """Fetch what the article at ``index`` still lacks: suggestions, then tokens."""
+        draft = self.session.draft_for(index)
+        key = (draft.article.id, draft.version)
+        if key in self._preparing:
+            return
+        self._preparing.add(key)
+        self._prepare(draft.article, tuple(draft.spans), draft.version, draft.suggestions_pending)
+
+    @work(thread=True, group="prepare", exit_on_error=False)
+    def _prepare(self, article: Article, spans: tuple[Span, ...], version: int, needs_suggestions: bool) -> None:
+        worker = get_current_worker()
+        try:
+            if needs_suggestions:
+                suggestions = self._suggest(article)
+                if not worker.is_cancelled:
+                    self.call_from_thread(self._got_suggestions, article, version, suggestions)
+                return
+            if self._tokenizer is None:
+                self._tokenizer = blank_tokenizer(self.spec)
+            aligned = align_article(self._tokenizer, article, spans)
+        except Exception as error:  # a model or tokenizer that fails must not take the annotator down
+            reason = str(error) if isinstance(error, GoldspanError) else f"spaCy failed ({type(error).__name__}: {error})."
+            self.call_from_thread(self._failed, article, version, reason, needs_suggestions)
+            return
+        if not worker.is_cancelled:
+            self.call_from_thread(self._got_tokens, article, version, aligned)
+
+    def _suggest(self, article: Article) -> tuple[Span, ...]:
+        if self._nlp is None:
+            self.call_from_thread(self._set_model_status, f"loading {self.spec.name}…")
+            self._nlp = self.loader(self.spec)
+            self.call_from_thread(self._set_model_status, str(self.spec.model_id))
+        [result] = list(suggest(self._nlp, [article], self.spec.model_id))
+        return result.spans
+
+    def _set_model_status(self, status: str) -> None:
+        self.model_status = status
+        if self.screen_ is not None:
+            self.screen_.redraw()
+
+    def _got_suggestions(self, article: Article, version: int, spans: tuple[Span, ...]) -> None:
+        from goldspan.annotations.datamodel import Suggestions
+
+        self._preparing.discard((article.id, version))
+        try:
+            self.session.store.save_suggestions([Suggestions(article.id, self.spec.model_id, spans)])
+        except GoldspanError as error:
+            self.notify(f"suggestions not cached: {error}", severity="warning")
+        self.session.add_suggestions(article.id, spans)
+        if self.screen_ is not None:
+            self.screen_.redraw()
+
+    def _got_tokens(self, article: Article, version: int, aligned: Aligned) -> None:
+        self._preparing.discard((article.id, version))
+        if self.session.set_tokens(article.id, aligned, version):
+            for note in aligned.notes:
+                self.notify(note, severity="warning", timeout=6)
+        if self.screen_ is not None:
+            self.screen_.redraw()
+
+    def _failed(self, article: Article, version: int, reason: str, suggesting: bool) -> None:
+        # The key stays in _preparing: the same work is not retried on every redraw.
+        draft = self.session.draft_for(self.session.articles.index(article))
+        if suggesting:
+            draft.suggestions_pending = False
+            self._preparing.discard((article.id, version))  # tokens may still be had
+            self.model_status = "model failed to load"
+            self.notify(f"{reason} Articles with cached suggestions, and annotating by hand, still work.", severity="error", timeout=15)
+        else:
+            self.notify(f"{reason} Editing boundaries needs tokens and is off for this article.", severity="error", timeout=15)
+        if self.screen_ is not None:
+            self.screen_.redraw()

@@ -1,0 +1,127 @@
+"""Modal screens over the annotator: help, the label picker, and go-to-article."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from goldspan.annotations.keymap import ACTIONS
+
+
+def key_names(keys: Sequence[str]) -> str:
+    """Textual key names as a person types them: left_square_bracket → [."""
+    shown = {"left_square_bracket": "[", "right_square_bracket": "]", "left_curly_bracket": "{", "right_curly_bracket": "}",
+             "slash": "/", "question_mark": "?", "X": "X (shift+x)"}  # fmt: skip
+    return " / ".join(shown.get(k, k) for k in keys)
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90; max-width: 100%; height: 90%; border: thick $primary; background: $panel; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape,q,question_mark", "close", "close help")]
+
+    def __init__(self, keymap: Mapping[str, Sequence[str]], labels: Sequence[str]) -> None:
+        super().__init__()
+        self.keymap = keymap
+        self.labels = labels
+
+    def compose(self) -> ComposeResult:
+        table = Table(title="goldspan keys (escape closes)", expand=True, show_lines=False)
+        table.add_column("keys", no_wrap=True, style="bold")
+        table.add_column("action")
+        for action in ACTIONS:
+            description = action.description
+            if action.id.startswith("label_"):
+                n = int(action.id.removeprefix("label_"))
+                if n > len(self.labels):
+                    continue
+                description = f"label {self.labels[n - 1]}"
+            table.add_row(Text(key_names(self.keymap.get(action.id, action.keys))), Text(description))
+        with VerticalScroll():
+            yield Static(table)
+            yield Static(
+                Text(
+                    "A label key labels the focused entity (and confirms it), the new span drawn with v, "
+                    "or else the token under the cursor. Labels past the tenth: t. Every change is saved at once."
+                )
+            )
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class PickerScreen(ModalScreen[str | None]):
+    """A filterable list: type to narrow it, enter picks, escape cancels."""
+
+    DEFAULT_CSS = """
+    PickerScreen { align: center middle; }
+    PickerScreen > Vertical { width: 60; max-width: 100%; height: auto; max-height: 80%; border: thick $primary; background: $panel; }
+    PickerScreen OptionList { height: auto; max-height: 20; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "cancel"),
+        Binding("down", "move(1)", show=False),
+        Binding("up", "move(-1)", show=False),
+    ]
+
+    def __init__(self, title: str, choices: Sequence[tuple[str, str]], placeholder: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = list(choices)  # (value, shown text)
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.title_text, style="bold"))
+            yield Input(placeholder=self.placeholder)
+            yield OptionList(*self._options(""))
+
+    def _options(self, query: str) -> list[Option]:
+        needle = query.strip().casefold()
+        return [Option(Text(shown), id=value) for value, shown in self.choices if needle in shown.casefold()]
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options(self._options(event.value))
+        if options.option_count:
+            options.highlighted = 0
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is not None and options.option_count:
+            self.dismiss(options.get_option_at_index(options.highlighted).id)
+        else:
+            self.dismiss(self.fallback(event.value))
+
+    def fallback(self, typed: str) -> str | None:
+        return None
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one(OptionList)
+        if options.option_count:
+            current = options.highlighted if options.highlighted is not None else -1
+            options.highlighted = max(0, min(options.option_count - 1, current + step))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class GotoScreen(PickerScreen):
+    """Articles by number or title; typing a number and enter goes there even if the list is empty."""
+
+    def fallback(self, typed: str) -> str | None:
+        return typed.strip() or None

@@ -1,0 +1,1 @@
+"""The annotator's widgets: the article, its entity list, and the status lines."""

@@ -1,0 +1,179 @@
+"""The article, word-wrapped, with entities drawn in their label's colour and a tag after each.
+
+A ``ScrollView`` on Textual's Line API, as ``textual.widgets.Log``: the virtual size is (width,
+rows) and ``render_line`` builds the ``Strip`` of one visible row only, so a key costs the same on
+a 50,000-word article as on a short one. Strips are cached until the state they show changes.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.cache import LRUCache
+from textual.events import Click, Resize
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from goldspan.annotations.datamodel import Span
+
+from ..wrap import WrappedArticle, tag_text
+
+ENTITY_TEXT = Style(underline=True)
+FOCUS = Style(reverse=True, bold=True)
+CURSOR = Style(reverse=True)
+SELECTION = Style(reverse=True, underline=True, italic=True)
+SEARCH_HIT = Style(bold=True, underline=True, color="black", bgcolor="yellow")
+TITLE = Style(bold=True)
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Everything that changes how a row looks; a new one clears the line cache."""
+
+    article_id: str
+    text: str
+    spans: tuple[Span, ...]
+    focus: int | None
+    cursor: tuple[int, int] | None
+    selection: tuple[int, int] | None
+    query: str = ""
+    title_paragraph: bool = True
+
+
+class ArticleView(ScrollView, can_focus=True):
+    DEFAULT_CSS = """
+    ArticleView { background: $surface; padding: 0 1; }
+    """
+
+    class Clicked(Message):
+        def __init__(self, offset: int) -> None:
+            super().__init__()
+            self.offset = offset
+
+    def __init__(self, colours: Mapping[str, str], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.colours = dict(colours)
+        self.state: ViewState | None = None
+        self.wrapped: WrappedArticle | None = None
+        self._cache: LRUCache[int, Strip] = LRUCache(1024)
+
+    # -- state in --------------------------------------------------------------------------
+
+    def show(self, state: ViewState) -> None:
+        old = self.state
+        self.state = state
+        width = self._text_width()
+        if self.wrapped is None or old is None or old.article_id != state.article_id or self.wrapped.width != width:
+            self.wrapped = WrappedArticle(state.text, state.spans, width)
+            if old is None or old.article_id != state.article_id:
+                self.scroll_to(0, 0, animate=False, immediate=True)
+        elif old.spans != state.spans:
+            self.wrapped.update_spans(state.spans)
+        self._cache.clear()
+        self.virtual_size = Size(width, self.wrapped.row_count)
+        self._keep_in_sight()
+        self.refresh()
+
+    def _text_width(self) -> int:
+        return max(4, self.scrollable_content_region.width or self.size.width or 80)
+
+    def on_resize(self, event: Resize) -> None:
+        if self.state is not None and self.wrapped is not None and self.wrapped.width != self._text_width():
+            self.show(self.state)
+
+    def _keep_in_sight(self) -> None:
+        state, wrapped = self.state, self.wrapped
+        if state is None or wrapped is None:
+            return
+        if state.focus is not None and state.focus < len(state.spans):
+            target = state.spans[state.focus].start
+        elif state.selection is not None:
+            target = state.cursor[0] if state.cursor else state.selection[0]
+        elif state.cursor is not None:
+            target = state.cursor[0]
+        else:
+            return
+        row = wrapped.row_of_offset(target)
+        height = self.scrollable_content_region.height or self.size.height
+        top = round(self.scroll_offset.y)
+        if height and not top <= row < top + height:
+            self.scroll_to(y=max(0, row - height // 3), animate=False, immediate=True)
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        row = scroll_y + y
+        width = self.scrollable_content_region.width or self.size.width
+        strip = self._cache.get(row)
+        if strip is None:
+            strip = self._render_row(row)
+            self._cache[row] = strip
+        # No explicit base style: Textual paints the widget's own colours under every cell alike.
+        return strip.crop_extend(scroll_x, scroll_x + width, None).apply_offsets(scroll_x, row)
+
+    def _render_row(self, y: int) -> Strip:
+        state, wrapped = self.state, self.wrapped
+        if state is None or wrapped is None or y >= wrapped.row_count:
+            return Strip.blank(0)
+        paragraph, pieces = wrapped.row(y)
+        base = TITLE if paragraph == 0 and state.title_paragraph else Style()
+        segments: list[Segment] = []
+        starts = [s.start for s in state.spans]
+        for piece in pieces:
+            if piece.tag:
+                style = self._label_style(piece.tag, tag=True)
+                if piece.span == state.focus:
+                    style += Style(bold=True, underline=True)
+                segments.append(Segment(tag_text(piece.tag), base + style))
+                continue
+            text = Text(wrapped.shown[piece.start : piece.end], style=base, no_wrap=True, end="")
+            self._stylize(text, piece.start, piece.end, state, starts)
+            segments.extend(text.render(self.app.console))
+        return Strip(segments)
+
+    def _stylize(self, text: Text, start: int, end: int, state: ViewState, starts: Sequence[int]) -> None:
+        def mark(a: int, b: int, style: Style) -> None:
+            a, b = max(a, start), min(b, end)
+            if a < b:
+                text.stylize(style, a - start, b - start)
+
+        first = max(0, bisect_right(starts, start) - 1)
+        last = bisect_left(starts, end)
+        for i in range(first, last):
+            span = state.spans[i]
+            mark(span.start, span.end, self._label_style(span.label, tag=False) + (FOCUS if i == state.focus else ENTITY_TEXT))
+        if state.query:
+            lowered, needle = state.text[start:end].casefold(), state.query.casefold()
+            # Hits that start inside this piece (a hit across pieces is marked from its start piece on).
+            at = lowered.find(needle)
+            while at >= 0:
+                mark(start + at, start + at + len(needle), SEARCH_HIT)
+                at = lowered.find(needle, at + 1)
+        if state.selection is not None:
+            mark(*state.selection, SELECTION)
+        elif state.cursor is not None and state.focus is None:
+            mark(*state.cursor, CURSOR)
+
+    def _label_style(self, label: str, *, tag: bool) -> Style:
+        colour = self.colours.get(label)
+        if colour is None:  # a label outside this session's set (from an import): still visible
+            return Style(reverse=True) if tag else Style(italic=True)
+        # Reverse video, not a background colour, so tags still stand out with NO_COLOR set.
+        return Style(color=colour, reverse=True, bold=True) if tag else Style(color=colour)
+
+    # -- mouse -------------------------------------------------------------------------------
+
+    def on_click(self, event: Click) -> None:
+        if self.wrapped is None:
+            return
+        offset = self.wrapped.offset_at(round(self.scroll_offset.y) + event.y, round(self.scroll_offset.x) + event.x - 1)
+        if offset is not None:
+            self.post_message(self.Clicked(offset))
