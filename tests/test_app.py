@@ -188,3 +188,39 @@ async def test_clicking_an_entity_in_the_list_focuses_it(db: Path, pattern_spec)
         await pilot.click("#entities", offset=(3, 2))
         await pilot.pause()
         assert app.session.draft.focus == 2
+
+
+async def test_misaligned_and_overlapping_model_spans_are_snapped_and_reported(db: Path, pattern_spec) -> None:
+    from goldspan.annotations.datamodel import Span, Suggestions
+
+    text = SECOND.text
+    crooked = (
+        Span(text.index("rest"), text.index("rest") + 4, 0, 1, "GPE"),  # inside "Brest"
+        Span(text.index("Anna"), text.index("Nowak") + 5, 0, 2, "PERSON"),
+        Span(text.index("Nowak"), text.index("Warsaw") + 6, 0, 1, "ORG"),  # overlaps the person, longer
+    )
+    app = make_app(db, pattern_spec, articles=[SECOND])
+    app.session.store.save_suggestions([Suggestions(SECOND.id, pattern_spec.model_id, crooked)])
+    app.session._drafts.clear()  # reopen the article from the store as a fresh session would
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        shown = [(s.text_in(text), s.label) for s in app.session.spans]
+        notes = [n.message for n in app._notifications]
+    assert shown == [("Brest", "GPE"), ("Nowak in Warsaw", "ORG")]
+    assert any("snapped" in n for n in notes) and any("overlaps" in n for n in notes)
+
+
+async def test_a_label_outside_the_session_is_shown_and_can_be_relabelled(db: Path, pattern_spec) -> None:
+    from goldspan.annotations.datamodel import Annotation, Origin, Span
+
+    text = SECOND.text
+    start = text.index("Anna Nowak")
+    imported = Span(start, start + 10, 6, 8, "MISC", Origin.IMPORT)
+    app = make_app(db, pattern_spec, articles=[SECOND])
+    app.session.store.save_annotation(Annotation(SECOND.id, "alice", (imported,)))
+    app.session._drafts.clear()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert [s.label for s in app.session.spans] == ["MISC"]
+        await pilot.press("j", "1")
+    assert spans_of(db, 1) == [("Anna Nowak", "PERSON", "edited")]

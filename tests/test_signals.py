@@ -1,0 +1,104 @@
+"""Real child processes in a pseudo-terminal: what the screen showed as saved survives quit, ctrl+c, SIGTERM, SIGHUP."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+from goldspan.annotations import pipelines
+from goldspan.annotations.articles import load_articles
+from goldspan.annotations.store import Store
+from goldspan.annotations.suggest import preannotate
+
+from .conftest import SEED, goldspan_command
+
+
+class Terminal:
+    """A child process on a pty of 100x30, read as a stream (enough to find words on the screen)."""
+
+    def __init__(self, argv: list[str], cwd: Path) -> None:
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # child
+            os.chdir(cwd)
+            env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+            env.pop("GOLDSPAN_DEBUG", None)
+            os.execve(argv[0], argv, env)
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+        self.seen = b""
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        end = time.monotonic() + timeout
+        while text.encode() not in self.seen:
+            remaining = end - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"{text!r} never appeared on the screen")
+            ready, _, _ = select.select([self.fd], [], [], min(remaining, 0.5))
+            if ready:
+                try:
+                    self.seen += os.read(self.fd, 65536)
+                except OSError:
+                    raise AssertionError(f"the program ended before {text!r} appeared") from None
+
+    def type(self, keys: str) -> None:
+        os.write(self.fd, keys.encode())
+
+    def exit_status(self, timeout: float = 20) -> int:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                ready, _, _ = select.select([self.fd], [], [], 0.2)
+                if ready:
+                    os.read(self.fd, 65536)
+            except OSError:
+                pass
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                os.close(self.fd)
+                return os.waitstatus_to_exitcode(status)
+        os.kill(self.pid, signal.SIGKILL)
+        raise AssertionError("the program did not end")
+
+
+@pytest.fixture
+def prepared(tmp_path: Path, pattern_spec: pipelines.PipelineSpec, patterns_file: Path) -> tuple[Path, list[str]]:
+    db = tmp_path / "g.json"
+    with Store(db) as store:
+        preannotate(store, load_articles([SEED]).articles, pattern_spec)
+    argv = [*goldspan_command(), "annotate", str(SEED), "--db", str(db), "--model", "blank:en", "--patterns", str(patterns_file),
+            "--labels", "PERSON,ORG,GPE", "--annotator", "alice"]  # fmt: skip
+    return db, argv
+
+
+@pytest.mark.parametrize("ending", ["q", "ctrl+c", "SIGTERM", "SIGHUP"])
+def test_a_change_shown_as_saved_survives_the_end(tmp_path: Path, prepared: tuple[Path, list[str]], ending: str) -> None:
+    db, argv = prepared
+    if not Path(argv[0]).exists():
+        pytest.skip("the goldspan console script is not installed")
+    term = Terminal(argv, tmp_path)
+    term.wait_for("KEY POINTS")
+    term.type("j")  # focus the first entity: "Lukashenko" (PERSON) in the title
+    time.sleep(0.3)
+    term.type("2")  # make it ORG; the status line then says "saved HH:MM:SS"
+    term.wait_for("saved ")
+    if ending == "q":
+        term.type("q")
+    elif ending == "ctrl+c":
+        term.type("\x03")
+    else:
+        os.kill(term.pid, getattr(signal, ending))
+    status = term.exit_status()
+    assert status in (0, -signal.SIGTERM, -signal.SIGHUP, 128 + signal.SIGTERM, 128 + signal.SIGHUP)
+    [article] = load_articles([SEED]).articles
+    with Store(db, read_only=True) as store:
+        record = store.annotation(article.id, "alice")
+    assert record is not None
+    assert [(s.text_in(article.text), s.label) for s in record.spans][0] == ("Lukashenko", "ORG")
