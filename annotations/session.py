@@ -10,6 +10,7 @@ the status line (a refusal such as "spans may not overlap", or news such as "all
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -20,6 +21,17 @@ from .store import Store
 from .tokens import Tokens
 
 Outcome = str | None
+
+
+def find_all(text: str, query: str) -> list[tuple[int, int]]:
+    """Every case-insensitive occurrence of ``query``, as offsets into ``text`` itself.
+
+    A regex over the original text, not ``text.casefold().find``: case folding can change the
+    length of a string (ß → ss), which would shift every offset after it.
+    """
+    if not query:
+        return []
+    return [m.span() for m in re.finditer(re.escape(query), text, re.IGNORECASE)]
 
 
 @dataclass
@@ -433,19 +445,16 @@ class Session:
         return next((i for i in order if needle and needle in self.articles[i].title.casefold()), None)
 
     def search(self, query: str, *, after: int | None = None) -> Outcome:
-        """Move the cursor to the next occurrence of ``query`` after the cursor (wrapping), case-insensitive."""
+        """Move the cursor to the next occurrence of ``query`` after the cursor (wrapping), ignoring case."""
         if not query:
             return None
-        text = self.article.text.casefold()
-        needle = query.casefold()
-        here = after if after is not None else (self.cursor_chars or (-1, -1))[0]
-        found = text.find(needle, here + 1)
-        if found < 0:
-            found = text.find(needle)
-        if found < 0:
+        hits = find_all(self.article.text, query)
+        if not hits:
             return f"{query!r} is not in this article"
+        here = after if after is not None else (self.cursor_chars or (-1, -1))[0]
+        start = next((a for a, _ in hits if a > here), hits[0][0])
         self.draft.anchor = None
-        return self.cursor_to_offset(found)
+        return self.cursor_to_offset(start)
 
     # -- undo ------------------------------------------------------------------------------
 

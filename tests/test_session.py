@@ -171,3 +171,15 @@ def test_misaligned_and_overlapping_spans_are_snapped_and_reported(tmp_path: Pat
     aligned = align_article(blank_tokenizer(pattern_spec), article, bad)
     assert [(s.text_in(t), s.label) for s in aligned.spans] == [("Putin visited Minsk", "ORG"), ("today", "DATE")]
     assert any("snapped" in n for n in aligned.notes) and any("overlaps" in n for n in aligned.notes)
+
+
+def test_search_offsets_stay_exact_where_case_folding_changes_length(tmp_path: Path, pattern_spec) -> None:
+    article = Article.from_text("Straße\nDie Straße in Gießen führt nach GIESSEN.")
+    store = Store(tmp_path / "g.json")
+    s = Session(store, [article], annotator="alice", labels=LABELS)
+    tokenize(s, pattern_spec)
+    s.search("gießen")
+    start, end = s.cursor_chars  # type: ignore[misc]
+    assert article.text[start:end] == "Gießen"
+    s.search("GIESSEN")
+    assert article.text[slice(*s.cursor_chars)] == "GIESSEN"  # type: ignore[misc]

@@ -23,7 +23,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from goldspan.annotations.align import Aligned, align_article, blank_tokenizer
-from goldspan.annotations.datamodel import Answer, Article, Span
+from goldspan.annotations.datamodel import Answer, Article, Span, first_line
 from goldspan.annotations.errors import GoldspanError
 from goldspan.annotations.keymap import ACTIONS
 from goldspan.annotations.pipelines import PipelineSpec, load
@@ -131,7 +131,7 @@ class AnnotateScreen(Screen[None]):
                 s.cursor_chars,
                 s.selection,
                 self.search_text,
-                title_paragraph=article.text.lstrip().startswith(article.title[:20]),
+                title_paragraph=first_line(article.text) == article.title,
             )
         )
         self.query_one(EntityList).show(ListState(article.text, tuple(draft.spans), draft.focus, draft.suggestions_pending))

@@ -22,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from goldspan.annotations.datamodel import Span
+from goldspan.annotations.session import find_all
 
 from ..wrap import WrappedArticle, tag_text
 
@@ -63,6 +64,8 @@ class ArticleView(ScrollView, can_focus=True):
         self.state: ViewState | None = None
         self.wrapped: WrappedArticle | None = None
         self._cache: LRUCache[int, Strip] = LRUCache(1024)
+        self._hits: list[tuple[int, int]] = []
+        self._hit_starts: list[int] = []
 
     # -- state in --------------------------------------------------------------------------
 
@@ -76,6 +79,9 @@ class ArticleView(ScrollView, can_focus=True):
                 self.scroll_to(0, 0, animate=False, immediate=True)
         elif old.spans != state.spans:
             self.wrapped.update_spans(state.spans)
+        if old is None or (old.text, old.query) != (state.text, state.query):
+            self._hits = find_all(state.text, state.query)
+            self._hit_starts = [a for a, _ in self._hits]
         self._cache.clear()
         self.virtual_size = Size(width, self.wrapped.row_count)
         self._keep_in_sight()
@@ -150,13 +156,9 @@ class ArticleView(ScrollView, can_focus=True):
         for i in range(first, last):
             span = state.spans[i]
             mark(span.start, span.end, self._label_style(span.label, tag=False) + (FOCUS if i == state.focus else ENTITY_TEXT))
-        if state.query:
-            lowered, needle = state.text[start:end].casefold(), state.query.casefold()
-            # Hits that start inside this piece (a hit across pieces is marked from its start piece on).
-            at = lowered.find(needle)
-            while at >= 0:
-                mark(start + at, start + at + len(needle), SEARCH_HIT)
-                at = lowered.find(needle, at + 1)
+        hits = self._hits
+        for i in range(max(0, bisect_right(self._hit_starts, start) - 1), bisect_left(self._hit_starts, end)):
+            mark(*hits[i], SEARCH_HIT)
         if state.selection is not None:
             mark(*state.selection, SELECTION)
         elif state.cursor is not None and state.focus is None:
