@@ -232,13 +232,19 @@ class Session:
         if index is not None and draft.tokens is not None:
             draft.cursor = draft.spans[index].token_start
 
+    def _tokens_missing(self) -> Outcome:
+        """Why a token-based key cannot act yet (the worker has not tokenized the article), if so."""
+        tokens = self.draft.tokens
+        if tokens is None:
+            return "tokens are not ready yet"
+        return None if len(tokens) else "this article has no tokens"
+
     def move_cursor(self, step: int) -> Outcome:
         """One token left or right; the entity under the cursor, if any, takes the focus."""
+        if missing := self._tokens_missing():
+            return missing
         draft = self.draft
-        if draft.tokens is None:
-            return "tokens are not ready yet"
-        if not len(draft.tokens):
-            return "this article has no tokens"
+        assert draft.tokens is not None
         if draft.focus is not None and draft.anchor is None:
             span = draft.spans[draft.focus]
             draft.cursor = span.token_end - 1 if step > 0 else span.token_start
@@ -248,9 +254,10 @@ class Session:
 
     def move_word(self, step: int) -> Outcome:
         """To the next or previous token that starts with a letter or digit."""
+        if missing := self._tokens_missing():
+            return missing
         draft = self.draft
-        if draft.tokens is None:
-            return "tokens are not ready yet"
+        assert draft.tokens is not None
         i = draft.cursor + step
         while 0 <= i < len(draft.tokens) and not draft.tokens.is_word(draft.article.text, i):
             i += step
@@ -262,9 +269,10 @@ class Session:
 
     def cursor_to_offset(self, offset: int) -> Outcome:
         """Put the cursor on the token at (or after) a character offset: search hits, mouse clicks."""
+        if missing := self._tokens_missing():
+            return missing
         draft = self.draft
-        if draft.tokens is None:
-            return "tokens are not ready yet"
+        assert draft.tokens is not None
         token = draft.tokens.at_or_after(offset)
         if token is None:
             return None
@@ -282,11 +290,9 @@ class Session:
     # -- drawing a new span ----------------------------------------------------------------
 
     def begin_span(self) -> Outcome:
+        if missing := self._tokens_missing():
+            return missing
         draft = self.draft
-        if draft.tokens is None:
-            return "tokens are not ready yet"
-        if not len(draft.tokens):
-            return "this article has no tokens"
         draft.anchor = draft.cursor
         draft.focus = None
         return None
@@ -354,8 +360,9 @@ class Session:
         draft = self.draft
         if draft.focus is None:
             return "no entity has the focus"
-        if draft.tokens is None:
-            return "tokens are not ready yet"
+        if missing := self._tokens_missing():
+            return missing
+        assert draft.tokens is not None
         span = draft.spans[draft.focus]
         token_start, token_end = span.token_start, span.token_end
         if edge == "start":
