@@ -1,22 +1,22 @@
 """The goldspan database: one TinyDB JSON file with tables for articles, suggestions and annotations.
 
-The store is the only code that touches the DB file. Every public save method is one atomic,
-fsync'd write that has reached the disk when it returns. Lookups go through in-memory indexes
-from our keys to TinyDB document ids, so they do not scan tables. The layout is in docs/schema.md.
+The store is the only code that touches the DB file (and its journal and lock beside it, see
+``storage``). Every public save method has reached the disk when it returns, and costs the same
+whatever the size of the corpus. Records are found by goldspan's own keys, never by scanning.
+The layout is in docs/schema.md; why the journal, in docs/storage.md.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Mapping
 
 from tinydb import TinyDB
-from tinydb.table import Document
 
 from .datamodel import Annotation, Article, ModelId, Suggestions, now_iso
 from .errors import StoreError
-from .storage import AtomicJSONStorage
+from .storage import JournalStorage, is_writable
 
 SCHEMA_VERSION = 1
 FORMAT_NAME = "goldspan"
@@ -25,39 +25,42 @@ DEFAULT_DB = "goldspan.json"
 META, ARTICLES, SUGGESTIONS, ANNOTATIONS = "meta", "articles", "suggestions", "annotations"
 
 
+def _key(*parts: str) -> str:
+    return json.dumps(parts, ensure_ascii=False)
+
+
+KEYS = {
+    META: lambda doc: "meta",
+    ARTICLES: lambda doc: doc["id"],
+    SUGGESTIONS: lambda doc: _key(doc["article_id"], doc["model"], doc["model_version"]),
+    ANNOTATIONS: lambda doc: _key(doc["article_id"], doc["annotator"]),
+}
+
+
 class Store:
-    def __init__(self, path: str | Path, *, read_only: bool = False, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False, create: bool = True, shared: bool = False) -> None:
         self.path = Path(path)
-        self.read_only = read_only
         if not self.path.exists() and (read_only or not create):
             raise StoreError(f"{self.path}: no such database (run `goldspan preannotate` or `goldspan annotate` to create one).")
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a folder, not a database file.")
-        self.db = TinyDB(self.path, storage=AtomicJSONStorage, read_only=read_only)
-        self.storage: AtomicJSONStorage = self.db.storage  # type: ignore[assignment]
+        self.notices: list[str] = []
+        if not read_only and not is_writable(self.path):
+            read_only = True
+            self.notices.append(f"{self.path}: this database is read-only for you, so it is open for reading only.")
+        self.read_only = read_only
+        check = lambda data: _check_format(self.path, data)  # noqa: E731
+        self.db = TinyDB(self.path, storage=JournalStorage, key_of=KEYS, check=check, read_only=read_only, shared=shared)
+        self.storage: JournalStorage = self.db.storage  # type: ignore[assignment]
+        self.notices.extend(self.storage.notices)
         data = self.storage.read()
         if data is None:
-            self._create()
-        else:
-            _check_format(self.path, data)
-        try:
-            self._index()
-        except (KeyError, TypeError) as error:
-            raise StoreError(f"{self.path}: damaged goldspan database (a record lacks {error}); it was left untouched.") from None
+            self.storage.write({META: {"1": {"format": FORMAT_NAME, "schema_version": SCHEMA_VERSION, "created": now_iso()}}})
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def _create(self) -> None:
-        self.db.table(META).insert({"format": FORMAT_NAME, "schema_version": SCHEMA_VERSION, "created": now_iso()})
-
-    def _index(self) -> None:
-        self._article_ids = {doc["id"]: doc.doc_id for doc in self.db.table(ARTICLES).all()}
-        self._suggestion_ids = {
-            (doc["article_id"], doc["model"], doc["model_version"]): doc.doc_id for doc in self.db.table(SUGGESTIONS).all()
-        }
-        self._annotation_ids = {(doc["article_id"], doc["annotator"]): doc.doc_id for doc in self.db.table(ANNOTATIONS).all()}
-
     def close(self) -> None:
+        """Fold the journal into the main file, so plain TinyDB sees everything."""
         self.db.close()
 
     def __enter__(self) -> Store:
@@ -66,86 +69,75 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
-        """Several saves, one write to disk at the end of the block."""
-        with self.storage.deferred():
-            yield
+    def refresh(self) -> None:
+        """Take in what other goldspan processes have saved since this one last looked."""
+        self.storage.refresh()
+
+    def compact(self) -> None:
+        self.storage.compact()
 
     @property
     def schema_version(self) -> int:
-        return int(self.db.table(META).all()[0]["schema_version"])
+        return int(self._table(META)["1"]["schema_version"])
+
+    def _table(self, name: str) -> dict[str, Any]:
+        return (self.storage.read() or {}).get(name, {})
+
+    def _get(self, table: str, key: str) -> Mapping[str, Any] | None:
+        doc_id = self.storage.doc_id(table, key)
+        return None if doc_id is None else self._table(table)[doc_id]
 
     # -- articles --------------------------------------------------------------------------
 
     def add_articles(self, articles: Iterable[Article]) -> int:
         """Store articles not stored yet (same text, same id: kept once). Returns how many were new."""
-        new = [a for a in articles if a.id not in self._article_ids]
+        new = {a.id: a for a in articles if self.storage.doc_id(ARTICLES, a.id) is None}
         if new:
-            ids = self.db.table(ARTICLES).insert_multiple(a.to_dict() for a in new)
-            self._article_ids.update((a.id, doc_id) for a, doc_id in zip(new, ids))
+            self.storage.put([(ARTICLES, a.to_dict()) for a in new.values()])
         return len(new)
 
     def article(self, article_id: str) -> Article | None:
-        doc_id = self._article_ids.get(article_id)
-        if doc_id is None:
-            return None
-        return Article.from_dict(self.db.table(ARTICLES).get(doc_id=doc_id))  # type: ignore[arg-type]
+        doc = self._get(ARTICLES, article_id)
+        return None if doc is None else Article.from_dict(doc)
 
     def articles(self) -> list[Article]:
         """Every stored article, in the order they were first added."""
-        return [Article.from_dict(doc) for doc in self.db.table(ARTICLES).all()]
+        return [Article.from_dict(doc) for doc in self._table(ARTICLES).values()]
 
     def article_count(self) -> int:
-        return len(self._article_ids)
+        return len(self._table(ARTICLES))
 
     # -- suggestions -----------------------------------------------------------------------
 
     def has_suggestions(self, article_id: str, model: ModelId) -> bool:
-        return (article_id, model.name, model.version) in self._suggestion_ids
+        return self.storage.doc_id(SUGGESTIONS, _key(article_id, model.name, model.version)) is not None
 
     def suggestions(self, article_id: str, model: ModelId) -> Suggestions | None:
-        doc_id = self._suggestion_ids.get((article_id, model.name, model.version))
-        if doc_id is None:
-            return None
-        return Suggestions.from_dict(self.db.table(SUGGESTIONS).get(doc_id=doc_id))  # type: ignore[arg-type]
+        doc = self._get(SUGGESTIONS, _key(article_id, model.name, model.version))
+        return None if doc is None else Suggestions.from_dict(doc)
 
     def save_suggestions(self, items: Iterable[Suggestions]) -> None:
-        table = self.db.table(SUGGESTIONS)
-        with self.batch():
-            for item in items:
-                key = (item.article_id, item.model.name, item.model.version)
-                doc_id = self._suggestion_ids.get(key)
-                if doc_id is None:
-                    self._suggestion_ids[key] = table.insert(item.to_dict())
-                else:
-                    table.upsert(Document(item.to_dict(), doc_id=doc_id))
+        entries = [(SUGGESTIONS, item.to_dict()) for item in items]
+        if entries:
+            self.storage.put(entries)
 
     def all_suggestions(self) -> list[Suggestions]:
-        return [Suggestions.from_dict(doc) for doc in self.db.table(SUGGESTIONS).all()]
+        return [Suggestions.from_dict(doc) for doc in self._table(SUGGESTIONS).values()]
 
     # -- annotations -----------------------------------------------------------------------
 
     def annotation(self, article_id: str, annotator: str) -> Annotation | None:
-        doc_id = self._annotation_ids.get((article_id, annotator))
-        if doc_id is None:
-            return None
-        return Annotation.from_dict(self.db.table(ANNOTATIONS).get(doc_id=doc_id))  # type: ignore[arg-type]
+        doc = self._get(ANNOTATIONS, _key(article_id, annotator))
+        return None if doc is None else Annotation.from_dict(doc)
 
     def save_annotation(self, annotation: Annotation) -> None:
         """Insert or replace this annotator's version of this article; on disk when it returns."""
-        table = self.db.table(ANNOTATIONS)
-        doc_id = self._annotation_ids.get(annotation.key)
-        if doc_id is None:
-            self._annotation_ids[annotation.key] = table.insert(annotation.to_dict())
-        else:
-            table.upsert(Document(annotation.to_dict(), doc_id=doc_id))
+        self.storage.put([(ANNOTATIONS, annotation.to_dict())])
 
     def annotations(self, *, article_id: str | None = None, annotator: str | None = None) -> list[Annotation]:
-        docs = self.db.table(ANNOTATIONS).all()
         return [
             Annotation.from_dict(doc)
-            for doc in docs
+            for doc in self._table(ANNOTATIONS).values()
             if (article_id is None or doc["article_id"] == article_id) and (annotator is None or doc["annotator"] == annotator)
         ]
 

@@ -43,7 +43,10 @@ def test_a_save_is_on_disk_when_it_returns(tmp_path: Path) -> None:
     with Store(db) as store:
         store.add_articles([article])
         store.save_annotation(Annotation(article.id, "alice", (span_of(TEXT, "Łódź", "GPE", 5, 6),)))
-        on_disk = json.loads(db.read_text(encoding="utf-8"))  # read by another reader, store still open
+        with Store(db, read_only=True) as reader:  # another reader, while the writer is still open
+            seen = reader.annotation(article.id, "alice")
+        assert seen is not None and seen.spans[0].label == "GPE"
+    on_disk = json.loads(db.read_text(encoding="utf-8"))  # after a clean close, all in the main file
     [doc] = on_disk["annotations"].values()
     assert doc["annotator"] == "alice" and doc["spans"][0]["label"] == "GPE"
 
@@ -84,7 +87,8 @@ def test_the_db_is_a_plain_tinydb_file_readable_by_the_owner_only(tmp_path: Path
     db = tmp_path / "g.json"
     with Store(db) as store:
         store.add_articles([Article.from_text(TEXT)])
-    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    for path in (db, db.with_name("g.json.journal"), db.with_name("g.json.lock")):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     plain = tinydb.TinyDB(db)
     assert {"meta", "articles"} <= plain.tables()
     assert plain.table("meta").all()[0]["schema_version"] == SCHEMA_VERSION
@@ -134,21 +138,26 @@ def test_a_read_only_store_refuses_saves_and_creates_nothing(tmp_path: Path) -> 
 def test_a_failed_write_leaves_the_file_and_the_store_as_they_were(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "g.json"
     article = Article.from_text(TEXT)
+    real_write = os.write
+
+    def disk_fills_up(fd: int, data: bytes) -> int:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(".journal"):
+            real_write(fd, bytes(data[: len(data) // 2]))  # half a record reaches the disk, then it is full
+            raise OSError(28, "No space left on device")
+        return real_write(fd, data)
+
     with Store(db) as store:
         store.add_articles([article])
         store.save_annotation(Annotation(article.id, "alice", answer=Answer.ACCEPT))
-        before = db.read_bytes()
-
-        def disk_full(src: str, dst: str) -> None:
-            raise OSError(28, "No space left on device")
-
-        monkeypatch.setattr(os, "replace", disk_full)
+        journal = db.with_name("g.json.journal")
+        before = (db.read_bytes(), journal.read_bytes())
+        monkeypatch.setattr(os, "write", disk_fills_up)
         with pytest.raises(StoreWriteError, match="No space left"):
             store.save_annotation(Annotation(article.id, "alice", answer=Answer.REJECT))
-        assert db.read_bytes() == before
+        assert (db.read_bytes(), journal.read_bytes()) == before
         assert store.annotation(article.id, "alice").answer is Answer.ACCEPT  # type: ignore[union-attr]
         monkeypatch.undo()
         store.save_annotation(Annotation(article.id, "alice", answer=Answer.REJECT))  # retry after "space is freed"
     with Store(db) as store:
         assert store.annotation(article.id, "alice").answer is Answer.REJECT  # type: ignore[union-attr]
-    assert [p.name for p in tmp_path.iterdir()] == ["g.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.json", "g.json.journal", "g.json.lock"]
