@@ -1,0 +1,140 @@
+"""The durable store against real processes: kill -9 at random moments, and four writers at once."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import tinydb
+
+from goldspan.annotations.datamodel import Annotation, Answer, Article
+from goldspan.annotations.errors import StoreError
+from goldspan.annotations.store import Store
+
+from .conftest import assert_one_line_error, run_goldspan
+
+SAVER = Path(__file__).parent / "helpers" / "saver.py"
+
+
+def start_saver(db: Path, worker: str, count: int, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(SAVER), str(db), worker, str(count), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def reported(output: str) -> list[str]:
+    return [line.split()[1] for line in output.splitlines() if line.startswith("saved ")]
+
+
+def test_every_reported_save_survives_kill_9_at_random_moments(tmp_path: Path) -> None:
+    db = tmp_path / "crash.json"
+    rng = random.Random(20261125)
+    promised: list[str] = []
+    kills = 0
+    while kills < 50:
+        child = start_saver(db, f"run{kills}", 0, "--compact-every", "7")
+        time.sleep(rng.uniform(0.25, 0.7))  # start-up takes most of this; some runs die mid-compaction
+        child.send_signal(signal.SIGKILL)
+        out, _ = child.communicate()
+        kills += 1
+        promised += reported(out)
+        with Store(db) as store:  # must open after every kill, holding every save that was reported
+            keys = {a.annotator for a in store.annotations()}
+            assert set(promised) <= keys, sorted(set(promised) - keys)[:5]
+    assert len(promised) > 50  # the kills did land among saves
+    plain = tinydb.TinyDB(db)  # after the last clean close, plain TinyDB sees all of it
+    assert set(promised) <= {doc["annotator"] for doc in plain.table("annotations").all()}
+    plain.close()
+
+
+def test_four_processes_saving_at_once_lose_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "shared.json"
+    Store(db).close()
+    children = [start_saver(db, f"w{n}", 200) for n in range(4)]
+    outputs = [child.communicate(timeout=300) for child in children]
+    assert all(child.returncode == 0 for child in children), [err for _, err in outputs]
+    assert sum(len(reported(out)) for out, _ in outputs) == 800
+    with Store(db, read_only=True) as store:
+        assert len(store.annotations()) == 800
+        assert len(store.articles()) == 4
+    json.loads(db.read_text(encoding="utf-8"))  # the main file is valid JSON
+    assert db.with_name("shared.json.journal").stat().st_size == 0  # the last to close compacted it all
+
+
+def test_another_process_sees_saves_after_a_refresh_and_the_same_key_last_save_wins(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    article = Article.from_text("Title\nMinsk.")
+    with Store(db) as one, Store(db) as two:
+        one.add_articles([article])
+        one.save_annotation(Annotation(article.id, "alice", answer=Answer.ACCEPT))
+        assert two.annotation(article.id, "alice") is None  # not looked yet
+        two.refresh()
+        assert two.annotation(article.id, "alice").answer is Answer.ACCEPT  # type: ignore[union-attr]
+        two.save_annotation(Annotation(article.id, "bob", answer=Answer.REJECT))
+        two.save_annotation(Annotation(article.id, "alice", answer=Answer.IGNORE))  # same key: the later save wins
+        one.refresh()
+        assert one.annotation(article.id, "alice").answer is Answer.IGNORE  # type: ignore[union-attr]
+        assert one.annotation(article.id, "bob").answer is Answer.REJECT  # type: ignore[union-attr]
+        one.compact()  # one compacts while two is open: two must follow
+        one.save_annotation(Annotation(article.id, "carol", answer=Answer.ACCEPT))
+        two.refresh()
+        assert {a.annotator for a in two.annotations()} == {"alice", "bob", "carol"}
+
+
+def test_a_torn_last_journal_line_is_dropped_with_a_notice(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    article = Article.from_text("Title\nMinsk.")
+    crashed = Store(db)  # never closed: as if the process died
+    crashed.add_articles([article])
+    crashed.save_annotation(Annotation(article.id, "alice", answer=Answer.ACCEPT))
+    with open(db.with_name("g.json.journal"), "ab") as handle:  # what a kill mid-append leaves
+        handle.write(b'{"table":"annotations","doc":{"article_id":"')
+    with Store(db) as store:
+        assert any("unfinished last record" in n for n in store.notices)
+        assert store.annotation(article.id, "alice").answer is Answer.ACCEPT  # type: ignore[union-attr]
+        store.save_annotation(Annotation(article.id, "bob", answer=Answer.REJECT))  # appends after cutting the torn tail
+    with Store(db) as store:
+        assert store.notices == [] and len(store.annotations()) == 2
+
+
+def test_a_damaged_journal_line_stops_with_one_line_and_changes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    crashed = Store(db)  # never closed, so its saves stay in the journal
+    crashed.add_articles([Article.from_text("Title\nMinsk.")])
+    journal = db.with_name("g.json.journal")
+    journal.write_bytes(b"not json at all\n" + journal.read_bytes())
+    before = (db.read_bytes(), journal.read_bytes())
+    with pytest.raises(StoreError, match="damaged journal"):
+        Store(db)
+    assert_one_line_error(run_goldspan("stats", "--db", db), "damaged journal")
+    assert (db.read_bytes(), journal.read_bytes()) == before
+
+
+def test_a_db_without_write_permission_opens_read_only(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    article = Article.from_text("Title\nMinsk.")
+    with Store(db) as store:
+        store.add_articles([article])
+    db.chmod(0o444)
+    with Store(db) as store:
+        assert store.read_only and "read-only" in store.notices[0]
+        assert store.article(article.id) == article
+        with pytest.raises(StoreError, match="read-only"):
+            store.save_annotation(Annotation(article.id, "alice"))
+
+
+def test_shared_databases_are_group_writable(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    with Store(db, shared=True) as store:
+        store.add_articles([Article.from_text("Title\nMinsk.")])
+    for path in (db, db.with_name("g.json.journal"), db.with_name("g.json.lock")):
+        assert path.stat().st_mode & 0o777 == 0o660, path
