@@ -57,6 +57,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("cancel", ("escape",), "cancel the new span"),
     Action("undo", ("u", "backspace"), "undo", "undo"),
     Action("redo", ("ctrl+r",), "redo"),
+    Action("save_again", ("ctrl+s",), "save again what failed to save (after freeing disk space)"),
     Action("accept", ("a",), "accept the article: suggestions become gold; next article", "accept"),
     Action("reject", ("X",), "reject the article; next article", "reject"),
     Action("skip", ("space",), "skip the article (answer ignore); next article", "skip"),

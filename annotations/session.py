@@ -10,9 +10,10 @@ the status line (a refusal such as "spans may not overlap", or news such as "all
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from .align import Aligned
 from .datamodel import Annotation, Answer, Article, ModelId, Origin, Span, SpanState, now_iso, sorted_spans
@@ -21,6 +22,7 @@ from .store import Store
 from .tokens import Tokens
 
 Outcome = str | None
+READ_ONLY = "read-only: this database is open for reviewing, nothing can be changed"
 
 
 def find_all(text: str, query: str) -> list[tuple[int, int]]:
@@ -42,6 +44,7 @@ class Draft:
     spans: list[Span]
     answer: Answer | None
     created: str = ""
+    updated: str = ""  # the stored record's `updated` as this session last wrote or read it
     focus: int | None = None
     cursor: int = 0
     anchor: int | None = None  # token where a new span started (`v`), while one is being drawn
@@ -61,6 +64,16 @@ class Change:
     after: tuple[tuple[Span, ...], Answer | None]
     focus_before: int | None
     focus_after: int | None
+
+
+def editing(method: Callable[..., Outcome]) -> Callable[..., Outcome]:
+    """Marks a key's action that changes annotations: refused first thing on a read-only DB."""
+
+    @functools.wraps(method)
+    def guarded(self: Session, *args: Any) -> Outcome:
+        return READ_ONLY if self.store.read_only else method(self, *args)
+
+    return guarded
 
 
 class Session:
@@ -152,7 +165,7 @@ class Session:
     def _open(self, article: Article) -> Draft:
         record = self.store.annotation(article.id, self.annotator)
         if record is not None:
-            return Draft(article, list(record.spans), record.answer, created=record.created)
+            return Draft(article, list(record.spans), record.answer, created=record.created, updated=record.updated)
         draft = Draft(article, [], None)
         if self.model is not None:
             cached = self.store.suggestions(article.id, self.model)
@@ -289,6 +302,7 @@ class Session:
 
     # -- drawing a new span ----------------------------------------------------------------
 
+    @editing
     def begin_span(self) -> Outcome:
         if missing := self._tokens_missing():
             return missing
@@ -307,6 +321,7 @@ class Session:
 
     # -- editing ---------------------------------------------------------------------------
 
+    @editing
     def apply_label(self, label: str) -> Outcome:
         """Label the span being drawn, else the focused entity (confirming it), else the token under the cursor."""
         if label not in self.labels and not any(s.label == label for s in self.spans):
@@ -326,6 +341,7 @@ class Session:
             return "no entity has the focus; move to one with j/k, or start one with v"
         return self._add(draft.cursor, draft.cursor + 1, label)
 
+    @editing
     def confirm(self) -> Outcome:
         """Keep the focused entity as it is and go to the next unconfirmed one."""
         draft = self.draft
@@ -346,6 +362,7 @@ class Session:
         self._focus(target)
         return None
 
+    @editing
     def remove(self) -> Outcome:
         draft = self.draft
         if draft.focus is None:
@@ -355,6 +372,7 @@ class Session:
         focus = min(index, len(spans) - 1) if spans else None
         return self._commit(spans, draft.answer, focus)
 
+    @editing
     def move_boundary(self, edge: str, step: int) -> Outcome:
         """Move the focused entity's start or end (``edge``) one token left (-1) or right (+1)."""
         draft = self.draft
@@ -406,6 +424,7 @@ class Session:
 
     # -- answers and articles --------------------------------------------------------------
 
+    @editing
     def answer(self, answer: Answer) -> Outcome:
         """Accept (suggestions become gold), reject or skip the article, then go to the next one."""
         draft = self.draft
@@ -433,7 +452,25 @@ class Session:
             return f"there is no article {index + 1}; there are {len(self.articles)}"
         self.draft.anchor = None
         self.index = index
-        return None
+        return self._reload()
+
+    def _reload(self) -> Outcome:
+        """Take in other processes' saves; if one saved this article as this annotator, show theirs (last save wins)."""
+        try:
+            self.store.refresh()
+        except StoreError as error:
+            return f"could not look for other sessions' saves: {error}"
+        draft = self._drafts.get(self.article.id)
+        record = self.store.annotation(self.article.id, self.annotator)
+        if draft is None or record is None or record.updated == draft.updated or draft.unsaved:
+            return None
+        draft.spans, draft.answer = list(record.spans), record.answer
+        draft.created, draft.updated = record.created, record.updated
+        draft.version += 1
+        draft.focus = None
+        (self.answered.add if record.answer else self.answered.discard)(record.article_id)
+        when = record.updated[11:19] if len(record.updated) >= 19 else record.updated
+        return f"another goldspan session saved this article as {self.annotator} at {when} UTC; showing that version"
 
     def next_article(self) -> Outcome:
         return "this is the last article" if self.index + 1 >= len(self.articles) else self.go_to(self.index + 1)
@@ -465,6 +502,7 @@ class Session:
 
     # -- undo ------------------------------------------------------------------------------
 
+    @editing
     def undo(self) -> Outcome:
         if not self._undo:
             return "nothing to undo"
@@ -472,6 +510,7 @@ class Session:
         self._redo.append(change)
         return self._restore(change.article_index, change.before, change.focus_before, "undone")
 
+    @editing
     def redo(self) -> Outcome:
         if not self._redo:
             return "nothing to redo"
@@ -487,8 +526,22 @@ class Session:
 
     # -- saving ----------------------------------------------------------------------------
 
+    @editing
+    def save_again(self) -> Outcome:
+        """Retry the saves that failed (a full disk, say), once the cause is fixed."""
+        pending = [(i, d) for i, a in enumerate(self.articles) if (d := self._drafts.get(a.id)) is not None and d.unsaved]
+        if not pending:
+            return "nothing is waiting to be saved"
+        for _, draft in pending:
+            outcome = self._write(draft.spans, draft.answer, draft.focus, draft)
+            if outcome is not None:
+                return outcome
+        return f"saved {len(pending)} waiting {'change' if len(pending) == 1 else 'changes'}"
+
     def _commit(self, spans: list[Span], answer: Answer | None, focus: int | None) -> Outcome:
         """Apply a change to the current article, remember it for undo, and save it."""
+        if self.store.read_only:
+            return READ_ONLY
         draft = self.draft
         before = (tuple(draft.spans), draft.answer)
         after = (tuple(spans), answer)
@@ -527,7 +580,7 @@ class Session:
             draft.unsaved = True
             self.save_error = str(error)
             return f"NOT SAVED: {error}"
-        draft.created = record.created
+        draft.created, draft.updated = record.created, record.updated
         draft.unsaved = False
         self.save_error = None
         self.last_saved = now

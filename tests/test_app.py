@@ -224,3 +224,18 @@ async def test_a_label_outside_the_session_is_shown_and_can_be_relabelled(db: Pa
         assert [s.label for s in app.session.spans] == ["MISC"]
         await pilot.press("j", "1")
     assert spans_of(db, 1) == [("Anna Nowak", "PERSON", "edited")]
+
+
+async def test_a_read_only_database_says_so_on_every_editing_key(db: Path, pattern_spec) -> None:
+    app = make_app(db, pattern_spec)
+    app.session.store.close()
+    db.chmod(0o444)
+    app.session.store = Store(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "READ-ONLY" in str(app.screen.query_one("#status").render())
+        await pilot.press("j")  # moving around is fine; every key that would change something is refused
+        for key in ("x", "2", "right_square_bracket", "a"):
+            await pilot.press(key)
+            assert "read-only" in str(app.screen.query_one("#message").render())
+    assert record(db) is None

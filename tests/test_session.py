@@ -183,3 +183,59 @@ def test_search_offsets_stay_exact_where_case_folding_changes_length(tmp_path: P
     assert article.text[start:end] == "Gießen"
     s.search("GIESSEN")
     assert article.text[slice(*s.cursor_chars)] == "GIESSEN"  # type: ignore[misc]
+
+
+def test_a_read_only_database_refuses_every_edit(tmp_path: Path, pattern_spec) -> None:
+    db = tmp_path / "g.json"
+    articles = load_articles([SEED]).articles
+    with Store(db) as store:
+        preannotate(store, articles, pattern_spec)
+    db.chmod(0o444)
+    with Store(db) as store:
+        s = Session(store, articles, annotator="alice", labels=LABELS, model=pattern_spec.model_id)
+        tokenize(s, pattern_spec)
+        focus_on(s, "Minsk")
+        for outcome in (s.apply_label("ORG"), s.remove(), s.move_boundary("end", 1), s.answer(Answer.ACCEPT)):
+            assert outcome is not None and outcome.startswith("read-only")
+        assert store.annotation(articles[0].id, "alice") is None
+        assert any(sp.label == "GPE" and sp.text_in(s.article.text) == "Minsk" for sp in s.spans)
+
+
+def test_a_failed_save_stays_on_screen_and_is_saved_again(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    from goldspan.annotations.errors import StoreWriteError
+
+    def full(*args: object) -> None:
+        raise StoreWriteError("g.json: the save did not reach the disk (No space left on device); the database is as it was.")
+
+    focus_on(session, "Minsk")
+    with monkeypatch.context() as patch:
+        patch.setattr(session.store, "save_annotation", full)
+        outcome = session.apply_label("ORG")
+    assert outcome is not None and outcome.startswith("NOT SAVED") and "No space left" in outcome
+    assert session.draft.unsaved and session.focused.label == "ORG"  # type: ignore[union-attr]
+    assert session.store.annotation(session.article.id, "alice") is None
+    assert session.save_again() == "saved 1 waiting change"
+    assert ("Minsk", "ORG", "edited") in stored(session)
+
+
+def test_the_same_annotator_in_two_processes_last_save_wins_and_the_other_is_told(tmp_path: Path, pattern_spec) -> None:
+    db = tmp_path / "g.json"
+    articles = [*load_articles([SEED]).articles, Article.from_text("Second\nBrest is near Poland.")]
+    with Store(db) as store:
+        preannotate(store, articles, pattern_spec)
+    with Store(db) as one_store, Store(db) as two_store:
+        one = Session(one_store, articles, annotator="alice", labels=LABELS, model=pattern_spec.model_id)
+        two = Session(two_store, articles, annotator="alice", labels=LABELS, model=pattern_spec.model_id)
+        for s in (one, two):
+            tokenize(s, pattern_spec)
+        focus_on(one, "Minsk")
+        one.apply_label("ORG")
+        two.next_article()
+        two.previous_article()  # two reloads on article change and shows one's save
+        assert any(sp.label == "ORG" and sp.text_in(two.article.text) == "Minsk" for sp in two.spans)
+        focus_on(two, "Minsk")
+        two.apply_label("DATE")  # now two saves last
+        one.next_article()
+        message = one.previous_article()
+        assert message is not None and "another goldspan session saved this article as alice" in message
+        assert any(sp.label == "DATE" and sp.text_in(one.article.text) == "Minsk" for sp in one.spans)

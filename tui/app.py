@@ -65,6 +65,7 @@ SESSION_CALLS: dict[str, tuple[str, tuple[object, ...]]] = {
     "skip": ("answer", (Answer.IGNORE,)),
     "next_article": ("next_article", ()),
     "previous_article": ("previous_article", ()),
+    "save_again": ("save_again", ()),
 }
 
 
@@ -138,7 +139,9 @@ class AnnotateScreen(Screen[None]):
         self.query_one("#labels", Static).update(self._labels_text())
         self.query_one("#status", Static).update(self._status_text())
         note = self.query_one("#message", Static)
-        error = error or bool(message and message.startswith("NOT SAVED"))
+        error = error or bool(message and message.startswith(("NOT SAVED", "read-only")))
+        if message and message.startswith("NOT SAVED"):
+            self.notify(message + " The change stays on screen; ctrl+s saves it again.", severity="error", timeout=20)
         note.set_class(error, "error")
         note.update(Text(message or "", style=""))
         if self.app_.draft_needs_work(draft):
@@ -298,7 +301,9 @@ class GoldspanApp(App[None]):
     def on_mount(self) -> None:
         self.set_keymap({action: ",".join(keys) for action, keys in self.keymap.items()})
         self.push_screen(AnnotateScreen(self.session, self.colours))
-        for note in self.notes:
+        if self.session.store.read_only:
+            self.model_status += " · READ-ONLY"
+        for note in [*self.notes, *self.session.store.notices]:
             self.notify(note, severity="warning", timeout=8)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):

@@ -44,6 +44,9 @@ ModelOption = Annotated[
 PatternsOption = Annotated[
     Optional[Path], typer.Option("--patterns", help="spaCy EntityRuler patterns (JSONL) added to the pipeline.", dir_okay=False)
 ]
+SharedOption = Annotated[
+    bool, typer.Option("--shared", help="Create the database and the files beside it group-writable, for a team on one server.")
+]
 SourceArgument = Annotated[list[Path], typer.Argument(help="Article files (.txt, .md, .jsonl) or folders of them.", show_default=False)]
 
 
@@ -61,6 +64,11 @@ def default_annotator() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry, as in some containers
         return os.environ.get("USER") or "annotator"
+
+
+def report_store_notices(store: Store) -> None:
+    for line in store.notices:
+        say(f"note: {line}")
 
 
 def read_sources(sources: list[Path]) -> LoadReport:
@@ -86,6 +94,7 @@ def preannotate(
     patterns: PatternsOption = None,
     n_process: Annotated[int, typer.Option("--n-process", min=1, help="Worker processes for spaCy (nlp.pipe).")] = 1,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Articles per spaCy batch and per save.")] = 32,
+    shared: SharedOption = False,
 ) -> int:
     """Store articles and the spaCy model's entity suggestions for them, parsing each article once per model version."""
     from goldspan.annotations import pipelines
@@ -95,7 +104,8 @@ def preannotate(
 
     report = read_sources(sources)
     spec = pipelines.resolve(model, patterns)
-    with Store(db) as store, parse_progress(err) as progress:
+    with Store(db, shared=shared) as store, parse_progress(err) as progress:
+        report_store_notices(store)
         result = run(
             store, report.articles, spec, n_process=n_process, batch_size=batch_size, on_start=progress.start, on_parsed=progress.advance
         )
@@ -126,6 +136,7 @@ def stats(
     from .stats_view import print_gold_spans, print_stats
 
     with Store(db, read_only=True) as store:
+        report_store_notices(store)
         figures = corpus_stats(store)
     if as_json:
         out.print_json(json.dumps(figures.as_json(), ensure_ascii=False))
@@ -149,6 +160,7 @@ def annotate(
     keys: Annotated[
         Optional[Path], typer.Option("--keys", help="Keymap file (TOML [keys] table). Default: ~/.config/goldspan/keys.toml if it exists.", dir_okay=False)
     ] = None,
+    shared: SharedOption = False,
 ) -> int:
     """Open the annotator: read each article beside its entities and fix them from the keyboard. Press ? in it for every key."""
     from goldspan.annotations import pipelines
@@ -163,8 +175,9 @@ def annotate(
         raise InputError(f"--model {spec.name}: its labels are not listed in its meta.json; name them with --labels A,B,C.")
     keymap_path = keys if keys is not None else (default_keymap_path() if default_keymap_path().exists() else None)
     keymap = load_keymap(keymap_path)
-    with Store(db) as store:
-        store.add_articles(report.articles)
+    with Store(db, shared=shared) as store:
+        if not store.read_only:
+            store.add_articles(report.articles)
         session = Session(store, report.articles, annotator=annotator or default_annotator(), labels=chosen, model=spec.model_id)
         from .app import GoldspanApp  # Textual only for the screen, not for the other commands
 

@@ -1,0 +1,55 @@
+"""goldspan's benchmarks: each figure beside a baseline measured in the same run.
+
+    python bench/run.py [NAME ...] [--quick] [--json OUT]
+
+NAME picks benchmarks (all by default); --quick runs small sizes, as a smoke test; --json writes
+the rows as a JSON list of objects with the keys figure, goldspan, baseline, ratio, target, pass.
+Timings are never asserted in the test suite: this is where speed is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable
+
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import Row  # noqa: E402
+from store_bench import bench_store  # noqa: E402
+
+BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {"store": bench_store}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run: {', '.join(BENCHMARKS)} (default: all)")
+    parser.add_argument("--quick", action="store_true", help="small sizes only, for a smoke test")
+    parser.add_argument("--json", type=Path, metavar="OUT", help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+    unknown = [n for n in args.names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"no benchmark named {', '.join(unknown)}; there are: {', '.join(BENCHMARKS)}")
+    console = Console(stderr=True)
+    rows: list[Row] = []
+    for name in args.names or list(BENCHMARKS):
+        with console.status(f"running {name}{' (quick)' if args.quick else ''}…"):
+            rows += BENCHMARKS[name](args.quick)
+    table = Table(title="goldspan benchmarks" + (" (quick: small sizes, targets not meaningful)" if args.quick else ""))
+    for column in ("figure", "goldspan", "baseline", "ratio", "target", "pass"):
+        table.add_column(column, justify="left" if column in ("figure", "target") else "right")
+    for row in rows:
+        table.add_row(row.figure, f"{row.goldspan:.3f}", f"{row.baseline:.3f}", f"{row.ratio:.2f}", row.target, "yes" if row.passed else "NO")
+    Console().print(table)
+    if args.json:
+        args.json.write_text(json.dumps([row.as_json() for row in rows], indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
