@@ -64,6 +64,8 @@ class JournalStorage(Storage):
         try:
             with self._locked():
                 self._load()
+                if not read_only:
+                    self._remove_crash_leftovers()
         except StoreError:
             if not had_lock_file:  # a refused file is left exactly as it was found, with nothing beside it
                 with contextlib.suppress(OSError):
@@ -134,6 +136,14 @@ class JournalStorage(Storage):
         self._journal_seen = None
         self._torn_at = None
         self._read_journal()
+
+    def _remove_crash_leftovers(self) -> None:
+        """Temp files of a compaction that a crash cut short (we hold the lock, so none is running).
+
+        The pattern also matches the journal's temp files (".goldspan.json.journal.*.tmp")."""
+        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
     def _reindex(self) -> None:
         self._keys, self._next_id = {}, {}

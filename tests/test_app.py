@@ -239,3 +239,28 @@ async def test_a_read_only_database_says_so_on_every_editing_key(db: Path, patte
             await pilot.press(key)
             assert "read-only" in str(app.screen.query_one("#message").render())
     assert record(db) is None
+
+
+async def test_a_failed_save_shows_red_and_ctrl_s_saves_it_again(db: Path, pattern_spec) -> None:
+    from goldspan.annotations.errors import StoreWriteError
+
+    app = make_app(db, pattern_spec)
+    real_save = app.session.store.save_annotation
+
+    def full(annotation: object) -> None:
+        raise StoreWriteError("g.json: the save did not reach the disk (No space left on device); the database is as it was.")
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await search(pilot, "Minsk")
+        app.session.store.save_annotation = full  # type: ignore[method-assign]
+        await pilot.press("2")
+        message = app.screen.query_one("#message")
+        assert "NOT SAVED" in str(message.render()) and message.has_class("error")
+        assert "NOT SAVED" in str(app.screen.query_one("#status").render())
+        assert any("ctrl+s" in n.message and n.severity == "error" for n in app._notifications)
+        assert record(db) is None
+        app.session.store.save_annotation = real_save  # type: ignore[method-assign]
+        await pilot.press("ctrl+s")
+        assert "saved 1 waiting change" in str(message.render())
+    assert ("Minsk", "ORG", "edited") in spans_of(db)

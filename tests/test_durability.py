@@ -138,3 +138,15 @@ def test_shared_databases_are_group_writable(tmp_path: Path) -> None:
         store.add_articles([Article.from_text("Title\nMinsk.")])
     for path in (db, db.with_name("g.json.journal"), db.with_name("g.json.lock")):
         assert path.stat().st_mode & 0o777 == 0o660, path
+
+
+def test_a_power_cut_between_compactions_write_and_rename_loses_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "cut.json"
+    child = start_saver(db, "cut", 25, "--die-in-compaction")
+    out, _ = child.communicate(timeout=120)
+    assert child.returncode == -signal.SIGKILL
+    assert len(reported(out)) == 25
+    assert any(p.name.endswith(".tmp") for p in tmp_path.iterdir())  # the cut left its temp file
+    with Store(db) as store:
+        assert {a.annotator for a in store.annotations()} == set(reported(out))
+    assert not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())  # the next writer cleared it

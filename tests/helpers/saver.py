@@ -1,6 +1,6 @@
 """A child process for crash and concurrency tests: saves annotations in a loop, reporting each one.
 
-    python saver.py DB WORKER COUNT [--compact-every N]
+    python saver.py DB WORKER COUNT [--compact-every N | --die-in-compaction]
 
 After each save returns it prints "saved KEY" (flushed), so the parent knows which saves must
 survive a kill. COUNT 0 means forever.
@@ -8,6 +8,8 @@ survive a kill. COUNT 0 means forever.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 
 from goldspan.annotations.datamodel import Annotation, Answer, Article, Origin, Span, SpanState
@@ -29,6 +31,10 @@ def main() -> None:
             i += 1
             if compact_every and i % compact_every == 0:
                 store.compact()
+        if "--die-in-compaction" in sys.argv:
+            # A power cut after the new main file is written and fsync'd, before it is renamed into place.
+            os.replace = lambda src, dst: os.kill(os.getpid(), signal.SIGKILL)  # type: ignore[assignment]
+            store.compact()
 
 
 if __name__ == "__main__":
