@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Callable, Sequence
 
 from .align import Aligned
@@ -469,8 +470,11 @@ class Session:
         draft.version += 1
         draft.focus = None
         (self.answered.add if record.answer else self.answered.discard)(record.article_id)
-        when = record.updated[11:19] if len(record.updated) >= 19 else record.updated
-        return f"another goldspan session saved this article as {self.annotator} at {when} UTC; showing that version"
+        try:
+            when = datetime.fromisoformat(record.updated).astimezone().strftime("%H:%M:%S")
+        except ValueError:
+            when = record.updated
+        return f"another goldspan session saved this article as {self.annotator} at {when}; showing that version"
 
     def next_article(self) -> Outcome:
         return "this is the last article" if self.index + 1 >= len(self.articles) else self.go_to(self.index + 1)
