@@ -189,6 +189,85 @@ def annotate(
     return 1 if report.problems else 0
 
 
+@app.command(
+    epilog="[b]Examples[/b]\n\n  goldspan export --db goldspan.json --format spacy --split 0.8 --out corpus/\n\n"
+    "  goldspan export --db goldspan.json --format prodigy --out gold.jsonl --annotator alice",
+)
+def export(
+    db: DbOption = Path(DEFAULT_DB),
+    format: Annotated[str, typer.Option("--format", "-f", help="spacy, prodigy, doccano, conll or brat.")] = "spacy",
+    out: Annotated[Path, typer.Option("--out", "-o", help="A file, or a folder for spacy, brat and --split.")] = Path("corpus"),
+    answer: Annotated[str, typer.Option("--answer", help="Which answers to export: accept, reject, ignore or any.")] = "accept",
+    annotator: Annotated[Optional[str], typer.Option("--annotator", help="Only this annotator's annotations.")] = None,
+    split: Annotated[Optional[float], typer.Option("--split", help="Share for train.*, the rest in dev.* (e.g. 0.8).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the train/dev shuffle.")] = 0,
+    rejected_as_negative: Annotated[bool, typer.Option("--rejected-as-negative", help="Also write rejected articles, with no entities.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language of spaCy's tokenizer.")] = "en",
+) -> int:
+    """Write gold annotations for training: spaCy DocBin, Prodigy or doccano JSONL, CoNLL IOB2, or brat standoff."""
+    from goldspan.annotations.exchange import export as run
+
+    from .progress import record_progress
+
+    with Store(db, read_only=True) as store, record_progress(err, "Exporting", len(store.annotations())) as tick:
+        summary = run(store, format, out, answer=answer, annotator=annotator, split=split, seed=seed,
+                      rejected_as_negative=rejected_as_negative, lang=lang, on_record=tick)  # fmt: skip
+    skipped = ", ".join(f"{n} {why}" for why, n in summary.skipped.items()) or "none"
+    files = ", ".join(str(f) for f in summary.files)
+    say_out(
+        f"Exported {plural(summary.written, 'article')} ({plural(summary.spans, 'span')}"
+        f"{f', {summary.negatives} rejected as negatives' if summary.negatives else ''}) to {files}; skipped: {skipped}."
+    )
+    if summary.several_versions:
+        say(f"note: {plural(summary.several_versions, 'article')} had more than one annotator's version and each was exported; "
+            "use --annotator, or settle them with goldspan review.")  # fmt: skip
+    return 0
+
+
+@app.command(
+    name="import",
+    epilog="[b]Examples[/b]\n\n  goldspan import prodigy-gold.jsonl --db goldspan.json --format prodigy --annotator alice\n\n"
+    "  goldspan import doccano.jsonl --db goldspan.json --format doccano --as suggestions",
+)
+def import_(
+    source: Annotated[Path, typer.Argument(help="A file, or a folder for brat.", show_default=False)],
+    db: DbOption = Path(DEFAULT_DB),
+    format: Annotated[str, typer.Option("--format", "-f", help="prodigy, doccano, conll, brat or spacy.")] = "prodigy",
+    as_: Annotated[str, typer.Option("--as", help="gold (reviewed; answers kept) or suggestions (to correct in the annotator).")] = "gold",
+    annotator: Annotated[Optional[str], typer.Option("--annotator", help="Whose annotations these become (default: your user name).")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Overwrite this annotator's existing annotations of the same articles.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language of spaCy's tokenizer.")] = "en",
+    shared: SharedOption = False,
+) -> int:
+    """Bring annotations made elsewhere into the database, fitted to spaCy's tokens, as gold or as suggestions."""
+    from goldspan.annotations.exchange import import_records
+
+    from .progress import record_progress
+
+    if as_ not in ("gold", "suggestions"):
+        raise InputError(f"--as {as_}: choose gold or suggestions.")
+    with Store(db, shared=shared) as store, record_progress(err, "Importing", None) as tick:
+        report_store_notices(store)
+        summary = import_records(store, format, source, annotator=annotator or default_annotator(), as_gold=as_ == "gold",
+                                 replace=replace, lang=lang, on_record=tick)  # fmt: skip
+    for line in summary.problems:
+        say(f"skipped: {line}")
+    for line in summary.notes[:20]:
+        say(f"note: {line}")
+    skipped = ", ".join(f"{n} {why}" for why, n in summary.skipped.items())
+    say_out(
+        f"Read {plural(summary.read, 'record')}; wrote {plural(summary.written, 'annotation')} as {as_} "
+        f"({plural(summary.spans, 'span')}, {summary.new_articles} new articles) to {db}; "
+        f"{summary.snapped} spans snapped to token boundaries, {summary.dropped} dropped (overlap or no token); "
+        f"skipped {len(summary.problems) + sum(summary.skipped.values())}{f' ({skipped})' if skipped else ''}."
+    )
+    return 1 if summary.problems else 0
+
+
+def say_out(message: str) -> None:
+    out.print(message, markup=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the Typer app and turn every failure into one line and an exit status."""
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from typing import Callable, Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -45,3 +45,15 @@ def parse_progress(console: Console) -> Iterator[ParseProgress]:
         yield progress
     finally:
         progress.stop()
+
+
+@contextlib.contextmanager
+def record_progress(console: Console, verb: str, total: int | None) -> Iterator[Callable[[], None]]:
+    """A bar for exports and imports; shown only on a terminal and for inputs large enough to wait for."""
+    if not console.is_terminal or (total is not None and total < 200):
+        yield lambda: None
+        return
+    with Progress(TextColumn(f"{verb}"), BarColumn(), MofNCompleteColumn(), TextColumn("records"), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:  # fmt: skip
+        task = progress.add_task(verb, total=total)
+        yield lambda: progress.advance(task)

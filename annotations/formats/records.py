@@ -1,0 +1,53 @@
+"""What a file holds for one article: its text, its spans as offsets, and maybe an answer."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..datamodel import Answer
+
+RawSpan = tuple[int, int, str]
+
+
+@dataclass
+class Record:
+    text: str
+    spans: list[RawSpan] = field(default_factory=list)
+    answer: Answer | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # file (and line) it came from, for messages
+
+    def normalised(self) -> Record:
+        """CRLF / CR made LF as goldspan stores text, with every span offset moved to match."""
+        if "\r" not in self.text:
+            return self
+        removed: list[int] = []  # offsets (in the original) of each character dropped or changed
+        out: list[str] = []
+        i, text = 0, self.text
+        while i < len(text):
+            if text[i] == "\r":
+                if i + 1 < len(text) and text[i + 1] == "\n":
+                    removed.append(i)
+                    i += 1
+                    continue
+                out.append("\n")
+            else:
+                out.append(text[i])
+            i += 1
+
+        def moved(offset: int) -> int:
+            return offset - bisect_right(removed, offset - 1)
+
+        spans = [(moved(s), moved(e), label) for s, e, label in self.spans]
+        return Record("".join(out), spans, self.answer, self.meta, self.source)
+
+
+def parse_answer(value: Any, where: str) -> Answer | None:
+    if value is None:
+        return None
+    try:
+        return Answer(value)
+    except ValueError:
+        raise ValueError(f'{where}: "answer" must be accept, reject or ignore, not {value!r}') from None
