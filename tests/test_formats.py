@@ -1,0 +1,168 @@
+"""Export and import in every format: round trips, Prodigy's own files, and the counts reported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import spacy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from goldspan.annotations.datamodel import Annotation, Answer, Article, Origin, Span, SpanState
+from goldspan.annotations.errors import InputError
+from goldspan.annotations.exchange import export, import_records
+from goldspan.annotations.store import Store
+
+from .conftest import assert_one_line_error, run_goldspan, write_jsonl
+
+NLP = spacy.blank("en")
+WORDS = st.sampled_from(["Zoë", "Łódź", "習近平", "Müller", "Reykjavík", "Ñandú", "Gdańsk", "said", "met", "in", "the", "Apple",
+                         "Inc.", "(", ")", "«", "»", "naïve", "café", "😀", "São", "Paulo", "42", "$", "3.2bn", "—"])  # fmt: skip
+LINES = st.lists(st.lists(WORDS, min_size=1, max_size=12).map(" ".join), min_size=1, max_size=4).map("\n".join)
+LABELS = st.sampled_from(["PERSON", "GPE", "ORG"])
+
+
+@st.composite
+def annotated(draw: st.DrawFn) -> tuple[str, list[tuple[int, int, str]]]:
+    """A text and non-overlapping spans on its tokens, adjacent ones and ones inside longer candidates included."""
+    text = "Title\n" + draw(LINES)
+    doc = NLP.make_doc(text)
+    words = [t for t in doc if not t.is_space]
+    spans, i = [], 1
+    while i < len(words):
+        if draw(st.booleans()):
+            length = draw(st.integers(1, 3))
+            chunk = words[i : i + length]
+            if all(t.i == chunk[0].i + k for k, t in enumerate(chunk)) and "\n" not in doc[chunk[0].i : chunk[-1].i + 1].text:
+                spans.append((chunk[0].idx, chunk[-1].idx + len(chunk[-1]), draw(LABELS)))
+                i += length
+                continue
+        i += 1
+    return text, spans
+
+
+def fill(db: Path, items: list[tuple[str, list[tuple[int, int, str]]]]) -> None:
+    with Store(db) as store:
+        for text, spans in items:
+            article = Article.from_text(text)
+            store.add_articles([article])
+            doc = NLP.make_doc(article.text)
+            made = [doc.char_span(s, e, label=l) for s, e, l in spans]
+            store.save_annotation(Annotation(article.id, "alice", tuple(
+                Span(m.start_char, m.end_char, m.start, m.end, m.label_, Origin.ANNOTATOR, SpanState.ADDED) for m in made), Answer.ACCEPT))  # fmt: skip
+
+
+def exported_spans(db: Path) -> dict[str, list[tuple[int, int, str]]]:
+    with Store(db, read_only=True) as store:
+        texts = {a.id: a.text for a in store.articles()}
+        return {texts[a.article_id]: [(s.start, s.end, s.label) for s in a.spans] for a in store.annotations()}
+
+
+OUT = {"spacy": "out", "prodigy": "out.jsonl", "doccano": "out.jsonl", "conll": "out.conll", "brat": "out"}
+SOURCE = {"spacy": "out/train.spacy", "prodigy": "out.jsonl", "doccano": "out.jsonl", "conll": "out.conll", "brat": "out"}
+
+
+@pytest.mark.parametrize("fmt", ["spacy", "prodigy", "doccano", "brat", "conll"])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.lists(annotated(), min_size=1, max_size=3, unique_by=lambda item: item[0]))
+def test_export_import_export_gives_the_same_spans(tmp_path_factory: pytest.TempPathFactory, fmt: str, items) -> None:  # type: ignore[no-untyped-def]
+    tmp = tmp_path_factory.mktemp(fmt)
+    fill(tmp / "a.json", items)
+    with Store(tmp / "a.json", read_only=True) as store:
+        export(store, fmt, tmp / "one" / OUT[fmt])
+    with Store(tmp / "b.json") as store:
+        summary = import_records(store, fmt, tmp / "one" / SOURCE[fmt], annotator="alice")
+        assert summary.snapped == summary.dropped == 0 and not summary.problems
+        export(store, fmt, tmp / "two" / OUT[fmt], answer="any")
+    if fmt == "conll":  # CoNLL rebuilds the text from its tokens: compare the files themselves
+        assert (tmp / "one" / OUT[fmt]).read_text(encoding="utf-8") == (tmp / "two" / OUT[fmt]).read_text(encoding="utf-8")
+    else:
+        assert exported_spans(tmp / "b.json") == {text: sorted(spans) for text, spans in items}
+
+
+def test_crlf_in_an_imported_file_moves_the_offsets_with_the_text(tmp_path: Path) -> None:
+    text = "Title\r\nZoë met Müller\r\nin Łódź."
+    src = write_jsonl(tmp_path / "d.jsonl", [{"text": text, "label": [[text.index("Müller"), text.index("Müller") + 6, "PERSON"],
+                                                                      [text.index("Łódź"), text.index("Łódź") + 4, "GPE"]]}])  # fmt: skip
+    with Store(tmp_path / "g.json") as store:
+        import_records(store, "doccano", src, annotator="bob")
+        [ann] = store.annotations()
+        stored = store.article(ann.article_id).text  # type: ignore[union-attr]
+    assert "\r" not in stored
+    assert [stored[s.start : s.end] for s in ann.spans] == ["Müller", "Łódź"]
+
+
+PRODIGY_WITH_TOKENS = {
+    "text": "Vladimir Putin met Lukashenko in Minsk.",
+    "meta": {"source": "wire"},
+    "_input_hash": 123, "_task_hash": 456, "_session_id": "ner-alice", "_view_id": "ner_manual",
+    "tokens": [{"text": "Vladimir", "start": 0, "end": 8, "id": 0, "ws": True}],
+    "spans": [{"start": 0, "end": 14, "token_start": 0, "token_end": 1, "label": "PERSON"}, {"start": 33, "end": 38, "label": "GPE"}],
+    "answer": "accept",
+}  # fmt: skip
+
+
+def test_prodigy_files_as_prodigy_writes_them(tmp_path: Path) -> None:
+    records = [
+        PRODIGY_WITH_TOKENS,
+        {"text": "Brest is near Poland.", "spans": [{"start": 0, "end": 5, "label": "GPE"}], "answer": "accept"},  # no tokens
+        {"text": "Nothing to see here.", "spans": [], "answer": "reject"},
+        {"text": "Skipped by the annotator.", "answer": "ignore"},
+        {"text": "Ukr aine and Poland", "spans": [{"start": 1, "end": 6, "label": "GPE"},  # inside words: snapped
+                                                  {"start": 0, "end": 19, "label": "ORG"}], "answer": "accept"},  # overlaps: longest kept
+        {"text": 42},
+    ]  # fmt: skip
+    src = write_jsonl(tmp_path / "db-out.jsonl", records)
+    with Store(tmp_path / "g.json") as store:
+        summary = import_records(store, "prodigy", src, annotator="alice")
+        anns = {store.article(a.article_id).text: a for a in store.annotations()}  # type: ignore[union-attr]
+        meta = store.article(anns[PRODIGY_WITH_TOKENS["text"]].article_id).meta  # type: ignore[union-attr, index]
+    assert (summary.read, summary.written, summary.snapped, summary.dropped) == (5, 5, 1, 1)
+    assert len(summary.problems) == 1 and "db-out.jsonl:6" in summary.problems[0]
+    assert [a.answer for a in anns.values()] == [Answer.ACCEPT, Answer.ACCEPT, Answer.REJECT, Answer.IGNORE, Answer.ACCEPT]
+    assert [(s.label, s.start, s.end) for s in anns["Ukr aine and Poland"].spans] == [("ORG", 0, 19)]
+    assert meta["source"] == "wire" and meta["_session_id"] == "ner-alice" and meta["_input_hash"] == 123
+
+
+def test_doccano_import_continues_in_the_annotator(tmp_path: Path) -> None:
+    from goldspan.annotations.session import Session
+
+    src = write_jsonl(tmp_path / "doccano.jsonl", [
+        {"id": 7, "text": "Anna Nowak lives in Warsaw.", "entities": [{"id": 1, "label": "PERSON", "start_offset": 0, "end_offset": 10}]},
+        {"text": "Brest is near Poland.", "label": [[0, 5, "GPE"]]},
+    ])  # fmt: skip
+    with Store(tmp_path / "g.json") as store:
+        import_records(store, "doccano", src, annotator="alice", as_gold=False)
+        articles = store.articles()
+        session = Session(store, articles, annotator="alice", labels=("PERSON", "GPE"))
+        assert session.index == 0 and session.done == 0  # doccano has no answers: both still to do
+        assert [(s.label, str(s.state)) for s in session.spans] == [("PERSON", "suggested")]
+        assert session.answer(Answer.ACCEPT) is None
+        assert store.annotation(articles[0].id, "alice").spans[0].state is SpanState.CONFIRMED  # type: ignore[union-attr]
+
+
+def test_bad_options_and_inputs_are_one_line_errors(tmp_path: Path) -> None:
+    with Store(tmp_path / "g.json") as store, pytest.raises(InputError, match="--split"):
+        export(store, "spacy", tmp_path / "out", split=1.5)
+    assert_one_line_error(run_goldspan("export", "--db", tmp_path / "g.json", "--format", "xml"), "--format xml")
+    assert_one_line_error(run_goldspan("import", tmp_path / "nope.jsonl", "--db", tmp_path / "g.json"), "nope.jsonl")
+    bad = tmp_path / "bad.spacy"
+    bad.write_bytes(b"not a docbin")
+    result = run_goldspan("import", bad, "--db", tmp_path / "g.json", "--format", "spacy")
+    assert result.returncode == 1 and "not a spaCy DocBin" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_export_skips_what_was_not_accepted_and_can_write_rejections_as_negatives(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    with Store(db) as store:
+        for text, answer in (("One\nMinsk.", Answer.ACCEPT), ("Two\nBrest.", Answer.REJECT), ("Three\nGdańsk.", None)):
+            article = Article.from_text(text)
+            store.add_articles([article])
+            store.save_annotation(Annotation(article.id, "alice", (Span(len(text) - 6, len(text) - 1, 2, 3, "GPE"),) if answer else (), answer))
+        summary = export(store, "doccano", tmp_path / "a.jsonl")
+        assert (summary.written, dict(summary.skipped)) == (1, {"answer reject": 1, "answer none yet": 1})
+        summary = export(store, "doccano", tmp_path / "b.jsonl", rejected_as_negative=True)
+    rows = [json.loads(line) for line in (tmp_path / "b.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert summary.negatives == 1 and sorted(len(r["label"]) for r in rows) == [0, 1]
