@@ -164,6 +164,7 @@ class Annotation:
     model_version: str = ""
     created: str = field(default_factory=now_iso)
     updated: str = field(default_factory=now_iso)
+    note: str = ""  # e.g. a reviewer's record says which versions it came from
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "spans", sorted_spans(self.spans))
@@ -184,6 +185,7 @@ class Annotation:
             "model_version": self.model_version,
             "created": self.created,
             "updated": self.updated,
+            "note": self.note,
         }
 
     @classmethod
@@ -198,6 +200,7 @@ class Annotation:
             model_version=data.get("model_version", ""),
             created=data.get("created", ""),
             updated=data.get("updated", ""),
+            note=data.get("note", ""),
         )
 
 

@@ -68,7 +68,13 @@ ACTIONS: tuple[Action, ...] = (
     Action("help", ("question_mark",), "this help", "help"),
     Action("quit", ("q", "ctrl+c"), "quit (everything is already saved)", "quit"),
 )
-ACTION_IDS = {a.id: a for a in ACTIONS}
+# Only in `goldspan review`, on top of the annotator's keys.
+REVIEW_ACTIONS: tuple[Action, ...] = (
+    Action("next_difference", ("d",), "next difference between the versions", "next diff"),
+    Action("previous_difference", ("D",), "previous difference"),
+    *(Action(f"take_{n}", (letter,), f"take version {letter} for this difference", "") for n, letter in enumerate("ABCEF", start=1)),
+)
+ACTION_IDS = {a.id: a for a in (*ACTIONS, *REVIEW_ACTIONS)}
 
 _MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
 _NAMED_KEYS = frozenset(
@@ -78,7 +84,7 @@ _NAMED_KEYS = frozenset(
 
 
 def default_keymap() -> dict[str, tuple[str, ...]]:
-    return {a.id: a.keys for a in ACTIONS}
+    return {a.id: a.keys for a in (*ACTIONS, *REVIEW_ACTIONS)}
 
 
 # Textual's friendlier names for a few characters (textual.keys.KEY_NAME_REPLACEMENTS).

@@ -23,6 +23,12 @@ def key_order(model_labels: Sequence[str]) -> tuple[str, ...]:
     return tuple(first + [label for label in labels if label not in first])
 
 
+def labels_in_use(labels: Iterable[str]) -> tuple[str, ...]:
+    """Labels found in annotations (not a model's list): OntoNotes ones in news order, others after, by name."""
+    found = set(labels)
+    return tuple(sorted(found, key=lambda label: (NEWS_FIRST.index(label) if label in NEWS_FIRST else len(NEWS_FIRST), label)))
+
+
 def parse_labels(option: str) -> tuple[str, ...]:
     """``--labels A,B,C``: the labels in the order given, refusing empty or repeated names."""
     labels = [part.strip() for part in option.split(",")]

@@ -21,6 +21,7 @@ from .datamodel import Annotation, Answer, Article, ModelId, Origin, Span, SpanS
 from .errors import StoreError
 from .store import Store
 from .tokens import Tokens
+from .versions import Version, differences
 
 Outcome = str | None
 READ_ONLY = "read-only: this database is open for reviewing, nothing can be changed"
@@ -103,6 +104,8 @@ class Session:
             a.article_id for a in store.annotations(annotator=annotator) if a.answer is not None
         } & {a.id for a in self.articles}
         self.index = next((i for i, a in enumerate(self.articles) if a.id not in self.answered), 0)
+        self._others: dict[str, list[Annotation]] = {}
+        self._load_others()
 
     # -- what the screen shows -------------------------------------------------------------
 
@@ -160,6 +163,19 @@ class Session:
     @property
     def done(self) -> int:
         return len(self.answered)
+
+    def other_versions(self) -> list[tuple[str, int]]:
+        """Other annotators' answered versions of this article, each with its number of differences from this one."""
+        mine = Version(self.annotator, tuple(self.spans))
+        return [
+            (other.annotator, len(differences([mine, Version(other.annotator, other.spans)])))
+            for other in self._others.get(self.article.id, ())
+        ]
+
+    def _load_others(self) -> None:
+        self._others[self.article.id] = [
+            a for a in self.store.annotations(article_id=self.article.id) if a.annotator != self.annotator and a.answer is not None
+        ]
 
     # -- opening articles ------------------------------------------------------------------
 
@@ -461,6 +477,7 @@ class Session:
             self.store.refresh()
         except StoreError as error:
             return f"could not look for other sessions' saves: {error}"
+        self._load_others()
         draft = self._drafts.get(self.article.id)
         record = self.store.annotation(self.article.id, self.annotator)
         if draft is None or record is None or record.updated == draft.updated or draft.unsaved:
@@ -530,6 +547,10 @@ class Session:
 
     # -- saving ----------------------------------------------------------------------------
 
+    def note_for(self, draft: Draft) -> str:
+        """A note stored with the record; the review session says which versions it came from."""
+        return ""
+
     @editing
     def save_again(self) -> Outcome:
         """Retry the saves that failed (a full disk, say), once the cause is fixed."""
@@ -577,6 +598,7 @@ class Session:
             self.model.version if self.model else "",
             created=draft.created or now,
             updated=now,
+            note=self.note_for(draft),
         )
         try:
             self.store.save_annotation(record)

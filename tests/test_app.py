@@ -159,14 +159,14 @@ async def test_help_lists_every_binding_and_closes(db: Path, pattern_spec) -> No
 
 
 async def test_a_remapped_key_works(db: Path, pattern_spec) -> None:
-    keymap = default_keymap() | {"remove": ("d",)}
+    keymap = default_keymap() | {"remove": ("r",)}
     app = make_app(db, pattern_spec, keymap=keymap)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await search(pilot, "Minsk")
         await pilot.press("x")  # no longer bound
         assert record(db) is None
-        await pilot.press("d")
+        await pilot.press("r")
     assert "Minsk" not in [t for t, _, _ in spans_of(db)][:3]
 
 

@@ -24,9 +24,9 @@ def test_keys_are_read_in_textual_naming(typed: str, name: str) -> None:
 
 def test_a_keymap_file_moves_actions(tmp_path: Path) -> None:
     path = tmp_path / "keys.toml"
-    path.write_text('[keys]\nremove = ["d", "delete"]\nundo = "z, backspace"\nstart_left = "("\n', encoding="utf-8")
+    path.write_text('[keys]\nremove = ["r", "delete"]\nundo = "z, backspace"\nstart_left = "("\n', encoding="utf-8")
     keymap = load_keymap(path)
-    assert keymap["remove"] == ("d", "delete")
+    assert keymap["remove"] == ("r", "delete")
     assert keymap["undo"] == ("z", "backspace")
     assert keymap["start_left"] == ("left_parenthesis",)
     assert keymap["next_entity"] == default_keymap()["next_entity"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from rich.text import Text
 from textual import work
@@ -19,13 +19,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from goldspan.annotations.align import Aligned, align_article, blank_tokenizer
 from goldspan.annotations.datamodel import Answer, Article, Span, first_line
 from goldspan.annotations.errors import GoldspanError
-from goldspan.annotations.keymap import ACTIONS
+from goldspan.annotations.keymap import ACTIONS, Action
 from goldspan.annotations.pipelines import PipelineSpec, load
 from goldspan.annotations.session import Outcome, Session
 from goldspan.annotations.suggest import suggest
@@ -69,16 +70,18 @@ SESSION_CALLS: dict[str, tuple[str, tuple[object, ...]]] = {
 }
 
 
-def screen_bindings() -> list[Binding]:
+def screen_bindings(actions: Sequence[Action] = ACTIONS) -> list[Binding]:
     """One Binding per action, with its id, so a keymap file can move it (App.set_keymap)."""
     return [
         Binding(",".join(a.keys), f"run('{a.id}')", a.footer or a.description, show=bool(a.footer), id=a.id)
-        for a in ACTIONS
+        for a in actions
     ]
 
 
 class AnnotateScreen(Screen[None]):
     BINDINGS = screen_bindings()
+    calls = SESSION_CALLS
+    help_actions: Sequence[Action] = ACTIONS
     DEFAULT_CSS = """
     #status { height: 1; background: $primary-background; color: $text; padding: 0 1; }
     #main { height: 1fr; }
@@ -104,6 +107,7 @@ class AnnotateScreen(Screen[None]):
             yield ArticleView(self.colours, id="article")
             with Vertical(id="side"):
                 yield EntityList(self.colours, id="entities")
+                yield from self.extra_panels()
                 yield Static(id="labels")
         yield Input(placeholder="search: type, enter for the next hit, escape to leave", id="search")
         yield Static(id="message")
@@ -112,6 +116,16 @@ class AnnotateScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(ArticleView).focus()
         self.redraw()
+
+    # Hooks for screens built on this one (the review screen).
+    def extra_panels(self) -> Iterable[Widget]:
+        return ()
+
+    def marks(self) -> tuple[tuple[int, int], ...]:
+        return ()
+
+    def status_prefix(self) -> str:
+        return ""
 
     @property
     def app_(self) -> GoldspanApp:
@@ -133,6 +147,7 @@ class AnnotateScreen(Screen[None]):
                 s.selection,
                 self.search_text,
                 title_paragraph=first_line(article.text) == article.title,
+                marks=self.marks(),
             )
         )
         self.query_one(EntityList).show(ListState(article.text, tuple(draft.spans), draft.focus, draft.suggestions_pending))
@@ -158,10 +173,13 @@ class AnnotateScreen(Screen[None]):
             saved = Text(f"saved {datetime.fromisoformat(s.last_saved).astimezone():%H:%M:%S}", style="green")
         else:
             saved = Text("nothing changed yet", style="dim")
+        others = s.other_versions()
+        versus = ("others: " + ", ".join(f"{name} {n} diff" for name, n in others) + " · ") if others else ""
         text = Text.assemble(
+            self.status_prefix(),
             (f"article {s.index + 1}/{len(s.articles)}", "bold"),
             answer,
-            f" · done {s.done} · {s.annotator} · {model} · ",
+            f" · done {s.done} · {s.annotator} · {model} · {versus}",
             saved,
         )
         text.truncate(max(20, self.size.width - 2), overflow="ellipsis")
@@ -193,8 +211,8 @@ class AnnotateScreen(Screen[None]):
             return
         if action.startswith("label_"):
             self.label(int(action.removeprefix("label_")) - 1)
-        elif action in SESSION_CALLS:
-            method, args = SESSION_CALLS[action]
+        elif action in self.calls:
+            method, args = self.calls[action]
             self.redraw(getattr(self.session, method)(*args))
         elif action == "quit":
             self.app.exit()
@@ -232,7 +250,7 @@ class AnnotateScreen(Screen[None]):
         self.app.push_screen(GotoScreen("Go to article (number or title)", choices, "number or title…"), chosen)
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.app_.keymap, self.session.labels))
+        self.app.push_screen(HelpScreen(self.app_.keymap, self.session.labels, self.help_actions))
 
     def action_search(self) -> None:
         box = self.query_one("#search", Input)
@@ -284,8 +302,10 @@ class GoldspanApp(App[None]):
         keymap: Mapping[str, Sequence[str]],
         notes: Sequence[str] = (),
         loader: Callable[[PipelineSpec], Language] = load,
+        screen: Callable[[Session, Mapping[str, str]], AnnotateScreen] | None = None,
     ) -> None:
         super().__init__()
+        self.make_screen = screen or AnnotateScreen
         self.session = session
         self.spec = spec
         self.keymap = dict(keymap)
@@ -300,7 +320,7 @@ class GoldspanApp(App[None]):
 
     def on_mount(self) -> None:
         self.set_keymap({action: ",".join(keys) for action, keys in self.keymap.items()})
-        self.push_screen(AnnotateScreen(self.session, self.colours))
+        self.push_screen(self.make_screen(self.session, self.colours))
         if self.session.store.read_only:
             self.model_status += " · READ-ONLY"
         for note in [*self.notes, *self.session.store.notices]:

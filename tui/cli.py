@@ -11,6 +11,7 @@ import getpass
 import json
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -129,12 +130,18 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print the same figures as one JSON object.")] = False,
     all_articles: Annotated[bool, typer.Option("--all", help="List every article, not only the first 50.")] = False,
     spans: Annotated[bool, typer.Option("--spans", help="Also list every gold span: article, offsets, label, text.")] = False,
+    agreement: Annotated[bool, typer.Option("--agreement", help="Agreement between annotators: span P/R/F1 per label, token kappa.")] = False,
+    model_vs_gold: Annotated[bool, typer.Option("--model-vs-gold", help="The model's suggestions scored against the gold.")] = False,
+    model: Annotated[Optional[str], typer.Option("--model", help="With --model-vs-gold: which model's suggestions (default: the most used).")] = None,
+    annotators: Annotated[Optional[list[str]], typer.Option("--annotator", help="Only these annotators (repeat the option).")] = None,
 ) -> int:
     """Show what the database holds: articles, answers, suggestions and gold spans per label, per annotator."""
     from goldspan.annotations.stats import corpus_stats
 
     from .stats_view import print_gold_spans, print_stats
 
+    if agreement or model_vs_gold:
+        return quality(db, as_json=as_json, agreement=agreement, model_vs_gold=model_vs_gold, model=model, annotators=annotators)
     with Store(db, read_only=True) as store:
         report_store_notices(store)
         figures = corpus_stats(store)
@@ -144,6 +151,46 @@ def stats(
         print_stats(out, figures, limit=None if all_articles else 50)
         if spans:
             print_gold_spans(out, figures)
+    return 0
+
+
+def quality(db: Path, *, as_json: bool, agreement: bool, model_vs_gold: bool, model: str | None, annotators: list[str] | None) -> int:
+    """`stats --agreement` / `--model-vs-gold`: the metrics, as tables or as one JSON object."""
+    from goldspan.annotations import metrics
+    from goldspan.annotations.datamodel import Answer
+
+    from .stats_view import print_agreement, print_model_report
+
+    result: dict[str, object] = {}
+    with Store(db, read_only=True) as store:
+        report_store_notices(store)
+        articles = {a.id: a for a in store.articles()}
+        annotations = [a for a in store.annotations() if not annotators or a.annotator in annotators]
+        if agreement:
+            counts = metrics.token_counts(articles[a.article_id] for a in {a.article_id: a for a in annotations}.values())
+            pairs = metrics.pairwise_agreement([a for a in annotations if a.article_id in counts], counts, annotators)
+            if not pairs:
+                raise InputError(f"{db}: agreement needs two annotators who answered the same articles; found none.")
+            result["agreement"] = [p.as_json() for p in pairs]
+        if model_vs_gold:
+            cached = store.all_suggestions()
+            names = Counter(str(s.model) for s in cached)
+            if not names:
+                raise InputError(f"{db}: no model suggestions are stored; run goldspan preannotate first.")
+            chosen = model or names.most_common(1)[0][0]
+            matching = [s for s in cached if str(s.model) == chosen or s.model.name == chosen]
+            if not matching:
+                raise InputError(f"--model {chosen}: no suggestions from it in {db}; there are: {', '.join(names)}.")
+            gold = [a for a in annotations if a.answer is Answer.ACCEPT]
+            report = metrics.model_vs_gold(articles, gold, {s.article_id: s.spans for s in matching}, str(matching[0].model))
+            result["model_vs_gold"] = report.as_json()
+    if as_json:
+        out.print_json(json.dumps(result, ensure_ascii=False))
+        return 0
+    if agreement:
+        print_agreement(out, pairs)
+    if model_vs_gold:
+        print_model_report(out, report)
     return 0
 
 
@@ -262,6 +309,52 @@ def import_(
         f"skipped {len(summary.problems) + sum(summary.skipped.values())}{f' ({skipped})' if skipped else ''}."
     )
     return 1 if summary.problems else 0
+
+
+@app.command(
+    epilog="[b]Examples[/b]\n\n  goldspan review --db goldspan.json --annotator alice --annotator bob\n\n"
+    "  goldspan review --db goldspan.json --only model-errors --label GPE --as lead",
+)
+def review(
+    db: DbOption = Path(DEFAULT_DB),
+    annotators: Annotated[Optional[list[str]], typer.Option("--annotator", help="Versions of these annotators (repeat; default: all).")] = None,
+    label: Annotated[Optional[str], typer.Option("--label", help="Only differences involving this label.")] = None,
+    only: Annotated[str, typer.Option("--only", help="disagreements (between annotators), model-errors, or all.")] = "disagreements",
+    model: Annotated[Optional[str], typer.Option("--model", help="Whose cached suggestions count as one more version (default: the most used model).")] = None,
+    reviewer: Annotated[Optional[str], typer.Option("--as", help="Save the reviewed gold as this annotator (default: your user name).")] = None,
+    keys: Annotated[Optional[Path], typer.Option("--keys", help="Keymap file, as for annotate.", dir_okay=False)] = None,
+) -> int:
+    """Compare annotators and the model article by article, settle each difference, and save one reviewed gold version."""
+    from goldspan.annotations import pipelines
+    from goldspan.annotations.keymap import default_keymap_path, load_keymap
+    from goldspan.annotations.labels import labels_in_use
+    from goldspan.annotations.review import ONLY, ReviewSession, plan_review
+
+    from .app import GoldspanApp
+    from .review import ReviewScreen
+
+    if only not in ONLY:
+        raise InputError(f"--only {only}: choose one of {', '.join(ONLY)}.")
+    keymap = load_keymap(keys if keys is not None else (default_keymap_path() if default_keymap_path().exists() else None))
+    with Store(db) as store:
+        report_store_notices(store)
+        models = Counter(s.model for s in store.all_suggestions())
+        chosen = next((m for m in models if model in (str(m), m.name)), None) if model else (models.most_common(1)[0][0] if models else None)
+        if model and chosen is None:
+            raise InputError(f"--model {model}: no suggestions from it in {db}.")
+        plan = plan_review(store, annotators=annotators, model=chosen, label=label, only=only)
+        if not plan.articles:
+            why = ", ".join(f"{n} with {reason}" for reason, n in plan.skipped.items()) or "no articles"
+            raise InputError(f"{db}: nothing to review ({why}).")
+        labels = labels_in_use(s.label for versions in plan.versions.values() for v in versions for s in v.spans)
+        session = ReviewSession(store, plan, reviewer=reviewer or default_annotator(), labels=labels)
+        app = GoldspanApp(session, pipelines.resolve("blank:en"), keymap=keymap, screen=ReviewScreen)
+        app.model_status = "versions: " + ", ".join(plan.names) + (f" ({chosen})" if chosen else "")
+        app.run()
+        if app.return_code:
+            return app.return_code
+        say(f"{db}: {session.done} of {plural(len(session.articles), 'article')} reviewed by {session.annotator}; every change was saved.")
+    return 0
 
 
 def say_out(message: str) -> None:

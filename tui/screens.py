@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from goldspan.annotations.keymap import ACTIONS
+from goldspan.annotations.keymap import ACTIONS, Action
 
 
 def key_names(keys: Sequence[str]) -> str:
@@ -30,16 +30,17 @@ class HelpScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,q,question_mark", "close", "close help")]
 
-    def __init__(self, keymap: Mapping[str, Sequence[str]], labels: Sequence[str]) -> None:
+    def __init__(self, keymap: Mapping[str, Sequence[str]], labels: Sequence[str], actions: Sequence[Action] = ACTIONS) -> None:
         super().__init__()
         self.keymap = keymap
         self.labels = labels
+        self.actions = actions
 
     def compose(self) -> ComposeResult:
         table = Table(title="goldspan keys (escape closes)", expand=True, show_lines=False)
         table.add_column("keys", no_wrap=True, style="bold")
         table.add_column("action")
-        for action in ACTIONS:
+        for action in self.actions:
             description = action.description
             if action.id.startswith("label_"):
                 n = int(action.id.removeprefix("label_"))

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from goldspan.annotations.metrics import ModelReport, PairAgreement
 from goldspan.annotations.stats import CorpusStats
 
 
@@ -77,3 +78,40 @@ def print_stats(console: Console, stats: CorpusStats, *, limit: int | None) -> N
     console.print(table)
     if limit is not None and len(stats.per_article) > limit:
         console.print(f"… and {len(stats.per_article) - limit:,} more articles (use --all to list them).", markup=False)
+
+
+def print_agreement(console: Console, pairs: list[PairAgreement]) -> None:
+    for pair in pairs:
+        table = Table(
+            title=f"Agreement {pair.first} (reference) vs {pair.second}: {pair.articles} articles both accepted, "
+            f"same answer on {pair.same_answer} of {pair.both_answered}; token kappa {pair.kappa:.3f} over {pair.tokens:,} tokens",
+            title_justify="left",
+        )
+        for name in ("label", "both", "only first", "only second", "precision", "recall", "F1"):
+            table.add_column(name, justify="left" if name == "label" else "right")
+        for label, s in [*pair.per_label.items(), ("overall", pair.overall)]:
+            table.add_row(Text(label, style="bold" if label == "overall" else ""), str(s.tp), str(s.fn), str(s.fp), f"{s.p:.3f}", f"{s.r:.3f}", f"{s.f:.3f}")
+        console.print(table)
+
+
+def print_model_report(console: Console, report: ModelReport) -> None:
+    scores = report.scores
+    table = Table(title=f"{report.model} against the gold ({report.articles} accepted articles; spaCy's Scorer)", title_justify="left")
+    for name in ("label", "precision", "recall", "F1"):
+        table.add_column(name, justify="left" if name == "label" else "right")
+    for label, s in sorted((scores.get("ents_per_type") or {}).items()):
+        table.add_row(Text(label), f"{s['p']:.3f}", f"{s['r']:.3f}", f"{s['f']:.3f}")
+    table.add_row(Text("overall", style="bold"), f"{scores.get('ents_p') or 0:.3f}", f"{scores.get('ents_r') or 0:.3f}", f"{scores.get('ents_f') or 0:.3f}")
+    console.print(table)
+    confusion = Table(title="Gold label → what the model said (same boundaries; — = no span there)", title_justify="left")
+    confusion.add_column("gold")
+    confusion.add_column("model said")
+    for gold, said in report.confusion.items():
+        confusion.add_row(Text(gold), Text(", ".join(f"{label} {n}" for label, n in said.items())))
+    console.print(confusion)
+    errors = Table(title="Most frequent errors", title_justify="left")
+    for name in ("count", "kind", "text", "gold → model", "example"):
+        errors.add_column(name, justify="right" if name == "count" else "left", overflow="fold")
+    for e in report.errors:
+        errors.add_row(str(e["count"]), e["kind"], Text(e["text"]), Text(e["change"]), Text(e["example"]))
+    console.print(errors)

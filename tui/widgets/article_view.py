@@ -32,6 +32,7 @@ CURSOR = Style(reverse=True)
 SELECTION = Style(reverse=True, underline=True, italic=True)
 SEARCH_HIT = Style(bold=True, underline=True, color="black", bgcolor="yellow")
 TITLE = Style(bold=True)
+MARKED = Style(overline=True, italic=True, bgcolor="grey30")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class ViewState:
     selection: tuple[int, int] | None
     query: str = ""
     title_paragraph: bool = True
+    marks: tuple[tuple[int, int], ...] = ()  # stretches to flag (where review versions differ)
 
 
 class ArticleView(ScrollView, can_focus=True):
@@ -156,6 +158,9 @@ class ArticleView(ScrollView, can_focus=True):
         for i in range(first, last):
             span = state.spans[i]
             mark(span.start, span.end, self._label_style(span.label, tag=False) + (FOCUS if i == state.focus else ENTITY_TEXT))
+        for a, b in state.marks:
+            if a < end and b > start:
+                mark(a, b, MARKED)
         hits = self._hits
         for i in range(max(0, bisect_right(self._hit_starts, start) - 1), bisect_left(self._hit_starts, end)):
             mark(*hits[i], SEARCH_HIT)

@@ -1,0 +1,67 @@
+"""`goldspan review`: the annotator's screen, over the differences between versions of each article."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from rich.text import Text
+from textual.widget import Widget
+from textual.widgets import Static
+
+from goldspan.annotations.keymap import ACTIONS, REVIEW_ACTIONS
+from goldspan.annotations.review import ReviewSession
+
+from .app import SESSION_CALLS, AnnotateScreen, screen_bindings
+from .wrap import visible
+
+LETTERS = "ABCEF"
+
+
+class ReviewScreen(AnnotateScreen):
+    BINDINGS = screen_bindings((*ACTIONS, *REVIEW_ACTIONS))
+    help_actions = (*ACTIONS, *REVIEW_ACTIONS)
+    calls = SESSION_CALLS | {
+        "next_difference": ("step_difference", (1,)),
+        "previous_difference": ("step_difference", (-1,)),
+        **{f"take_{n}": ("take", (n - 1,)) for n in range(1, 6)},
+    }
+    DEFAULT_CSS = AnnotateScreen.DEFAULT_CSS + """
+    #differences { height: auto; max-height: 9; border-top: solid $warning; padding: 0 1; }
+    """
+
+    @property
+    def review(self) -> ReviewSession:
+        return self.session  # type: ignore[return-value]
+
+    def extra_panels(self) -> Iterable[Widget]:
+        yield Static(id="differences")
+
+    def marks(self) -> tuple[tuple[int, int], ...]:
+        return tuple((d.start, d.end) for d in self.review.differences())
+
+    def status_prefix(self) -> str:
+        return "review · "
+
+    def redraw(self, message: str | None = None, *, error: bool = False) -> None:
+        super().redraw(message, error=error)
+        self.query_one("#differences", Static).update(self._differences_text())
+
+    def _differences_text(self) -> Text:
+        review = self.review
+        diffs, now = review.differences(), review.current_difference
+        versions = review.versions()
+        if not diffs:
+            return Text("the versions agree: a accepts", style="dim")
+        out = Text()
+        if now is None:
+            out.append(f"{len(diffs)} differences: d steps through them\n", style="bold")
+            out.append("  ".join(f"{LETTERS[i]} {v.name}" for i, v in enumerate(versions[:5])), style="dim")
+            return out
+        diff = diffs[now]
+        out.append(f"difference {now + 1}/{len(diffs)} ({diff.kind()})\n", style="bold")
+        text = review.article.text
+        for i, version in enumerate(versions[:5]):
+            said = ", ".join(f"{s.label} {visible(text[s.start:s.end])!r}" for s in diff.spans[version.name]) or "—"
+            out.append(f"{LETTERS[i]} ", style="bold")
+            out.append(f"{version.name}: {said}\n")
+        return out
