@@ -6,7 +6,6 @@ A bad file never stops the others: each problem becomes one line in the report, 
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any, Iterable, Iterator
 
 from .datamodel import Article
 from .errors import InputError
+from .jsonl import json_lines
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 JSONL_SUFFIXES = frozenset({".jsonl"})
@@ -111,16 +111,7 @@ def decode_utf8(raw: bytes) -> str:
 
 
 def _load_jsonl(path: Path, text: str, report: LoadReport) -> None:
-    # split on "\n" only: str.splitlines would also break at U+2028 and friends, which JSON allows raw in strings.
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            report.problems.append(f"{where}: not valid JSON ({error.msg} at column {error.colno}); line skipped.")
-            continue
+    for where, record in json_lines(path, text, report.problems):
         try:
             article = article_from_record(record, source=where)
         except InputError as error:

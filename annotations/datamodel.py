@@ -143,7 +143,10 @@ class Span:
 
 def sorted_spans(spans: Iterable[Span]) -> tuple[Span, ...]:
     """Spans in reading order, refusing overlaps (spaCy's ``Doc.ents`` rule)."""
-    ordered = tuple(sorted(spans))
+    ordered = tuple(spans)
+    # Spans from an editing session are already in order: check that in one pass before sorting.
+    if any(a.start > b.start or (a.start == b.start and a.end > b.end) for a, b in zip(ordered, ordered[1:])):
+        ordered = tuple(sorted(ordered))
     for before, after in zip(ordered, ordered[1:]):
         if before.overlaps(after):
             raise ValueError(

@@ -173,9 +173,7 @@ class Session:
         ]
 
     def _load_others(self) -> None:
-        self._others[self.article.id] = [
-            a for a in self.store.annotations(article_id=self.article.id) if a.annotator != self.annotator and a.answer is not None
-        ]
+        self._others[self.article.id] = self.store.annotations(article_id=self.article.id, answered=True, except_annotator=self.annotator)
 
     # -- opening articles ------------------------------------------------------------------
 
@@ -479,8 +477,10 @@ class Session:
             return f"could not look for other sessions' saves: {error}"
         self._load_others()
         draft = self._drafts.get(self.article.id)
+        if draft is None or draft.unsaved or self.store.annotation_updated(self.article.id, self.annotator) in (None, draft.updated):
+            return None
         record = self.store.annotation(self.article.id, self.annotator)
-        if draft is None or record is None or record.updated == draft.updated or draft.unsaved:
+        if record is None:
             return None
         draft.spans, draft.answer = list(record.spans), record.answer
         draft.created, draft.updated = record.created, record.updated
@@ -540,7 +540,8 @@ class Session:
         return self._restore(change.article_index, change.after, change.focus_after, "redone")
 
     def _restore(self, index: int, state: tuple[tuple[Span, ...], Answer | None], focus: int | None, verb: str) -> Outcome:
-        self.go_to(index)
+        if index != self.index:
+            self.go_to(index)
         spans, answer = state
         error = self._write(list(spans), answer, focus)
         return error or (verb if index == self.index else None)

@@ -140,11 +140,22 @@ class Store:
         if entries:
             self.storage.put(entries)
 
-    def annotations(self, *, article_id: str | None = None, annotator: str | None = None) -> list[Annotation]:
+    def annotation_updated(self, article_id: str, annotator: str) -> str | None:
+        """When this record was last saved (cheap: no spans are read)."""
+        doc = self._get(ANNOTATIONS, _key(article_id, annotator))
+        return None if doc is None else str(doc.get("updated", ""))
+
+    def annotations(
+        self, *, article_id: str | None = None, annotator: str | None = None, answered: bool = False, except_annotator: str | None = None
+    ) -> list[Annotation]:
+        """Records matching every filter given; only those are turned into objects."""
         return [
             Annotation.from_dict(doc)
             for doc in self._table(ANNOTATIONS).values()
-            if (article_id is None or doc["article_id"] == article_id) and (annotator is None or doc["annotator"] == annotator)
+            if (article_id is None or doc["article_id"] == article_id)
+            and (annotator is None or doc["annotator"] == annotator)
+            and (not answered or doc.get("answer") is not None)
+            and (except_annotator is None or doc["annotator"] != except_annotator)
         ]
 
 

@@ -13,7 +13,7 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from rich.console import Console
 from goldspan.annotations.articles import LoadReport, load_articles
 from goldspan.annotations.errors import GoldspanError, InputError
 from goldspan.annotations.store import DEFAULT_DB, Store
+
+if TYPE_CHECKING:
+    from .app import GoldspanApp
 
 app = typer.Typer(
     name="goldspan",
@@ -211,7 +214,6 @@ def annotate(
 ) -> int:
     """Open the annotator: read each article beside its entities and fix them from the keyboard. Press ? in it for every key."""
     from goldspan.annotations import pipelines
-    from goldspan.annotations.keymap import default_keymap_path, load_keymap
     from goldspan.annotations.labels import choose_labels
     from goldspan.annotations.session import Session
 
@@ -220,8 +222,7 @@ def annotate(
     chosen = choose_labels(spec.labels, labels)
     if not chosen:
         raise InputError(f"--model {spec.name}: its labels are not listed in its meta.json; name them with --labels A,B,C.")
-    keymap_path = keys if keys is not None else (default_keymap_path() if default_keymap_path().exists() else None)
-    keymap = load_keymap(keymap_path)
+    keymap = keymap_from(keys)
     with Store(db, shared=shared) as store:
         if not store.read_only:
             store.add_articles(report.articles)
@@ -229,11 +230,8 @@ def annotate(
         from .app import GoldspanApp  # Textual only for the screen, not for the other commands
 
         app = GoldspanApp(session, spec, keymap=keymap, notes=[*report.problems, *report.notices])
-        app.run()
-        if app.return_code:  # the app crashed and Textual has shown why
-            return app.return_code
-        say(f"{db}: {session.done} of {plural(len(session.articles), 'article')} answered by {session.annotator}; every change was saved.")
-    return 1 if report.problems else 0
+        status = run_app(app, f"{db}: {session.done} of {plural(len(session.articles), 'article')} answered by {session.annotator}")
+    return status or (1 if report.problems else 0)
 
 
 @app.command(
@@ -326,7 +324,6 @@ def review(
 ) -> int:
     """Compare annotators and the model article by article, settle each difference, and save one reviewed gold version."""
     from goldspan.annotations import pipelines
-    from goldspan.annotations.keymap import default_keymap_path, load_keymap
     from goldspan.annotations.labels import labels_in_use
     from goldspan.annotations.review import ONLY, ReviewSession, plan_review
 
@@ -335,7 +332,7 @@ def review(
 
     if only not in ONLY:
         raise InputError(f"--only {only}: choose one of {', '.join(ONLY)}.")
-    keymap = load_keymap(keys if keys is not None else (default_keymap_path() if default_keymap_path().exists() else None))
+    keymap = keymap_from(keys)
     with Store(db) as store:
         report_store_notices(store)
         models = Counter(s.model for s in store.all_suggestions())
@@ -350,10 +347,22 @@ def review(
         session = ReviewSession(store, plan, reviewer=reviewer or default_annotator(), labels=labels)
         app = GoldspanApp(session, pipelines.resolve("blank:en"), keymap=keymap, screen=ReviewScreen)
         app.model_status = "versions: " + ", ".join(plan.names) + (f" ({chosen})" if chosen else "")
-        app.run()
-        if app.return_code:
-            return app.return_code
-        say(f"{db}: {session.done} of {plural(len(session.articles), 'article')} reviewed by {session.annotator}; every change was saved.")
+        return run_app(app, f"{db}: {session.done} of {plural(len(session.articles), 'article')} reviewed by {session.annotator}")
+
+
+def keymap_from(keys: Path | None) -> dict[str, tuple[str, ...]]:
+    """--keys, else the user's keymap file if there is one, else the defaults; errors stop before the screen."""
+    from goldspan.annotations.keymap import default_keymap_path, load_keymap
+
+    return load_keymap(keys if keys is not None else (default_keymap_path() if default_keymap_path().exists() else None))
+
+
+def run_app(app: GoldspanApp, done: str) -> int:
+    """Run the screen; afterwards one line of what was done (every change was saved as it was made)."""
+    app.run()
+    if app.return_code:  # the app crashed and Textual has shown why
+        return app.return_code
+    say(f"{done}; every change was saved.")
     return 0
 
 

@@ -104,15 +104,36 @@ class WrappedArticle:
 
     # -- changes -------------------------------------------------------------------------
 
-    def update_spans(self, spans: Sequence[Span]) -> None:
-        """Re-wrap only the paragraphs whose spans changed."""
-        old, new = set(self.spans), set(spans)
-        self._set_spans(spans)
-        touched = {self._paragraph_of(s.start) for s in old ^ new}
-        for paragraph in touched:
+    def update_spans(self, spans: Sequence[Span]) -> tuple[int, int] | None:
+        """Re-wrap only the paragraphs whose spans changed.
+
+        Both lists are sorted and an edit keeps the untouched Span objects, so the changed stretch is
+        found by walking in from both ends comparing identities: no hashing of thousands of spans.
+        """
+        old, new = self.spans, sorted(spans)
+        head = 0
+        while head < len(old) and head < len(new) and old[head] is new[head]:
+            head += 1
+        tail = 0
+        while tail < len(old) - head and tail < len(new) - head and old[-1 - tail] is new[-1 - tail]:
+            tail += 1
+        changed = [*old[head : len(old) - tail], *new[head : len(new) - tail]]
+        self.spans, self._span_starts = new, [s.start for s in new]
+        if not changed:
+            return None
+        first = self._paragraph_of(min(s.start for s in changed))
+        last = self._paragraph_of(max(s.end for s in changed) - 1)
+        before = self.row_count
+        for paragraph in range(first, last + 1):
             self.rows[paragraph] = self._wrap(paragraph)
-        if touched:
-            self._reindex()
+        self._reindex()
+        if self.row_count != before:
+            return (0, self.row_count)  # rows below moved: all of them look different now
+        return (self._first_row[first], self._first_row[last + 1])
+
+    def rows_of(self, start: int, end: int) -> range:
+        """The screen rows showing characters start..end."""
+        return range(self.row_of_offset(start), self.row_of_offset(max(start, end - 1)) + 1)
 
     def _set_spans(self, spans: Sequence[Span]) -> None:
         self.spans = sorted(spans)

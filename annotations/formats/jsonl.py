@@ -1,10 +1,11 @@
-"""Reading JSONL with a clear line for every bad record, the rest going on (srsly writes it)."""
+"""Prodigy-shaped JSONL records (a "text" string at least), for the JSONL formats."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterator
+
+from ..jsonl import json_lines
 
 
 def read_objects(path: Path, problems: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -13,15 +14,7 @@ def read_objects(path: Path, problems: list[str]) -> Iterator[tuple[str, dict[st
     except (OSError, UnicodeDecodeError) as error:
         problems.append(f"{path}: cannot be read as UTF-8 text ({error}).")
         return
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as error:
-            problems.append(f"{where}: not valid JSON ({error.msg}); skipped.")
-            continue
+    for where, value in json_lines(path, text, problems):
         if not isinstance(value, dict) or not isinstance(value.get("text"), str):
             problems.append(f'{where}: a record needs a "text" string; skipped.')
             continue

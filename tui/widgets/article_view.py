@@ -67,6 +67,7 @@ class ArticleView(ScrollView, can_focus=True):
         self.wrapped: WrappedArticle | None = None
         self._cache: LRUCache[int, Strip] = LRUCache(1024)
         self._hits: list[tuple[int, int]] = []
+        self._starts: list[int] = []
         self._hit_starts: list[int] = []
 
     # -- state in --------------------------------------------------------------------------
@@ -75,19 +76,46 @@ class ArticleView(ScrollView, can_focus=True):
         old = self.state
         self.state = state
         width = self._text_width()
-        if self.wrapped is None or old is None or old.article_id != state.article_id or self.wrapped.width != width:
-            self.wrapped = WrappedArticle(state.text, state.spans, width)
-            if old is None or old.article_id != state.article_id:
-                self.scroll_to(0, 0, animate=False, immediate=True)
-        elif old.spans != state.spans:
-            self.wrapped.update_spans(state.spans)
+        if old is None or old.spans is not state.spans:
+            self._starts = [s.start for s in state.spans]
         if old is None or (old.text, old.query) != (state.text, state.query):
             self._hits = find_all(state.text, state.query)
             self._hit_starts = [a for a, _ in self._hits]
-        self._cache.clear()
+        if (
+            self.wrapped is None
+            or old is None
+            or old.article_id != state.article_id
+            or self.wrapped.width != width
+            or (old.query, old.marks, old.title_paragraph) != (state.query, state.marks, state.title_paragraph)
+        ):
+            if self.wrapped is None or old is None or old.article_id != state.article_id or self.wrapped.width != width:
+                self.wrapped = WrappedArticle(state.text, state.spans, width)
+                if old is None or old.article_id != state.article_id:
+                    self.scroll_to(0, 0, animate=False, immediate=True)
+            self._cache.clear()
+        else:
+            self._forget_changed_rows(old, state)
         self.virtual_size = Size(width, self.wrapped.row_count)
         self._keep_in_sight()
         self.refresh()
+
+    def _forget_changed_rows(self, old: ViewState, new: ViewState) -> None:
+        """Drop from the line cache only the rows whose look this change touched."""
+        assert self.wrapped is not None
+        rows: set[int] = set()
+        if old.spans is not new.spans:
+            changed = self.wrapped.update_spans(new.spans)
+            if changed is not None:
+                rows.update(range(*changed))
+        for state in (old, new):
+            if state.focus is not None and state.focus < len(state.spans):
+                span = state.spans[state.focus]
+                rows.update(self.wrapped.rows_of(span.start, span.end))
+            for stretch in (state.cursor, state.selection):
+                if stretch is not None:
+                    rows.update(self.wrapped.rows_of(*stretch))
+        for row in rows:
+            self._cache.discard(row)
 
     def _text_width(self) -> int:
         return max(4, self.scrollable_content_region.width or self.size.width or 80)
@@ -132,19 +160,27 @@ class ArticleView(ScrollView, can_focus=True):
         if state is None or wrapped is None or y >= wrapped.row_count:
             return Strip.blank(0)
         paragraph, pieces = wrapped.row(y)
-        base = TITLE if paragraph == 0 and state.title_paragraph else Style()
+        text_pieces = [p for p in pieces if not p.tag]
+        if not text_pieces:
+            start = end = pieces[0].start if pieces else 0
+        else:
+            start, end = text_pieces[0].start, text_pieces[-1].end
+        # One Text for the row's characters, styled once, then cut where the tags go.
+        row = Text(wrapped.shown[start:end], style=TITLE if paragraph == 0 and state.title_paragraph else "", no_wrap=True, end="")
+        self._stylize(row, start, end, state, self._starts)
+        cuts = [p.start - start for p in pieces if p.tag]
+        parts = row.divide(cuts) if cuts else [row]
+        console = self.app.console
         segments: list[Segment] = []
-        starts = [s.start for s in state.spans]
-        for piece in pieces:
-            if piece.tag:
-                style = self._label_style(piece.tag, tag=True)
-                if piece.span == state.focus:
+        tags = iter(p for p in pieces if p.tag)
+        for i, part in enumerate(parts):
+            segments.extend(part.render(console))
+            if i < len(cuts):
+                tag = next(tags)
+                style = self._label_style(tag.tag, tag=True)
+                if tag.span == state.focus:
                     style += Style(bold=True, underline=True)
-                segments.append(Segment(tag_text(piece.tag), base + style))
-                continue
-            text = Text(wrapped.shown[piece.start : piece.end], style=base, no_wrap=True, end="")
-            self._stylize(text, piece.start, piece.end, state, starts)
-            segments.extend(text.render(self.app.console))
+                segments.append(Segment(tag_text(tag.tag), style))
         return Strip(segments)
 
     def _stylize(self, text: Text, start: int, end: int, state: ViewState, starts: Sequence[int]) -> None:
