@@ -124,8 +124,8 @@ class Span:
             "token_start": self.token_start,
             "token_end": self.token_end,
             "label": self.label,
-            "origin": str(self.origin),
-            "state": str(self.state),
+            "origin": self.origin.value,
+            "state": self.state.value,
         }
 
     @classmethod

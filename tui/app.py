@@ -148,6 +148,7 @@ class AnnotateScreen(Screen[None]):
                 self.search_text,
                 title_paragraph=first_line(article.text) == article.title,
                 marks=self.marks(),
+                version=(article.id, draft.version),
             )
         )
         self.query_one(EntityList).show(ListState(article.text, tuple(draft.spans), draft.focus, draft.suggestions_pending))

@@ -110,7 +110,7 @@ class WrappedArticle:
         Both lists are sorted and an edit keeps the untouched Span objects, so the changed stretch is
         found by walking in from both ends comparing identities: no hashing of thousands of spans.
         """
-        old, new = self.spans, sorted(spans)
+        old, new = self.spans, list(spans)  # the session keeps its spans sorted
         head = 0
         while head < len(old) and head < len(new) and old[head] is new[head]:
             head += 1

@@ -48,6 +48,7 @@ class ViewState:
     query: str = ""
     title_paragraph: bool = True
     marks: tuple[tuple[int, int], ...] = ()  # stretches to flag (where review versions differ)
+    version: tuple[str, int] | None = None  # (article, the session's version of its spans); None: compare nothing
 
 
 class ArticleView(ScrollView, can_focus=True):
@@ -76,7 +77,8 @@ class ArticleView(ScrollView, can_focus=True):
         old = self.state
         self.state = state
         width = self._text_width()
-        if old is None or old.spans is not state.spans:
+        spans_changed = old is None or state.version is None or old.version != state.version
+        if spans_changed:
             self._starts = [s.start for s in state.spans]
         if old is None or (old.text, old.query) != (state.text, state.query):
             self._hits = find_all(state.text, state.query)
@@ -94,16 +96,16 @@ class ArticleView(ScrollView, can_focus=True):
                     self.scroll_to(0, 0, animate=False, immediate=True)
             self._cache.clear()
         else:
-            self._forget_changed_rows(old, state)
+            self._forget_changed_rows(old, state, spans_changed)
         self.virtual_size = Size(width, self.wrapped.row_count)
         self._keep_in_sight()
         self.refresh()
 
-    def _forget_changed_rows(self, old: ViewState, new: ViewState) -> None:
+    def _forget_changed_rows(self, old: ViewState, new: ViewState, spans_changed: bool) -> None:
         """Drop from the line cache only the rows whose look this change touched."""
         assert self.wrapped is not None
         rows: set[int] = set()
-        if old.spans is not new.spans:
+        if spans_changed:
             changed = self.wrapped.update_spans(new.spans)
             if changed is not None:
                 rows.update(range(*changed))
