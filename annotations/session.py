@@ -100,9 +100,7 @@ class Session:
         self._redo: list[Change] = []
         self.last_saved: str | None = None  # ISO time the last change reached the disk
         self.save_error: str | None = None
-        self.answered = {
-            a.article_id for a in store.annotations(annotator=annotator) if a.answer is not None
-        } & {a.id for a in self.articles}
+        self.answered = store.answered_ids(annotator) & {a.id for a in self.articles}
         self.index = next((i for i, a in enumerate(self.articles) if a.id not in self.answered), 0)
         self._others: dict[str, list[Annotation]] = {}
         self._load_others()

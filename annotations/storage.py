@@ -18,14 +18,15 @@ Why a journal (docs/storage.md has the whole argument):
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import stat
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-import srsly
 from filelock import FileLock, Timeout
 from tinydb.storages import Storage
 
@@ -104,8 +105,8 @@ class JournalStorage(Storage):
         in-memory tables are left as they were, and StoreWriteError says why.
         """
         self._refuse_if_read_only()
-        # srsly's ujson: about twice as fast as json on a 5,000-span record, and never writes a raw newline.
-        payload = b"".join(srsly.json_dumps({"table": table, "doc": doc}).encode("utf-8") + b"\n" for table, doc in entries)
+        dumps = _json_dumps()
+        payload = b"".join(dumps({"table": table, "doc": doc}).encode("utf-8") + b"\n" for table, doc in entries)
         with self._locked():
             self._catch_up()
             self._append(payload)
@@ -274,6 +275,17 @@ class JournalStorage(Storage):
     def _refuse_if_read_only(self) -> None:
         if self.read_only:
             raise ReadOnlyStoreError(f"{self.path}: opened read-only; nothing can be saved to it.")
+
+
+def _json_dumps() -> Callable[[Any], str]:
+    """srsly's ujson once something has imported it (spaCy does, in the model worker): about twice as fast
+    as json on a 5,000-span record. Until then the standard json, because importing srsly brings numpy
+    along (~0.1 s) and the first saves happen before the first paint. Both write one line, no raw newline.
+    """
+    srsly = sys.modules.get("srsly")
+    if srsly is not None:
+        return srsly.json_dumps  # type: ignore[no-any-return]
+    return functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:

@@ -140,6 +140,10 @@ class Store:
         if entries:
             self.storage.put(entries)
 
+    def answered_ids(self, annotator: str) -> set[str]:
+        """Articles this annotator has answered (cheap: no spans are read)."""
+        return {doc["article_id"] for doc in self._table(ANNOTATIONS).values() if doc["annotator"] == annotator and doc.get("answer") is not None}
+
     def annotation_updated(self, article_id: str, annotator: str) -> str | None:
         """When this record was last saved (cheap: no spans are read)."""
         doc = self._get(ANNOTATIONS, _key(article_id, annotator))

@@ -21,10 +21,19 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import Row  # noqa: E402
+from corpus_bench import bench_corpus  # noqa: E402
 from keys_bench import bench_keys  # noqa: E402
+from preannotate_bench import bench_preannotate  # noqa: E402
+from start_bench import bench_start  # noqa: E402
 from store_bench import bench_store  # noqa: E402
 
-BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {"keys": bench_keys, "store": bench_store}
+BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
+    "keys": bench_keys,
+    "start": bench_start,
+    "preannotate": bench_preannotate,
+    "corpus": bench_corpus,
+    "store": bench_store,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
