@@ -31,19 +31,22 @@ def bench_preannotate(quick: bool) -> list[Row]:
     words = sum(a.word_count for a in articles)
     spec = pipelines.resolve(None)
     nlp = pipelines.load(spec)
-    with nlp.select_pipes(enable=pipelines.entity_components(nlp)):
-        t0 = time.perf_counter()
-        for _ in nlp.pipe((a.text for a in articles), batch_size=32):
-            pass
-        direct = words / (time.perf_counter() - t0)
-    rates = {}
+    best = {"direct": 0.0, 1: 0.0, 2: 0.0}
     with tempfile.TemporaryDirectory() as tmp:
-        for n_process in (1, 2):
-            with Store(Path(tmp) / f"pre-{n_process}.json") as store:
+        # Alternate the contenders and keep each one's best round, so the machine's drift falls on all alike.
+        for round_ in range(1 if quick else 2):
+            with nlp.select_pipes(enable=pipelines.entity_components(nlp)):
                 t0 = time.perf_counter()
-                preannotate(store, articles, spec, n_process=n_process, loader=lambda _: nlp)
-                rates[n_process] = words / (time.perf_counter() - t0)
+                for _ in nlp.pipe((a.text for a in articles), batch_size=32):
+                    pass
+                best["direct"] = max(best["direct"], words / (time.perf_counter() - t0))
+            for n_process in (1, 2):
+                with Store(Path(tmp) / f"pre-{round_}-{n_process}.json") as store:
+                    t0 = time.perf_counter()
+                    preannotate(store, articles, spec, n_process=n_process, loader=lambda _: nlp)
+                    best[n_process] = max(best[n_process], words / (time.perf_counter() - t0))
+    one, two, direct = best[1], best[2], best["direct"]
     return [
-        Row("preannotate words/s, 1 process (vs nlp.pipe)", rates[1], direct, rates[1] / direct, "≥ 0.9 of nlp.pipe", rates[1] / direct >= 0.9),
-        Row("preannotate words/s, 2 processes (vs 1)", rates[2], rates[1], rates[2] / rates[1], "2 faster than 1", rates[2] > rates[1]),
+        Row("preannotate words/s, 1 process (vs nlp.pipe)", one, direct, one / direct, "≥ 0.9 of nlp.pipe", one / direct >= 0.9),
+        Row("preannotate words/s, 2 processes (vs 1)", two, one, two / one, "2 faster than 1", two > one),
     ]

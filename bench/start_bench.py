@@ -39,8 +39,24 @@ def time_first_paint(db: Path) -> float:
         return time.perf_counter() - t0
     finally:
         os.kill(pid, signal.SIGTERM)
+        _drain_until_exit(pid, fd)
+
+
+def _drain_until_exit(pid: int, fd: int) -> None:
+    """Keep reading what the app draws until it ends: a terminal that stops reading would block its writes."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            break
+        try:
+            if select.select([fd], [], [], 0.1)[0]:
+                os.read(fd, 65536)
+        except OSError:
+            pass
+    else:
+        os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        os.close(fd)
+    os.close(fd)
 
 
 def time_import_textual() -> float:
