@@ -264,3 +264,40 @@ async def test_a_failed_save_shows_red_and_ctrl_s_saves_it_again(db: Path, patte
         await pilot.press("ctrl+s")
         assert "saved 1 waiting change" in str(message.render())
     assert ("Minsk", "ORG", "edited") in spans_of(db)
+
+
+async def test_a_terminal_too_small_says_so_and_comes_back(db: Path, pattern_spec) -> None:
+    app = make_app(db, pattern_spec)
+    async with app.run_test(size=(20, 5)) as pilot:
+        await settle(pilot)
+        note = app.screen.query_one("#too-small")
+        assert note.display and "terminal too small (20x5)" in str(note.render())
+        await pilot.press("j", "2")  # keys still work; nothing crashes
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert not note.display and app.screen.query_one(ArticleView).display
+
+
+async def test_a_model_that_fails_to_load_leaves_the_annotator_usable_and_says_why(db: Path, pattern_spec) -> None:
+    from goldspan.annotations.errors import ModelError
+    from goldspan.annotations.session import Session
+
+    def broken(spec):  # type: ignore[no-untyped-def]
+        raise ModelError("--model en_core_web_sm: spaCy could not load it (E050 can't find model).")
+
+    store = Store(db)
+    fresh = Article.from_text("Fresh story\nAnna Nowak arrived in Warsaw on Monday.")
+    store.add_articles([fresh])
+    session = Session(store, [fresh], annotator="alice", labels=("PERSON", "ORG", "GPE"), model=pattern_spec.model_id)
+    from goldspan.tui.app import GoldspanApp
+
+    app = GoldspanApp(session, pattern_spec, keymap=default_keymap(), loader=broken)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "model failed to load" in str(app.screen.query_one("#status").render())
+        assert any("E050" in n.message for n in app._notifications)
+        await search(pilot, "Warsaw")  # tokens still come from spaCy's tokenizer: annotate by hand
+        await pilot.press("v", "3")
+    with Store(db, read_only=True) as check:
+        record = check.annotation(fresh.id, "alice")
+    assert record is not None and [(s.text_in(fresh.text), s.label) for s in record.spans] == [("Warsaw", "GPE")]

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -93,7 +93,12 @@ class AnnotateScreen(Screen[None]):
     #message.error { color: $error; text-style: bold; }
     #search { display: none; }
     #search.active { display: block; }
+    #too-small { display: none; }
+    AnnotateScreen.too-small #too-small { display: block; height: 1fr; content-align: center middle; text-style: bold; }
+    AnnotateScreen.too-small #status, AnnotateScreen.too-small #main, AnnotateScreen.too-small Footer,
+    AnnotateScreen.too-small #message { display: none; }
     """
+    MIN_SIZE = (60, 12)
 
     def __init__(self, session: Session, colours: Mapping[str, str]) -> None:
         super().__init__()
@@ -102,6 +107,7 @@ class AnnotateScreen(Screen[None]):
         self.search_text = ""
 
     def compose(self) -> ComposeResult:
+        yield Static(id="too-small")
         yield Static(id="status")
         with Horizontal(id="main"):
             yield ArticleView(self.colours, id="article")
@@ -116,6 +122,15 @@ class AnnotateScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(ArticleView).focus()
         self.redraw()
+
+    def on_resize(self, event: events.Resize) -> None:
+        width, height = event.size
+        small = width < self.MIN_SIZE[0] or height < self.MIN_SIZE[1]
+        self.set_class(small, "too-small")
+        if small:
+            self.query_one("#too-small", Static).update(
+                Text(f"terminal too small ({width}x{height}): goldspan needs {self.MIN_SIZE[0]}x{self.MIN_SIZE[1]}; your work is saved", justify="center")
+            )
 
     # Hooks for screens built on this one (the review screen).
     def extra_panels(self) -> Iterable[Widget]:
