@@ -54,9 +54,11 @@ def blank(lang: str) -> Language:
     import spacy
 
     try:
-        return spacy.blank(lang)
+        nlp = spacy.blank(lang)
     except Exception:
         raise InputError(f"--lang {lang}: spaCy has no language with this code.") from None
+    nlp.max_length = 10**9  # a tokenizer-only pipeline: the limit guards NER and parser memory, not this
+    return nlp
 
 
 def check_format(name: str) -> None:

@@ -31,14 +31,52 @@ def spans_from_doc(doc: Doc, origin: Origin = Origin.MODEL) -> tuple[Span, ...]:
     return tuple(Span(e.start_char, e.end_char, e.start, e.end, e.label_, origin) for e in doc.ents)
 
 
+# spaCy refuses texts over nlp.max_length (1,000,000 characters): its NER needs memory in
+# proportion. Longer articles go through the model in pieces cut at paragraph breaks.
+CHUNK = 100_000
+
+
+def chunks(text: str, size: int = CHUNK) -> list[tuple[int, str]]:
+    """(offset, piece) covering the text, cut at paragraph (else line, else any) breaks, each at most ``size``."""
+    pieces, start = [], 0
+    while len(text) - start > size:
+        window = text[start : start + size]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"))
+        end = start + (cut + 1 if cut > 0 else size)
+        pieces.append((start, text[start:end]))
+        start = end
+    pieces.append((start, text[start:]))
+    return pieces
+
+
 def suggest(
     nlp: Language, articles: Sequence[Article], model: ModelId, *, n_process: int = 1, batch_size: int = 32, origin: Origin = Origin.MODEL
 ) -> Iterator[Suggestions]:
     """Run only the entity components over the articles, in batches; yields in input order."""
+    pieces = [(i, offset, piece) for i, a in enumerate(articles) for offset, piece in chunks(a.text)]
     with nlp.select_pipes(enable=entity_components(nlp)):
-        docs = nlp.pipe((a.text for a in articles), batch_size=batch_size, n_process=n_process)
-        for article, doc in zip(articles, docs):
-            yield Suggestions(article.id, model, spans_from_doc(doc, origin))
+        docs = nlp.pipe((piece for _, _, piece in pieces), batch_size=batch_size, n_process=n_process)
+        current, found = 0, []
+        for (i, offset, _), doc in zip(pieces, docs):
+            if i != current:
+                yield _suggestions(nlp, articles[current], model, found, origin)
+                current, found = i, []
+            found.append((offset, doc))
+        if articles:
+            yield _suggestions(nlp, articles[current], model, found, origin)
+
+
+def _suggestions(nlp: Language, article: Article, model: ModelId, found: list[tuple[int, Doc]], origin: Origin) -> Suggestions:
+    if len(found) == 1 and found[0][0] == 0:
+        return Suggestions(article.id, model, spans_from_doc(found[0][1], origin))
+    whole = nlp.tokenizer(article.text)  # the tokenizer alone has no length limit; token indices come from it
+    spans = []
+    for offset, doc in found:
+        for e in doc.ents:
+            span = whole.char_span(offset + e.start_char, offset + e.end_char, alignment_mode="expand")
+            if span is not None:
+                spans.append(Span(span.start_char, span.end_char, span.start, span.end, e.label_, origin))
+    return Suggestions(article.id, model, tuple(spans))
 
 
 def preannotate(

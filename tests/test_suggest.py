@@ -55,3 +55,20 @@ def test_parsing_in_two_processes_gives_the_same_suggestions(tmp_path: Path, pat
         preannotate(two, articles, pattern_spec, batch_size=2, n_process=2)
         for article in articles:
             assert one.suggestions(article.id, pattern_spec.model_id).spans == two.suggestions(article.id, pattern_spec.model_id).spans  # type: ignore[union-attr]
+
+
+def test_an_article_longer_than_spacys_limit_is_parsed_in_pieces(tmp_path: Path, pattern_spec: pipelines.PipelineSpec) -> None:
+    from goldspan.annotations.datamodel import Article
+    from goldspan.annotations.suggest import CHUNK
+
+    paragraph = "Vladimir Putin flew to Minsk. " * 40
+    article = Article.from_text("Long\n\n" + "\n\n".join([paragraph] * (3 * CHUNK // len(paragraph))))
+    with Store(tmp_path / "g.json") as store:
+        preannotate(store, [article], pattern_spec)
+        spans = store.suggestions(article.id, pattern_spec.model_id).spans  # type: ignore[union-attr]
+    assert len(spans) == 2 * article.text.count("Vladimir Putin flew")
+    assert all(s.text_in(article.text) in ("Vladimir Putin", "Minsk") for s in spans)
+    import spacy
+
+    doc = spacy.blank("en").tokenizer(article.text)
+    assert all(doc[s.token_start : s.token_end].text == s.text_in(article.text) for s in spans[-5:])

@@ -1,0 +1,81 @@
+"""Hostile input: generated bad files and texts, each met with its answer and no lost data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.cells import cell_len
+
+from goldspan.annotations.articles import load_articles
+from goldspan.annotations.datamodel import Article, Span
+from goldspan.tui.wrap import WrappedArticle, tag_text, visible
+
+from .conftest import run_goldspan
+from .hostile.fixtures import TEXTS, make
+
+
+def test_every_hostile_file_gets_its_answer_and_the_rest_load(tmp_path: Path, patterns_file: Path) -> None:
+    folder = tmp_path / "hostile"
+    expect = make(folder)
+    result = run_goldspan("preannotate", folder, "--db", tmp_path / "g.json", "--model", "blank:en", "--patterns", patterns_file)
+    assert result.returncode == 1 and "Traceback" not in result.stderr  # done, with skips
+    lines = result.stderr.splitlines()
+    for name, outcome in expect.items():
+        named = [line for line in lines if f"{folder / name}" in line]
+        if outcome == "loads":
+            assert not named, named
+        elif outcome == "skipped":
+            assert len(named) == 1 and named[0].startswith("note:"), named
+        elif outcome == "jsonl":
+            assert sorted(line.split(": ")[1].rsplit(":", 1)[1] for line in named) == ["2", "3", "4"]
+        else:
+            assert len(named) == 1 and outcome in named[0], named
+    report = load_articles([folder])
+    loaded = sum(1 for v in expect.values() if v == "loads") + 2
+    assert len(report.articles) == loaded
+    assert f"{loaded} articles read" in result.stdout
+
+
+def test_control_characters_reach_the_screen_inert_and_one_cell_each() -> None:
+    for text in TEXTS.values():
+        shown = visible(text.replace("\r\n", "\n").replace("\r", "\n"))
+        assert not any(ord(c) < 32 and c != "\n" for c in shown) and "\x7f" not in shown
+        assert not any(0x80 <= ord(c) < 0xA0 for c in shown)
+
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=300)
+
+
+@st.composite
+def article_and_spans(draw: st.DrawFn) -> tuple[str, list[Span]]:
+    text = draw(TEXT)
+    cuts = sorted(set(draw(st.lists(st.integers(0, len(text)), max_size=8))))
+    spans = [Span(a, b, 0, 1, "PER") for a, b in zip(cuts[::2], cuts[1::2]) if a < b]
+    return text, spans
+
+
+@settings(max_examples=200, deadline=None)
+@given(article_and_spans(), st.integers(4, 60))
+def test_the_view_shows_every_character_once_in_order_and_maps_cells_back(case: tuple[str, list[Span]], width: int) -> None:
+    text, spans = case
+    text = Article.from_text(text).text
+    spans = [s for s in spans if s.end <= len(text)]
+    wrapped = WrappedArticle(text, spans, width)
+    covered: list[int] = []
+    for y in range(wrapped.row_count):
+        _, row = wrapped.row(y)
+        cells = 0
+        for piece in row:
+            if piece.tag:
+                cells += cell_len(tag_text(piece.tag))
+                continue
+            for offset in range(piece.start, piece.end):
+                covered.append(offset)
+                if wrapped.offset_at(y, cells) is not None:
+                    assert wrapped.offset_at(y, cells) == offset or cell_len(wrapped.shown[offset]) == 0
+                cells += cell_len(wrapped.shown[offset])
+        assert wrapped.row_of_offset(row[0].start) == y if row and not row[0].tag and row[0].start < row[0].end else True
+    assert covered == [i for i in range(len(text)) if text[i] != "\n"]
+    assert len(wrapped.shown) == len(text)
