@@ -79,3 +79,34 @@ def test_the_view_shows_every_character_once_in_order_and_maps_cells_back(case: 
         assert wrapped.row_of_offset(row[0].start) == y if row and not row[0].tag and row[0].start < row[0].end else True
     assert covered == [i for i in range(len(text)) if text[i] != "\n"]
     assert len(wrapped.shown) == len(text)
+
+
+async def test_labels_with_spaces_markup_and_unicode_are_shown_literally_and_reachable(tmp_path: Path) -> None:
+    from goldspan.annotations import pipelines
+    from goldspan.annotations.keymap import default_keymap
+    from goldspan.annotations.session import Session
+    from goldspan.annotations.store import Store
+    from goldspan.tui.app import GoldspanApp
+
+    from .apphelpers import search, settle
+
+    labels = ("[bold]PER[/]", "ORG NAME", "Ωμέγα", *(f"L{i}" for i in range(1, 10)))  # twelve labels: two only in the picker
+    article = Article.from_text("Labels\nAnna Nowak met Łukasz in Gdańsk.")
+    store = Store(tmp_path / "g.json")
+    store.add_articles([article])
+    session = Session(store, [article], annotator="alice", labels=labels)
+    app = GoldspanApp(session, pipelines.resolve("blank:en"), keymap=default_keymap())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await search(pilot, "Anna")
+        await pilot.press("1")  # "[bold]PER[/]" on key 1
+        await search(pilot, "Gdańsk")
+        await pilot.press("t", *"L9", "enter")  # the twelfth label, through the picker
+        await pilot.pause()
+        panel = str(app.screen.query_one("#labels").render())
+        row = "".join(seg.text for seg in app.screen.query_one("ArticleView").render_line(1))
+    assert "[bold]PER…" in panel and "Ωμέγα" in panel and "t: 2 more labels" in panel  # literal, cut with an ellipsis
+    assert " [bold]PER[/] " in row and " L9 " in row
+    with Store(tmp_path / "g.json", read_only=True) as check:
+        record = check.annotation(article.id, "alice")
+    assert [(s.text_in(article.text), s.label) for s in record.spans] == [("Anna", "[bold]PER[/]"), ("Gdańsk", "L9")]  # type: ignore[union-attr]

@@ -208,7 +208,8 @@ class AnnotateScreen(Screen[None]):
         shown = [label for label in s.labels[:10]]
         for i, label in enumerate(shown):
             key = s.label_key(label) or " "
-            cell = Text.assemble((f"{key}", "bold"), " ", (label[:10], f"reverse {self.colours.get(label, '')}"), f" {counts.get(label, 0)}")
+            name = label if len(label) <= 10 else label[:9] + "…"
+            cell = Text.assemble((f"{key}", "bold"), " ", (name, f"reverse {self.colours.get(label, '')}"), f" {counts.get(label, 0)}")
             cell.truncate(16, pad=True)
             out.append_text(cell)
             out.append("\n" if i % 2 else "")
