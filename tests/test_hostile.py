@@ -110,3 +110,34 @@ async def test_labels_with_spaces_markup_and_unicode_are_shown_literally_and_rea
     with Store(tmp_path / "g.json", read_only=True) as check:
         record = check.annotation(article.id, "alice")
     assert [(s.text_in(article.text), s.label) for s in record.spans] == [("Anna", "[bold]PER[/]"), ("Gdańsk", "L9")]  # type: ignore[union-attr]
+
+
+def test_a_folder_of_ten_thousand_small_files_loads_with_its_bad_ones_named(tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    for i in range(100):
+        sub = folder / f"{i:03d}"
+        sub.mkdir(parents=True)
+        for j in range(100):
+            (sub / f"{j:03d}.txt").write_text(f"Story {i}-{j}\nMinsk, day {i * 100 + j}.", encoding="utf-8")
+    (folder / "050" / "007.txt").write_bytes(b"Bad\n\xff")
+    report = load_articles([folder])
+    assert len(report.articles) == 9_999
+    assert report.problems == [f"{folder / '050' / '007.txt'}: is not UTF-8 text (byte 0xff at offset 4); re-save it as UTF-8."]
+
+
+def test_a_file_that_disappears_between_listing_and_reading_is_named(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import goldspan.annotations.articles as articles
+
+    (tmp_path / "a.txt").write_text("A\nstays", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("B\ngoes", encoding="utf-8")
+    listed = articles._article_files
+
+    def list_then_delete(folder: Path, report: articles.LoadReport):  # type: ignore[no-untyped-def]
+        files = list(listed(folder, report))
+        (tmp_path / "b.txt").unlink()  # gone after the listing, before the reading
+        return iter(files)
+
+    monkeypatch.setattr(articles, "_article_files", list_then_delete)
+    report = load_articles([tmp_path])
+    assert [a.title for a in report.articles] == ["A"]
+    assert report.problems == [f"{tmp_path / 'b.txt'}: cannot be read (No such file or directory)."]

@@ -31,7 +31,7 @@ from goldspan.annotations.pipelines import PipelineSpec, load
 from goldspan.annotations.session import Outcome, Session
 from goldspan.annotations.suggest import suggest
 
-from .screens import GotoScreen, HelpScreen, PickerScreen, key_names
+from .screens import GotoScreen, HelpScreen, PickerScreen
 from .widgets.article_view import ArticleView, ViewState
 from .widgets.entity_list import STATE_MARK, EntityList, ListState
 
