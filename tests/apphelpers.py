@@ -29,11 +29,22 @@ def make_app(db: Path, spec: pipelines.PipelineSpec, keymap=None, articles=None)
     return GoldspanApp(session, spec, keymap=keymap or default_keymap())
 
 
-async def settle(pilot: Pilot) -> None:
-    """Let the worker deliver tokens, then let the screen catch up."""
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+async def settle(pilot: Pilot, timeout: float = 60) -> None:
+    """Wait until the article on screen has its suggestions and tokens: the workers hand them over one
+    after the other (tokens are fetched only once the suggestions are in), so wait for the state, not a count."""
+    import time
+
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    while True:
+        await app.workers.wait_for_complete()
         await pilot.pause()
+        draft = app.session.draft  # type: ignore[attr-defined]
+        if draft.tokens is not None and not draft.suggestions_pending:
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError("the app's workers did not deliver suggestions and tokens in time")
+    await pilot.pause()
 
 
 async def search(pilot: Pilot, words: str) -> None:
