@@ -103,6 +103,7 @@ class Session:
         self.answered = store.answered_ids(annotator) & {a.id for a in self.articles}
         self.index = next((i for i, a in enumerate(self.articles) if a.id not in self.answered), 0)
         self._others: dict[str, list[Annotation]] = {}
+        self._versus: dict[tuple[str, int], list[tuple[str, int]]] = {}
         self._load_others()
 
     # -- what the screen shows -------------------------------------------------------------
@@ -163,14 +164,21 @@ class Session:
         return len(self.answered)
 
     def other_versions(self) -> list[tuple[str, int]]:
-        """Other annotators' answered versions of this article, each with its number of differences from this one."""
-        mine = Version(self.annotator, tuple(self.spans))
-        return [
-            (other.annotator, len(differences([mine, Version(other.annotator, other.spans)])))
-            for other in self._others.get(self.article.id, ())
-        ]
+        """Other annotators' answered versions of this article, each with its number of differences from this one.
+
+        Asked on every redraw, so kept until this article's spans or the others' records change."""
+        key = (self.article.id, self.draft.version)
+        cached = self._versus.get(key)
+        if cached is None:
+            mine = Version(self.annotator, tuple(self.spans))
+            cached = self._versus[key] = [
+                (other.annotator, len(differences([mine, Version(other.annotator, other.spans)])))
+                for other in self._others.get(self.article.id, ())
+            ]
+        return cached
 
     def _load_others(self) -> None:
+        self._versus.clear()
         self._others[self.article.id] = self.store.annotations(article_id=self.article.id, answered=True, except_annotator=self.annotator)
 
     # -- opening articles ------------------------------------------------------------------
