@@ -6,7 +6,7 @@ that is plain Python with binary search, so a key press never touches spaCy.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass
 
 
@@ -23,19 +23,8 @@ class Tokens:
         i = bisect_right(self.ends, offset)
         return i if i < len(self.starts) else None
 
-    def containing(self, offset: int) -> int | None:
-        """The token whose characters include ``offset`` (None on whitespace between tokens)."""
-        i = bisect_right(self.starts, offset) - 1
-        return i if i >= 0 and offset < self.ends[i] else None
 
-    def starting_at(self, offset: int) -> int | None:
-        i = bisect_left(self.starts, offset)
-        return i if i < len(self.starts) and self.starts[i] == offset else None
 
-    def ending_at(self, offset: int) -> int | None:
-        """The index of the token that ends at ``offset``, as an exclusive token end (i + 1)."""
-        i = bisect_left(self.ends, offset)
-        return i + 1 if i < len(self.ends) and self.ends[i] == offset else None
 
     def chars(self, token_start: int, token_end: int) -> tuple[int, int]:
         """Character offsets of tokens [token_start, token_end)."""
