@@ -304,16 +304,28 @@ def _write_all(fd: int, payload: bytes) -> None:
         view = view[written:]
 
 
-def is_writable(path: Path) -> bool:
-    """False for a DB whose file has no write bit at all (read-only on purpose, even for root) or that we may not write."""
+def unwritable_reason(path: Path) -> str | None:
+    """Why goldspan may not write the DB at ``path`` (or create it there); None when it may.
+
+    A file with no write bit at all counts as read-only on purpose, even for root, who could write it.
+    """
+    folder = path.parent if str(path.parent) else Path(".")
     try:
         st = path.stat()
     except FileNotFoundError:
-        return os.access(path.parent if str(path.parent) else ".", os.W_OK)
-    if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
-        return False
-    folder = path.parent if str(path.parent) else Path(".")
-    return os.access(path, os.W_OK) and os.access(folder, os.W_OK)
+        st = None
+    if st is not None and not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        return "the file has no write permission"
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "it is on a read-only file system"
+    except OSError:
+        pass  # no statvfs here: the access checks below still answer
+    if st is not None and not os.access(path, os.W_OK):
+        return "you may not write to the file"
+    if not os.access(folder, os.W_OK):
+        return f"you may not write to its folder {folder}"
+    return None
 
 
 def read_json_file(path: Path) -> Data | None:

@@ -16,7 +16,7 @@ from tinydb import TinyDB
 
 from .datamodel import Annotation, Article, ModelId, Suggestions, now_iso
 from .errors import StoreError
-from .storage import JournalStorage, is_writable
+from .storage import JournalStorage, unwritable_reason
 
 SCHEMA_VERSION = 1
 FORMAT_NAME = "goldspan"
@@ -38,16 +38,26 @@ KEYS = {
 
 
 class Store:
-    def __init__(self, path: str | Path, *, read_only: bool = False, create: bool = True, shared: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, *, read_only: bool = False, create: bool = True, shared: bool = False, must_write: bool = False
+    ) -> None:
+        """Open (or create) the DB; one that may not be written opens read-only with a notice, or with
+        ``must_write`` (a command whose whole point is saving) is refused before anything starts."""
         self.path = Path(path)
-        if not self.path.exists() and (read_only or not create):
+        exists = self.path.exists()
+        if not exists and (read_only or not create):
             raise StoreError(f"{self.path}: no such database (run `goldspan preannotate` or `goldspan annotate` to create one).")
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a folder, not a database file.")
         self.notices: list[str] = []
-        if not read_only and not is_writable(self.path):
+        why = None if read_only else unwritable_reason(self.path)
+        if why is not None:
+            if not exists:
+                raise StoreError(f"{self.path}: cannot create the database there: {why}.")
+            if must_write:
+                raise StoreError(f"{self.path}: cannot save to this database: {why}.")
             read_only = True
-            self.notices.append(f"{self.path}: this database is read-only for you, so it is open for reading only.")
+            self.notices.append(f"{self.path}: {why}, so it is open read-only.")
         self.read_only = read_only
         check = lambda data: _check_format(self.path, data)  # noqa: E731
         self.db = TinyDB(self.path, storage=JournalStorage, key_of=KEYS, check=check, read_only=read_only, shared=shared)

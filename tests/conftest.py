@@ -6,10 +6,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-
 from goldspan.annotations import pipelines
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,11 +49,13 @@ def goldspan_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "goldspan.tui.cli"]
 
 
-def run_goldspan(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_goldspan(*args: str | Path, cwd: Path | None = None, prefix: Sequence[str | Path] = ()) -> subprocess.CompletedProcess[str]:
+    """``goldspan ARGS`` in a child process; ``prefix`` runs it through another command (setpriv, unshare)."""
     env = {k: v for k, v in os.environ.items() if k != "GOLDSPAN_DEBUG"}
     return subprocess.run(
-        [*goldspan_command(), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300, stdin=subprocess.DEVNULL
-    )
+        [*map(str, prefix), *goldspan_command(), *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, env=env, timeout=300, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str, status: int = 2) -> None:

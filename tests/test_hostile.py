@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from goldspan.annotations.articles import load_articles
+from goldspan.annotations.datamodel import Article, Span
+from goldspan.annotations.store import Store
+from goldspan.tui.wrap import WrappedArticle, tag_text, visible
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
-from goldspan.annotations.articles import load_articles
-from goldspan.annotations.datamodel import Article, Span
-from goldspan.tui.wrap import WrappedArticle, tag_text, visible
-
-from .conftest import run_goldspan
+from .conftest import SEED, assert_one_line_error, run_goldspan
 from .hostile.fixtures import TEXTS, make
 
 
-def test_every_hostile_file_gets_its_answer_and_the_rest_load(tmp_path: Path, patterns_file: Path) -> None:
+def test_every_hostile_file_gets_its_answer_and_the_rest_load(
+    tmp_path: Path, patterns_file: Path
+) -> None:
     folder = tmp_path / "hostile"
     expect = make(folder)
-    result = run_goldspan("preannotate", folder, "--db", tmp_path / "g.json", "--model", "blank:en", "--patterns", patterns_file)
-    assert result.returncode == 1 and "Traceback" not in result.stderr  # done, with skips
+    result = run_goldspan(
+        "preannotate",
+        folder,
+        "--db",
+        tmp_path / "g.json",
+        "--model",
+        "blank:en",
+        "--patterns",
+        patterns_file,
+    )
+    assert (
+        result.returncode == 1 and "Traceback" not in result.stderr
+    )  # done, with skips
     lines = result.stderr.splitlines()
     for name, outcome in expect.items():
         named = [line for line in lines if f"{folder / name}" in line]
@@ -29,7 +49,11 @@ def test_every_hostile_file_gets_its_answer_and_the_rest_load(tmp_path: Path, pa
         elif outcome == "skipped":
             assert len(named) == 1 and named[0].startswith("note:"), named
         elif outcome == "jsonl":
-            assert sorted(line.split(": ")[1].rsplit(":", 1)[1] for line in named) == ["2", "3", "4"]
+            assert sorted(line.split(": ")[1].rsplit(":", 1)[1] for line in named) == [
+                "2",
+                "3",
+                "4",
+            ]
         else:
             assert len(named) == 1 and outcome in named[0], named
     report = load_articles([folder])
@@ -58,7 +82,9 @@ def article_and_spans(draw: st.DrawFn) -> tuple[str, list[Span]]:
 
 @settings(max_examples=200, deadline=None)
 @given(article_and_spans(), st.integers(4, 60))
-def test_the_view_shows_every_character_once_in_order_and_maps_cells_back(case: tuple[str, list[Span]], width: int) -> None:
+def test_the_view_shows_every_character_once_in_order_and_maps_cells_back(
+    case: tuple[str, list[Span]], width: int
+) -> None:
     text, spans = case
     text = Article.from_text(text).text
     spans = [s for s in spans if s.end <= len(text)]
@@ -74,14 +100,23 @@ def test_the_view_shows_every_character_once_in_order_and_maps_cells_back(case: 
             for offset in range(piece.start, piece.end):
                 covered.append(offset)
                 if wrapped.offset_at(y, cells) is not None:
-                    assert wrapped.offset_at(y, cells) == offset or cell_len(wrapped.shown[offset]) == 0
+                    assert (
+                        wrapped.offset_at(y, cells) == offset
+                        or cell_len(wrapped.shown[offset]) == 0
+                    )
                 cells += cell_len(wrapped.shown[offset])
-        assert wrapped.row_of_offset(row[0].start) == y if row and not row[0].tag and row[0].start < row[0].end else True
+        assert (
+            wrapped.row_of_offset(row[0].start) == y
+            if row and not row[0].tag and row[0].start < row[0].end
+            else True
+        )
     assert covered == [i for i in range(len(text)) if text[i] != "\n"]
     assert len(wrapped.shown) == len(text)
 
 
-async def test_labels_with_spaces_markup_and_unicode_are_shown_literally_and_reachable(tmp_path: Path) -> None:
+async def test_labels_with_spaces_markup_and_unicode_are_shown_literally_and_reachable(
+    tmp_path: Path,
+) -> None:
     from goldspan.annotations import pipelines
     from goldspan.annotations.keymap import default_keymap
     from goldspan.annotations.session import Session
@@ -90,7 +125,12 @@ async def test_labels_with_spaces_markup_and_unicode_are_shown_literally_and_rea
 
     from .apphelpers import search, settle
 
-    labels = ("[bold]PER[/]", "ORG NAME", "Ωμέγα", *(f"L{i}" for i in range(1, 10)))  # twelve labels: two only in the picker
+    labels = (
+        "[bold]PER[/]",
+        "ORG NAME",
+        "Ωμέγα",
+        *(f"L{i}" for i in range(1, 10)),
+    )  # twelve labels: two only in the picker
     article = Article.from_text("Labels\nAnna Nowak met Łukasz in Gdańsk.")
     store = Store(tmp_path / "g.json")
     store.add_articles([article])
@@ -104,29 +144,44 @@ async def test_labels_with_spaces_markup_and_unicode_are_shown_literally_and_rea
         await pilot.press("t", *"L9", "enter")  # the twelfth label, through the picker
         await pilot.pause()
         panel = str(app.screen.query_one("#labels").render())
-        row = "".join(seg.text for seg in app.screen.query_one("ArticleView").render_line(1))
-    assert "[bold]PER…" in panel and "Ωμέγα" in panel and "t: 2 more labels" in panel  # literal, cut with an ellipsis
+        row = "".join(
+            seg.text for seg in app.screen.query_one("ArticleView").render_line(1)
+        )
+    assert (
+        "[bold]PER…" in panel and "Ωμέγα" in panel and "t: 2 more labels" in panel
+    )  # literal, cut with an ellipsis
     assert " [bold]PER[/] " in row and " L9 " in row
     with Store(tmp_path / "g.json", read_only=True) as check:
         record = check.annotation(article.id, "alice")
-    assert [(s.text_in(article.text), s.label) for s in record.spans] == [("Anna", "[bold]PER[/]"), ("Gdańsk", "L9")]  # type: ignore[union-attr]
+    assert [(s.text_in(article.text), s.label) for s in record.spans] == [
+        ("Anna", "[bold]PER[/]"),
+        ("Gdańsk", "L9"),
+    ]  # type: ignore[union-attr]
 
 
-def test_a_folder_of_ten_thousand_small_files_loads_with_its_bad_ones_named(tmp_path: Path) -> None:
+def test_a_folder_of_ten_thousand_small_files_loads_with_its_bad_ones_named(
+    tmp_path: Path,
+) -> None:
     folder = tmp_path / "many"
     for i in range(100):
         sub = folder / f"{i:03d}"
         sub.mkdir(parents=True)
         for j in range(100):
-            (sub / f"{j:03d}.txt").write_text(f"Story {i}-{j}\nMinsk, day {i * 100 + j}.", encoding="utf-8")
+            (sub / f"{j:03d}.txt").write_text(
+                f"Story {i}-{j}\nMinsk, day {i * 100 + j}.", encoding="utf-8"
+            )
     (folder / "050" / "007.txt").write_bytes(b"Bad\n\xff")
     report = load_articles([folder])
     assert len(report.articles) == 9_999
-    assert report.problems == [f"{folder / '050' / '007.txt'}: is not UTF-8 text (byte 0xff at offset 4); re-save it as UTF-8."]
+    assert report.problems == [
+        f"{folder / '050' / '007.txt'}: is not UTF-8 text (byte 0xff at offset 4); re-save it as UTF-8."
+    ]
 
 
-def test_a_file_that_disappears_between_listing_and_reading_is_named(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import goldspan.annotations.articles as articles
+def test_a_file_that_disappears_between_listing_and_reading_is_named(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from goldspan.annotations import articles
 
     (tmp_path / "a.txt").write_text("A\nstays", encoding="utf-8")
     (tmp_path / "b.txt").write_text("B\ngoes", encoding="utf-8")
@@ -140,4 +195,109 @@ def test_a_file_that_disappears_between_listing_and_reading_is_named(tmp_path: P
     monkeypatch.setattr(articles, "_article_files", list_then_delete)
     report = load_articles([tmp_path])
     assert [a.title for a in report.articles] == ["A"]
-    assert report.problems == [f"{tmp_path / 'b.txt'}: cannot be read (No such file or directory)."]
+    assert report.problems == [
+        f"{tmp_path / 'b.txt'}: cannot be read (No such file or directory)."
+    ]
+
+
+def as_a_plain_user() -> list[str]:
+    """A command prefix under which file permissions apply: root (as the tests run here) ignores them."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip(
+            "running as root without setpriv: permissions cannot be made to apply"
+        )
+    # Root without the two capabilities that override read and search permission.
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+
+
+def test_a_folder_and_a_file_without_read_permission_are_named_and_the_rest_load(
+    tmp_path: Path, patterns_file: Path
+) -> None:
+    folder = tmp_path / "articles"
+    (folder / "locked").mkdir(parents=True)
+    (folder / "a.txt").write_text("A\nMinsk is open.", encoding="utf-8")
+    (folder / "locked" / "b.txt").write_text(
+        "B\nBrest is locked away.", encoding="utf-8"
+    )
+    (folder / "c.txt").write_text("C\nGomel is unreadable.", encoding="utf-8")
+    (folder / "locked").chmod(0)
+    (folder / "c.txt").chmod(0)
+    try:
+        result = run_goldspan("preannotate", folder, "--db", tmp_path / "g.json", "--model", "blank:en", "--patterns", patterns_file,
+                              prefix=as_a_plain_user())  # fmt: skip
+    finally:
+        (folder / "locked").chmod(0o755)
+        (folder / "c.txt").chmod(0o644)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert (
+        f"skipped: {folder / 'locked'}: cannot read this folder (Permission denied)."
+        in result.stderr.splitlines()
+    )
+    assert (
+        f"skipped: {folder / 'c.txt'}: cannot be read (Permission denied)."
+        in result.stderr.splitlines()
+    )
+    assert "1 article read" in result.stdout
+    with Store(tmp_path / "g.json", read_only=True) as store:
+        assert [a.title for a in store.articles()] == ["A"]
+
+
+@pytest.fixture
+def read_only_mount(tmp_path: Path) -> Callable[[Path], list[str]]:
+    """A prefix that runs a command in its own mount namespace where ``tmp_path/ro`` is a read-only
+    file system holding a copy of the given DB (gone when the command ends)."""
+    unshare = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-rm"]
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    script = 'mount -t tmpfs -o size=64m tmpfs "$0" && for f in "$1" "$1".*; do [ -e "$f" ] && cp "$f" "$0"/; done; mount -o remount,ro "$0" && shift && exec "$@"'
+    if (
+        shutil.which("unshare") is None
+        or subprocess.run(
+            [*unshare, "sh", "-c", script, mount, "/dev/null", "true"],
+            capture_output=True,
+        ).returncode
+    ):
+        pytest.skip("no mount namespaces here: cannot make a read-only file system")
+    return lambda db: [*unshare, "sh", "-c", script, mount, db]
+
+
+def test_a_db_on_a_read_only_file_system_is_read_and_never_written(
+    tmp_path: Path, patterns_file: Path, read_only_mount: Callable[[Path], list[str]]
+) -> None:
+    db = tmp_path / "g.json"
+    run_goldspan(
+        "preannotate",
+        SEED,
+        "--db",
+        db,
+        "--model",
+        "blank:en",
+        "--patterns",
+        patterns_file,
+    )
+    before = db.read_bytes()
+    inside = tmp_path / "ro" / "g.json"
+    on_ro = read_only_mount(db)
+    stats = run_goldspan("stats", "--db", inside, "--json", prefix=on_ro)
+    assert stats.returncode == 0 and json.loads(stats.stdout)["articles"] == 1, stats.stderr
+    assert_one_line_error(run_goldspan("preannotate", SEED, "--db", inside, "--model", "blank:en", prefix=on_ro),
+                          f"{inside}: cannot save to this database: it is on a read-only file system.")  # fmt: skip
+    assert_one_line_error(run_goldspan("preannotate", SEED, "--db", inside.with_name("new.json"), "--model", "blank:en", prefix=on_ro),
+                          "new.json: cannot create the database there: it is on a read-only file system.")  # fmt: skip
+    probe = (
+        "from goldspan.annotations.store import Store; s = Store(%r); print(s.read_only, s.notices)"
+        % str(inside)
+    )
+    opened = subprocess.run(
+        [*on_ro, sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (
+        opened.stdout.strip()
+        == f"True ['{inside}: it is on a read-only file system, so it is open read-only.']"
+    ), opened.stderr
+    assert db.read_bytes() == before

@@ -1,4 +1,4 @@
-"""Real child processes in a pseudo-terminal: what the screen showed as saved survives quit, ctrl+c, SIGTERM, SIGHUP."""
+"""Real child processes in a pseudo-terminal: what the screen showed as saved survives quit, ctrl+c, SIGTERM, SIGHUP, SIGINT."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def prepared(tmp_path: Path, pattern_spec: pipelines.PipelineSpec, patterns_file
     return db, argv
 
 
-@pytest.mark.parametrize("ending", ["q", "ctrl+c", "SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("ending", ["q", "ctrl+c", "SIGTERM", "SIGHUP", "SIGINT"])
 def test_a_change_shown_as_saved_survives_the_end(tmp_path: Path, prepared: tuple[Path, list[str]], ending: str) -> None:
     db, argv = prepared
     if not Path(argv[0]).exists():

@@ -343,8 +343,9 @@ class GoldspanApp(App[None]):
         for note in [*self.notes, *self.session.store.notices]:
             self.notify(note, severity="warning", timeout=8)
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            # Every change is already on disk; leave cleanly so the terminal is restored.
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            # Every change is already on disk; leave cleanly so the terminal is restored. (SIGINT
+            # comes from `kill -INT`: in raw mode ctrl+c arrives as a key, not as this signal.)
             loop.add_signal_handler(sig, self.exit)
 
     def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:

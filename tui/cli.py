@@ -108,7 +108,7 @@ def preannotate(
 
     report = read_sources(sources)
     spec = pipelines.resolve(model, patterns)
-    with Store(db, shared=shared) as store, parse_progress(err) as progress:
+    with Store(db, shared=shared, must_write=True) as store, parse_progress(err) as progress:
         report_store_notices(store)
         result = run(
             store, report.articles, spec, n_process=n_process, batch_size=batch_size, on_start=progress.start, on_parsed=progress.advance
@@ -291,7 +291,7 @@ def import_(
 
     if as_ not in ("gold", "suggestions"):
         raise InputError(f"--as {as_}: choose gold or suggestions.")
-    with Store(db, shared=shared) as store, record_progress(err, "Importing", None) as tick:
+    with Store(db, shared=shared, must_write=True) as store, record_progress(err, "Importing", None) as tick:
         report_store_notices(store)
         summary = import_records(store, format, source, annotator=annotator or default_annotator(), as_gold=as_ == "gold",
                                  replace=replace, lang=lang, on_record=tick)  # fmt: skip
@@ -333,7 +333,7 @@ def review(
     if only not in ONLY:
         raise InputError(f"--only {only}: choose one of {', '.join(ONLY)}.")
     keymap = keymap_from(keys)
-    with Store(db) as store:
+    with Store(db, must_write=True) as store:
         report_store_notices(store)
         models = Counter(s.model for s in store.all_suggestions())
         chosen = next((m for m in models if model in (str(m), m.name)), None) if model else (models.most_common(1)[0][0] if models else None)
