@@ -23,9 +23,7 @@ from .conftest import SEED, assert_one_line_error, run_goldspan
 from .hostile.fixtures import TEXTS, make
 
 
-def test_every_hostile_file_gets_its_answer_and_the_rest_load(
-    tmp_path: Path, patterns_file: Path
-) -> None:
+def test_every_hostile_file_gets_its_answer_and_the_rest_load(tmp_path: Path, patterns_file: Path) -> None:
     folder = tmp_path / "hostile"
     expect = make(folder)
     result = run_goldspan(
@@ -38,9 +36,7 @@ def test_every_hostile_file_gets_its_answer_and_the_rest_load(
         "--patterns",
         patterns_file,
     )
-    assert (
-        result.returncode == 1 and "Traceback" not in result.stderr
-    )  # done, with skips
+    assert result.returncode == 1 and "Traceback" not in result.stderr  # done, with skips
     lines = result.stderr.splitlines()
     for name, outcome in expect.items():
         named = [line for line in lines if f"{folder / name}" in line]
@@ -81,36 +77,33 @@ def article_and_spans(draw: st.DrawFn) -> tuple[str, list[Span]]:
 
 
 @settings(max_examples=200, deadline=None)
-@given(article_and_spans(), st.integers(4, 60))
-def test_the_view_shows_every_character_once_in_order_and_maps_cells_back(
-    case: tuple[str, list[Span]], width: int
-) -> None:
+@given(article_and_spans(), st.integers(4, 60), st.booleans())
+def test_the_view_shows_every_character_once_in_order_and_maps_cells_back(case: tuple[str, list[Span]], width: int, lazy: bool) -> None:
     text, spans = case
     text = Article.from_text(text).text
     spans = [s for s in spans if s.end <= len(text)]
-    wrapped = WrappedArticle(text, spans, width)
+    # Lazy: wrapped block by block as rows are asked for, paragraphs cut into blocks of 16 characters.
+    wrapped = WrappedArticle(text, spans, width, eager_chars=0, block_chars=16) if lazy else WrappedArticle(text, spans, width)
     covered: list[int] = []
-    for y in range(wrapped.row_count):
+    tagged: list[int] = []
+    y = 0
+    while y < wrapped.row_count:  # the count settles as blocks are wrapped
         _, row = wrapped.row(y)
         cells = 0
         for piece in row:
             if piece.tag:
+                tagged.append(piece.span)
                 cells += cell_len(tag_text(piece.tag))
                 continue
             for offset in range(piece.start, piece.end):
                 covered.append(offset)
                 if wrapped.offset_at(y, cells) is not None:
-                    assert (
-                        wrapped.offset_at(y, cells) == offset
-                        or cell_len(wrapped.shown[offset]) == 0
-                    )
+                    assert wrapped.offset_at(y, cells) == offset or cell_len(wrapped.shown[offset]) == 0
                 cells += cell_len(wrapped.shown[offset])
-        assert (
-            wrapped.row_of_offset(row[0].start) == y
-            if row and not row[0].tag and row[0].start < row[0].end
-            else True
-        )
+        assert wrapped.row_of_offset(row[0].start) == y if row and not row[0].tag and row[0].start < row[0].end else True
+        y += 1
     assert covered == [i for i in range(len(text)) if text[i] != "\n"]
+    assert tagged == list(range(len(wrapped.spans)))  # every entity's tag once, in order
     assert len(wrapped.shown) == len(text)
 
 
@@ -144,12 +137,8 @@ async def test_labels_with_spaces_markup_and_unicode_are_shown_literally_and_rea
         await pilot.press("t", *"L9", "enter")  # the twelfth label, through the picker
         await pilot.pause()
         panel = str(app.screen.query_one("#labels").render())
-        row = "".join(
-            seg.text for seg in app.screen.query_one("ArticleView").render_line(1)
-        )
-    assert (
-        "[bold]PER…" in panel and "Ωμέγα" in panel and "t: 2 more labels" in panel
-    )  # literal, cut with an ellipsis
+        row = "".join(seg.text for seg in app.screen.query_one("ArticleView").render_line(1))
+    assert "[bold]PER…" in panel and "Ωμέγα" in panel and "t: 2 more labels" in panel  # literal, cut with an ellipsis
     assert " [bold]PER[/] " in row and " L9 " in row
     with Store(tmp_path / "g.json", read_only=True) as check:
         record = check.annotation(article.id, "alice")
@@ -167,20 +156,14 @@ def test_a_folder_of_ten_thousand_small_files_loads_with_its_bad_ones_named(
         sub = folder / f"{i:03d}"
         sub.mkdir(parents=True)
         for j in range(100):
-            (sub / f"{j:03d}.txt").write_text(
-                f"Story {i}-{j}\nMinsk, day {i * 100 + j}.", encoding="utf-8"
-            )
+            (sub / f"{j:03d}.txt").write_text(f"Story {i}-{j}\nMinsk, day {i * 100 + j}.", encoding="utf-8")
     (folder / "050" / "007.txt").write_bytes(b"Bad\n\xff")
     report = load_articles([folder])
     assert len(report.articles) == 9_999
-    assert report.problems == [
-        f"{folder / '050' / '007.txt'}: is not UTF-8 text (byte 0xff at offset 4); re-save it as UTF-8."
-    ]
+    assert report.problems == [f"{folder / '050' / '007.txt'}: is not UTF-8 text (byte 0xff at offset 4); re-save it as UTF-8."]
 
 
-def test_a_file_that_disappears_between_listing_and_reading_is_named(
-    tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_that_disappears_between_listing_and_reading_is_named(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from goldspan.annotations import articles
 
     (tmp_path / "a.txt").write_text("A\nstays", encoding="utf-8")
@@ -195,9 +178,7 @@ def test_a_file_that_disappears_between_listing_and_reading_is_named(
     monkeypatch.setattr(articles, "_article_files", list_then_delete)
     report = load_articles([tmp_path])
     assert [a.title for a in report.articles] == ["A"]
-    assert report.problems == [
-        f"{tmp_path / 'b.txt'}: cannot be read (No such file or directory)."
-    ]
+    assert report.problems == [f"{tmp_path / 'b.txt'}: cannot be read (No such file or directory)."]
 
 
 def as_a_plain_user() -> list[str]:
@@ -205,22 +186,16 @@ def as_a_plain_user() -> list[str]:
     if os.geteuid() != 0:
         return []
     if shutil.which("setpriv") is None:
-        pytest.skip(
-            "running as root without setpriv: permissions cannot be made to apply"
-        )
+        pytest.skip("running as root without setpriv: permissions cannot be made to apply")
     # Root without the two capabilities that override read and search permission.
     return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
 
 
-def test_a_folder_and_a_file_without_read_permission_are_named_and_the_rest_load(
-    tmp_path: Path, patterns_file: Path
-) -> None:
+def test_a_folder_and_a_file_without_read_permission_are_named_and_the_rest_load(tmp_path: Path, patterns_file: Path) -> None:
     folder = tmp_path / "articles"
     (folder / "locked").mkdir(parents=True)
     (folder / "a.txt").write_text("A\nMinsk is open.", encoding="utf-8")
-    (folder / "locked" / "b.txt").write_text(
-        "B\nBrest is locked away.", encoding="utf-8"
-    )
+    (folder / "locked" / "b.txt").write_text("B\nBrest is locked away.", encoding="utf-8")
     (folder / "c.txt").write_text("C\nGomel is unreadable.", encoding="utf-8")
     (folder / "locked").chmod(0)
     (folder / "c.txt").chmod(0)
@@ -231,14 +206,8 @@ def test_a_folder_and_a_file_without_read_permission_are_named_and_the_rest_load
         (folder / "locked").chmod(0o755)
         (folder / "c.txt").chmod(0o644)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    assert (
-        f"skipped: {folder / 'locked'}: cannot read this folder (Permission denied)."
-        in result.stderr.splitlines()
-    )
-    assert (
-        f"skipped: {folder / 'c.txt'}: cannot be read (Permission denied)."
-        in result.stderr.splitlines()
-    )
+    assert f"skipped: {folder / 'locked'}: cannot read this folder (Permission denied)." in result.stderr.splitlines()
+    assert f"skipped: {folder / 'c.txt'}: cannot be read (Permission denied)." in result.stderr.splitlines()
     assert "1 article read" in result.stdout
     with Store(tmp_path / "g.json", read_only=True) as store:
         assert [a.title for a in store.articles()] == ["A"]
@@ -286,18 +255,54 @@ def test_a_db_on_a_read_only_file_system_is_read_and_never_written(
                           f"{inside}: cannot save to this database: it is on a read-only file system.")  # fmt: skip
     assert_one_line_error(run_goldspan("preannotate", SEED, "--db", inside.with_name("new.json"), "--model", "blank:en", prefix=on_ro),
                           "new.json: cannot create the database there: it is on a read-only file system.")  # fmt: skip
-    probe = (
-        "from goldspan.annotations.store import Store; s = Store(%r); print(s.read_only, s.notices)"
-        % str(inside)
-    )
+    probe = "from goldspan.annotations.store import Store; s = Store(%r); print(s.read_only, s.notices)" % str(inside)
     opened = subprocess.run(
         [*on_ro, sys.executable, "-c", probe],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert (
-        opened.stdout.strip()
-        == f"True ['{inside}: it is on a read-only file system, so it is open read-only.']"
-    ), opened.stderr
+    assert opened.stdout.strip() == f"True ['{inside}: it is on a read-only file system, so it is open read-only.']", opened.stderr
     assert db.read_bytes() == before
+
+
+async def test_a_twenty_megabyte_article_opens_and_its_last_words_are_annotated_at_the_right_offsets(tmp_path: Path, pattern_spec) -> None:  # type: ignore[no-untyped-def]
+    from goldspan.annotations.datamodel import Suggestions
+    from goldspan.annotations.keymap import default_keymap
+    from goldspan.annotations.session import Session
+    from goldspan.tui.app import GoldspanApp
+    from goldspan.tui.widgets.article_view import ArticleView
+
+    from .apphelpers import search, settle
+    from .hostile.fixtures import twenty_megabytes
+
+    article = Article.from_text(twenty_megabytes())
+    assert len(article.text) > 19_000_000
+    store = Store(tmp_path / "g.json")
+    store.add_articles([article])
+    store.save_suggestions([Suggestions(article.id, pattern_spec.model_id, ())])  # the model's work is not what this tests
+    session = Session(store, [article], annotator="alice", labels=("PERSON", "ORG", "GPE"), model=pattern_spec.model_id)
+    app = GoldspanApp(session, pattern_spec, keymap=default_keymap())
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.screen.query_one(ArticleView)
+
+        def screen() -> str:
+            return "\n".join("".join(seg.text for seg in view.render_line(y)) for y in range(view.size.height))
+
+        await pilot.pause()
+        assert "Twenty megabytes" in screen()  # the first screen, before the tokens have come
+        await settle(pilot)  # the tokenizer's pass over 20 MB, in a worker
+        await search(pilot, "Zanzibar")
+        assert "Zanzibar" in screen() and "北京" in screen()
+        await pilot.press("v", "3")  # Zanzibar becomes a GPE
+        await search(pilot, "北京")
+        await pilot.press("v", "3")
+        await pilot.pause()
+        assert " GPE " in screen()
+    with Store(tmp_path / "g.json", read_only=True) as check:
+        record = check.annotation(article.id, "alice")
+    assert record is not None
+    assert [(s.start, s.text_in(article.text), s.label) for s in record.spans] == [
+        (article.text.index("Zanzibar"), "Zanzibar", "GPE"),
+        (article.text.index("北京"), "北京", "GPE"),
+    ]

@@ -1,18 +1,25 @@
 """Word-wrapping an article into screen rows, in terminal cells, with a label tag after each entity.
 
 Like Textual's WrappedDocument, this keeps only offsets: each row is a tuple of pieces that point
-into the text (or name a tag), plus lookup tables from rows to paragraphs. A change to the spans
-re-wraps only the paragraphs it touches; a resize re-wraps everything once. Styles are applied at
-render time from the offsets, never stored.
+into the text (or name a tag), plus lookup tables from rows to blocks. Styles are applied at render
+time from the offsets, never stored.
+
+The text is cut into blocks, a paragraph each, and a paragraph longer than ``BLOCK_CHARS`` is cut
+at spaces into several, so no block costs much to wrap. A block is wrapped when a row of it is
+first asked for; until then its row count is an estimate from its length. An article up to
+``EAGER_CHARS`` is wrapped whole at once (exact from the start); a 20 MB one shows its first
+screen at once and wraps the rest as it is scrolled to. Wrapping a block can change its row count
+and so move every row below it: ``shifted_from`` tells the view which rows moved. A change to the
+spans re-wraps only the blocks it touches; a resize re-wraps from scratch.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass
-from itertools import accumulate
-from typing import Sequence
+from itertools import accumulate, pairwise
+from typing import Iterator, Sequence
 
 from rich.cells import cell_len, get_character_cell_size
 
@@ -25,6 +32,11 @@ _CONTROL |= {i: "\ufffd" for i in range(0x80, 0xA0)}
 
 
 _WORD = re.compile(r"\S+")
+_NEEDS_TRANSLATING = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # what _CONTROL changes, bar newlines (never drawn)
+
+BLOCK_CHARS = 2_000
+EAGER_CHARS = 100_000
+PAGE_ROWS = 120  # rows wrapped ahead of (and kept exact above) the row asked for: more than a screen
 
 
 def visible(text: str) -> str:
@@ -49,40 +61,80 @@ def tag_text(label: str) -> str:
     return f" {label} "
 
 
+def blocks_of(text: str, block_chars: int = BLOCK_CHARS) -> Iterator[tuple[int, int]]:
+    """(start, end) of each paragraph, the long ones cut after a space (or anywhere, if none is near)."""
+    start = 0
+    while True:
+        newline = text.find("\n", start)
+        end = len(text) if newline < 0 else newline
+        while end - start > block_chars:
+            cut = text.rfind(" ", start + block_chars // 2, start + block_chars)
+            cut = start + block_chars if cut < 0 else cut + 1
+            yield start, cut
+            start = cut
+        yield start, end
+        if newline < 0:
+            return
+        start = newline + 1
+
+
 class WrappedArticle:
-    def __init__(self, text: str, spans: Sequence[Span], width: int) -> None:
+    def __init__(
+        self, text: str, spans: Sequence[Span], width: int, *, eager_chars: int = EAGER_CHARS, block_chars: int = BLOCK_CHARS
+    ) -> None:
         self.text = text
-        self.shown = visible(text)
+        # Translating 20 MB takes seconds: most texts need none, the rest is translated a block at a time.
+        self._plain = _NEEDS_TRANSLATING.search(text) is None
         self.width = max(4, width)
-        self.paragraphs: list[tuple[int, int]] = []
-        start = 0
-        for line in text.split("\n"):
-            self.paragraphs.append((start, start + len(line)))
-            start += len(line) + 1
-        self._paragraph_starts = [p[0] for p in self.paragraphs]
+        self.blocks = list(blocks_of(text, block_chars))
+        self._block_starts = [b[0] for b in self.blocks]
+        self._paragraph_starts = [0, *(m.end() for m in re.finditer("\n", text))]
         self._set_spans(spans)
-        self.rows: list[list[Row]] = [self._wrap(i) for i in range(len(self.paragraphs))]
-        self._reindex()
+        self.rows: list[list[Row] | None] = [None] * len(self.blocks)
+        self._counts = [self._estimate(b) for b in range(len(self.blocks))]
+        if len(text) <= eager_chars:
+            for b in range(len(self.blocks)):
+                self._wrap_block(b)
+        self._first_row = [0, *accumulate(self._counts)]
+        self.shifted_from: int | None = None  # the first row that moved since the view last looked
 
     # -- lookups -----------------------------------------------------------------------
+
+    def shown_between(self, start: int, end: int) -> str:
+        """Characters start..end as they are drawn (see ``visible``)."""
+        return self.text[start:end] if self._plain else visible(self.text[start:end])
+
+    @property
+    def shown(self) -> str:
+        return self.shown_between(0, len(self.text))
 
     @property
     def row_count(self) -> int:
         return self._first_row[-1]
 
     def row(self, y: int) -> tuple[int, Row]:
-        """The paragraph and the pieces of screen row ``y``."""
-        paragraph = bisect_right(self._first_row, y) - 1
-        return paragraph, self.rows[paragraph][y - self._first_row[paragraph]]
+        """The paragraph and the pieces of screen row ``y`` (no pieces past the end)."""
+        block = self._block_at_row(y)
+        while self.rows[block] is None:
+            self._wrap_ahead(block)
+            block = self._block_at_row(y)
+        rows = self.rows[block]
+        assert rows is not None
+        index = y - self._first_row[block]
+        if not 0 <= index < len(rows):
+            return self._paragraph_of(self.blocks[block][0]), ()
+        return self._paragraph_of(self.blocks[block][0]), rows[index]
 
     def row_of_offset(self, offset: int) -> int:
-        paragraph = max(0, bisect_right(self._paragraph_starts, offset) - 1)
-        rows = self.rows[paragraph]
+        block = self._block_of(offset)
+        self._wrap_above(block)
+        rows = self.rows[block]
+        assert rows is not None
         for i, row in enumerate(rows):
             text_pieces = [p for p in row if not p.tag]
             if text_pieces and offset < text_pieces[-1].end:
-                return self._first_row[paragraph] + i
-        return self._first_row[paragraph] + len(rows) - 1
+                return self._first_row[block] + i
+        return self._first_row[block] + len(rows) - 1
 
     def offset_at(self, y: int, x: int) -> int | None:
         """The character under cell ``x`` of row ``y`` (None past the text or on a tag)."""
@@ -96,16 +148,20 @@ class WrappedArticle:
                 if x < cell:
                     return None
                 continue
-            for offset in range(piece.start, piece.end):
-                cell += get_character_cell_size(self.shown[offset])
+            for offset, char in enumerate(self.shown_between(piece.start, piece.end), piece.start):
+                cell += get_character_cell_size(char)
                 if x < cell:
                     return offset
         return None
 
+    def rows_of(self, start: int, end: int) -> range:
+        """The screen rows showing characters start..end."""
+        return range(self.row_of_offset(start), self.row_of_offset(max(start, end - 1)) + 1)
+
     # -- changes -------------------------------------------------------------------------
 
     def update_spans(self, spans: Sequence[Span]) -> tuple[int, int] | None:
-        """Re-wrap only the paragraphs whose spans changed.
+        """Re-wrap only the blocks whose spans changed; the rows to redraw, or None.
 
         Both lists are sorted and an edit keeps the untouched Span objects, so the changed stretch is
         found by walking in from both ends comparing identities: no hashing of thousands of spans.
@@ -118,41 +174,100 @@ class WrappedArticle:
         while tail < len(old) - head and tail < len(new) - head and old[-1 - tail] is new[-1 - tail]:
             tail += 1
         changed = [*old[head : len(old) - tail], *new[head : len(new) - tail]]
-        self.spans, self._span_starts = new, [s.start for s in new]
+        self._set_spans(new)
         if not changed:
             return None
-        first = self._paragraph_of(min(s.start for s in changed))
-        last = self._paragraph_of(max(s.end for s in changed) - 1)
-        before = self.row_count
-        for paragraph in range(first, last + 1):
-            self.rows[paragraph] = self._wrap(paragraph)
-        self._reindex()
-        if self.row_count != before:
-            return (0, self.row_count)  # rows below moved: all of them look different now
+        first = self._block_of(min(s.start for s in changed))
+        last = self._block_of(max(s.end for s in changed) - 1)
+        moved = False
+        for block in range(first, last + 1):
+            if self.rows[block] is not None:  # a block not wrapped yet will be wrapped with the new spans
+                moved |= self._wrap_block(block)
+        if moved:
+            self._reindex(first)
+            self.shifted_from = None  # the caller redraws everything below anyway
+            return (self._first_row[first], self.row_count)
         return (self._first_row[first], self._first_row[last + 1])
-
-    def rows_of(self, start: int, end: int) -> range:
-        """The screen rows showing characters start..end."""
-        return range(self.row_of_offset(start), self.row_of_offset(max(start, end - 1)) + 1)
 
     def _set_spans(self, spans: Sequence[Span]) -> None:
         self.spans = sorted(spans)
         self._span_starts = [s.start for s in self.spans]
+        self._span_ends = [s.end for s in self.spans]
+        self._ends_sorted = all(a <= b for a, b in pairwise(self._span_ends))  # unless spans overlap
+
+    def _block_of(self, offset: int) -> int:
+        return max(0, bisect_right(self._block_starts, offset) - 1)
 
     def _paragraph_of(self, offset: int) -> int:
         return max(0, bisect_right(self._paragraph_starts, offset) - 1)
 
-    def _reindex(self) -> None:
-        self._first_row = [0, *accumulate(len(rows) for rows in self.rows)]
+    def _block_at_row(self, y: int) -> int:
+        return min(len(self.blocks) - 1, max(0, bisect_right(self._first_row, y) - 1))
+
+    # -- wrapping on demand ----------------------------------------------------------------
+
+    def _estimate(self, block: int) -> int:
+        start, end = self.blocks[block]
+        cells = end - start
+        return 1 if cells <= self.width else -(-cells * 23 // (20 * self.width))  # words waste ~15% of a row
+
+    def _wrap_block(self, block: int) -> bool:
+        """Wrap one block exactly; True when its row count changed."""
+        rows = self._wrap(block)
+        self.rows[block] = rows
+        moved = len(rows) != self._counts[block]
+        self._counts[block] = len(rows)
+        return moved
+
+    def _wrap_ahead(self, block: int) -> None:
+        """Wrap ``block`` and the blocks after it not yet wrapped, a page of rows in all."""
+        end, rows, moved = block, 0, False
+        while end < len(self.blocks) and rows < PAGE_ROWS:
+            if self.rows[end] is None:
+                moved |= self._wrap_block(end)
+            rows += self._counts[end]
+            end += 1
+        if moved:
+            self._moved(block)
+
+    def _wrap_above(self, block: int) -> None:
+        """Make the block and a page of rows above it exact, so the rows around an offset stay put."""
+        first, rows, moved = block, 0, False
+        while first >= 0 and rows < PAGE_ROWS:
+            if self.rows[first] is None:
+                moved |= self._wrap_block(first)
+            rows += self._counts[first]
+            first -= 1
+        if moved:
+            self._moved(max(0, first))
+
+    def _moved(self, block: int) -> None:
+        self._reindex(block)
+        row = self._first_row[block]
+        self.shifted_from = row if self.shifted_from is None else min(self.shifted_from, row)
+
+    def _reindex(self, block: int) -> None:
+        self._first_row[block + 1 :] = list(accumulate(self._counts[block:], initial=self._first_row[block]))[1:]
 
     # -- wrapping ------------------------------------------------------------------------
 
-    def _units(self, paragraph: int) -> list[Piece]:
+    def _tags(self, block: int) -> dict[int, int]:
+        """Where in the block each entity's tag goes (its end), to the span's index.
+
+        A span ending at the newline after a block (or at the block's cut) has its tag in that block.
+        """
+        start, end = self.blocks[block]
+        limit = self._block_starts[block + 1] if block + 1 < len(self.blocks) else len(self.text)
+        if self._ends_sorted:
+            found: Iterator[int] = iter(range(bisect_right(self._span_ends, start), bisect_right(self._span_ends, limit)))
+        else:
+            found = (i for i, e in enumerate(self._span_ends) if start < e <= limit)
+        return {min(self._span_ends[i], end): i for i in found}
+
+    def _units(self, block: int) -> list[Piece]:
         """Unbreakable pieces: a word with the spaces after it, cut where an entity ends (its tag follows)."""
-        start, end = self.paragraphs[paragraph]
-        first = bisect_left(self._span_starts, start)
-        last = bisect_right(self._span_starts, end)
-        tags = {self.spans[i].end: i for i in range(first, last) if self.spans[i].end <= end}
+        start, end = self.blocks[block]
+        tags = self._tags(block)
         cuts = {m.start() for m in _WORD.finditer(self.text, start, end)} | set(tags) | {start, end}
         units: list[Piece] = []
         ordered = sorted(cuts)
@@ -164,28 +279,34 @@ class WrappedArticle:
             units.append(Piece(end, end, tag=self.spans[tags[end]].label, span=tags[end]))
         return units
 
-    def _wrap(self, paragraph: int) -> list[Row]:
+    def _wrap(self, block: int) -> list[Row]:
         width = self.width
+        base = self.blocks[block][0]
+        shown = self.shown_between(base, self.blocks[block][1])
+
+        def cells(piece: Piece) -> int:
+            return cell_len(shown[piece.start - base : piece.end - base])
+
         rows: list[Row] = []
         row: list[Piece] = []
         used = 0
-        for unit in self._units(paragraph):
+        for unit in self._units(block):
             if unit.tag:
                 size = cell_len(tag_text(unit.tag))
             else:
-                size = cell_len(self.shown[unit.start : unit.end])
+                size = cells(unit)
                 # Trailing spaces may hang past the edge; only the word itself must fit.
-                visible_size = cell_len(self.shown[unit.start : unit.end].rstrip())
+                visible_size = cell_len(shown[unit.start - base : unit.end - base].rstrip())
                 if row and used + visible_size > width:
                     rows.append(tuple(row))
                     row, used = [], 0
                 if visible_size > width:  # a word wider than the pane: cut it by cells
-                    for piece in self._split(unit, width - used):
-                        if row and used + cell_len(self.shown[piece.start : piece.end]) > width:
+                    for piece in self._split(unit, width - used, shown, base):
+                        if row and used + cells(piece) > width:
                             rows.append(tuple(row))
                             row, used = [], 0
                         row.append(piece)
-                        used += cell_len(self.shown[piece.start : piece.end])
+                        used += cells(piece)
                     continue
                 row.append(unit)
                 used += size
@@ -194,17 +315,17 @@ class WrappedArticle:
                 # Keep the tag beside the end of its entity: carry the entity's last piece over with it.
                 carried = [row.pop()] if len(row) > 1 and not row[-1].tag and row[-1].end == unit.start else []
                 rows.append(tuple(row))
-                row, used = carried, sum(cell_len(self.shown[p.start : p.end]) for p in carried)
+                row, used = carried, sum(cells(p) for p in carried)
             row.append(unit)
             used += size
         rows.append(tuple(row))
         return rows
 
-    def _split(self, unit: Piece, first_width: int) -> list[Piece]:
+    def _split(self, unit: Piece, first_width: int, shown: str, base: int) -> list[Piece]:
         pieces, start, used = [], unit.start, 0
         limit = first_width if first_width > 0 else self.width
         for offset in range(unit.start, unit.end):
-            size = get_character_cell_size(self.shown[offset])
+            size = get_character_cell_size(shown[offset - base])
             if used + size > limit and offset > start:
                 pieces.append(Piece(start, offset))
                 start, used, limit = offset, 0, self.width

@@ -58,3 +58,10 @@ def make(folder: Path) -> dict[str, str]:
     (folder / "feed.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     expect["feed.jsonl"] = "jsonl"  # 2 records load; lines 2, 3 and 4 are named
     return expect
+
+
+def twenty_megabytes() -> str:
+    """A 20 MB article of ordinary paragraphs, with a name and a CJK word only near its end."""
+    paragraph = "President Alexander Lukashenko met Vladimir Putin in Sochi on Tuesday, officials said. " * 6
+    body = "\n\n".join([paragraph] * (20_000_000 // (len(paragraph) + 2)))
+    return f"Twenty megabytes\n\n{body}\n\nAt the very end, Zanzibar and 北京 appear once.\n"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -104,20 +104,37 @@ class ArticleView(ScrollView, can_focus=True):
     def _forget_changed_rows(self, old: ViewState, new: ViewState, spans_changed: bool) -> None:
         """Drop from the line cache only the rows whose look this change touched."""
         assert self.wrapped is not None
-        rows: set[int] = set()
+        rows: list[range] = []
         if spans_changed:
             changed = self.wrapped.update_spans(new.spans)
             if changed is not None:
-                rows.update(range(*changed))
+                rows.append(range(*changed))
         for state in (old, new):
             if state.focus is not None and state.focus < len(state.spans):
                 span = state.spans[state.focus]
-                rows.update(self.wrapped.rows_of(span.start, span.end))
+                rows.append(self.wrapped.rows_of(span.start, span.end))
             for stretch in (state.cursor, state.selection):
                 if stretch is not None:
-                    rows.update(self.wrapped.rows_of(*stretch))
-        for row in rows:
+                    rows.append(self.wrapped.rows_of(*stretch))
+        self._forget(lambda row: any(row in stretch for stretch in rows))
+
+    def _forget(self, moved: Callable[[int], bool]) -> None:
+        for row in [row for row in self._cache.keys() if moved(row)]:
             self._cache.discard(row)
+
+    def _take_shift(self) -> None:
+        """Forget the cached rows that moved because a block was wrapped on demand."""
+        wrapped = self.wrapped
+        if wrapped is None or wrapped.shifted_from is None:
+            return
+        first, wrapped.shifted_from = wrapped.shifted_from, None
+        self._forget(lambda row: row >= first)
+        if self.virtual_size.height != wrapped.row_count:
+            self.call_later(self._sync_size)  # not in the middle of Textual drawing this widget
+
+    def _sync_size(self) -> None:
+        if self.wrapped is not None and self.virtual_size.height != self.wrapped.row_count:
+            self.virtual_size = Size(self.virtual_size.width, self.wrapped.row_count)
 
     def _text_width(self) -> int:
         return max(4, self.scrollable_content_region.width or self.size.width or 80)
@@ -139,6 +156,8 @@ class ArticleView(ScrollView, can_focus=True):
         else:
             return
         row = wrapped.row_of_offset(target)
+        self._take_shift()
+        self.virtual_size = Size(self.virtual_size.width, wrapped.row_count)
         height = self.scrollable_content_region.height or self.size.height
         top = round(self.scroll_offset.y)
         if height and not top <= row < top + height:
@@ -153,6 +172,7 @@ class ArticleView(ScrollView, can_focus=True):
         strip = self._cache.get(row)
         if strip is None:
             strip = self._render_row(row)
+            self._take_shift()  # wrapping this row's block may have moved the rows below it
             self._cache[row] = strip
         # No explicit base style: Textual paints the widget's own colours under every cell alike.
         return strip.crop_extend(scroll_x, scroll_x + width, None).apply_offsets(scroll_x, row)
@@ -168,7 +188,7 @@ class ArticleView(ScrollView, can_focus=True):
         else:
             start, end = text_pieces[0].start, text_pieces[-1].end
         # One Text for the row's characters, styled once, then cut where the tags go.
-        row = Text(wrapped.shown[start:end], style=TITLE if paragraph == 0 and state.title_paragraph else "", no_wrap=True, end="")
+        row = Text(wrapped.shown_between(start, end), style=TITLE if paragraph == 0 and state.title_paragraph else "", no_wrap=True, end="")
         self._stylize(row, start, end, state, self._starts)
         cuts = [p.start - start for p in pieces if p.tag]
         parts = row.divide(cuts) if cuts else [row]
