@@ -50,32 +50,51 @@ def chunks(text: str, size: int = CHUNK) -> list[tuple[int, str]]:
 
 
 def suggest(
-    nlp: Language, articles: Sequence[Article], model: ModelId, *, n_process: int = 1, batch_size: int = 32, origin: Origin = Origin.MODEL
+    nlp: Language,
+    articles: Sequence[Article],
+    model: ModelId,
+    *,
+    n_process: int = 1,
+    batch_size: int = 32,
+    origin: Origin = Origin.MODEL,
+    stop: Callable[[], bool] | None = None,
 ) -> Iterator[Suggestions]:
-    """Run only the entity components over the articles, in batches; yields in input order."""
+    """Run only the entity components over the articles, in batches; yields in input order.
+
+    ``stop`` is asked before each piece: once it says yes nothing more is parsed or yielded (the
+    annotator quits without waiting minutes for a 20 MB article to finish).
+    """
     pieces = [(i, offset, piece) for i, a in enumerate(articles) for offset, piece in chunks(a.text)]
     with nlp.select_pipes(enable=entity_components(nlp)):
         docs = nlp.pipe((piece for _, _, piece in pieces), batch_size=batch_size, n_process=n_process)
-        current, found = 0, []
-        for (i, offset, _), doc in zip(pieces, docs):
+        current, found, whole = 0, [], None
+        for (i, offset, piece), doc in zip(pieces, docs):
+            if stop is not None and stop():
+                return
             if i != current:
-                yield _suggestions(nlp, articles[current], model, found, origin)
-                current, found = i, []
-            found.append((offset, doc))
-        if articles:
-            yield _suggestions(nlp, articles[current], model, found, origin)
+                yield _suggestions(nlp, articles[current], model, found, whole, origin)
+                current, found, whole = i, [], None
+            if offset == 0 and len(piece) == len(articles[i].text):
+                whole = doc
+            else:
+                # Only the entities' offsets are kept: a piece's Doc holds a tensor row per token,
+                # and keeping all of a 20 MB article's would take gigabytes.
+                found.extend((offset + e.start_char, offset + e.end_char, e.label_) for e in doc.ents)
+        if articles and not (stop is not None and stop()):
+            yield _suggestions(nlp, articles[current], model, found, whole, origin)
 
 
-def _suggestions(nlp: Language, article: Article, model: ModelId, found: list[tuple[int, Doc]], origin: Origin) -> Suggestions:
-    if len(found) == 1 and found[0][0] == 0:
-        return Suggestions(article.id, model, spans_from_doc(found[0][1], origin))
-    whole = nlp.tokenizer(article.text)  # the tokenizer alone has no length limit; token indices come from it
+def _suggestions(
+    nlp: Language, article: Article, model: ModelId, found: list[tuple[int, int, str]], whole: Doc | None, origin: Origin
+) -> Suggestions:
+    if whole is not None:
+        return Suggestions(article.id, model, spans_from_doc(whole, origin))
+    tokens = nlp.tokenizer(article.text)  # the tokenizer alone has no length limit; token indices come from it
     spans = []
-    for offset, doc in found:
-        for e in doc.ents:
-            span = whole.char_span(offset + e.start_char, offset + e.end_char, alignment_mode="expand")
-            if span is not None:
-                spans.append(Span(span.start_char, span.end_char, span.start, span.end, e.label_, origin))
+    for start, end, label in found:
+        span = tokens.char_span(start, end, alignment_mode="expand")
+        if span is not None:
+            spans.append(Span(span.start_char, span.end_char, span.start, span.end, label, origin))
     return Suggestions(article.id, model, tuple(spans))
 
 

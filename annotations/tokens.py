@@ -23,9 +23,6 @@ class Tokens:
         i = bisect_right(self.ends, offset)
         return i if i < len(self.starts) else None
 
-
-
-
     def chars(self, token_start: int, token_end: int) -> tuple[int, int]:
         """Character offsets of tokens [token_start, token_end)."""
         return self.starts[token_start], self.ends[token_end - 1]

@@ -301,3 +301,51 @@ async def test_a_model_that_fails_to_load_leaves_the_annotator_usable_and_says_w
     with Store(db, read_only=True) as check:
         record = check.annotation(fresh.id, "alice")
     assert record is not None and [(s.text_in(fresh.text), s.label) for s in record.spans] == [("Warsaw", "GPE")]
+
+
+async def test_quitting_while_the_model_parses_a_long_article_stops_it_after_the_current_piece(db: Path, pattern_spec) -> None:
+    """Textual cancels workers on exit but cannot stop a thread: the parse itself must notice, or the
+    process would stay alive (after SIGTERM too) until spaCy finished a 20 MB article."""
+    import asyncio
+    import threading
+
+    import time
+
+    from goldspan.annotations import pipelines
+    from goldspan.annotations.session import Session
+    from goldspan.annotations.suggest import CHUNK, chunks
+    from goldspan.tui.app import GoldspanApp
+
+    paragraph = "Anna Nowak arrived in Warsaw on Monday. " * 40
+    long = Article.from_text("Long story\n\n" + "\n\n".join([paragraph] * (5 * CHUNK // len(paragraph))))
+    pieces: list[int] = []
+    inside, release = threading.Event(), threading.Event()
+
+    def gated(spec):  # type: ignore[no-untyped-def]
+        nlp = pipelines.load(spec)
+        tokenizer = nlp.tokenizer
+
+        def tokenize(text: str):  # type: ignore[no-untyped-def]
+            pieces.append(len(text))
+            inside.set()
+            release.wait(60)  # hold the first piece until the app has quit
+            return tokenizer(text)
+
+        nlp.tokenizer = tokenize
+        return nlp
+
+    store = Store(db)
+    store.add_articles([long])
+    session = Session(store, [long], annotator="alice", labels=("PERSON", "ORG", "GPE"), model=pattern_spec.model_id)
+    app = GoldspanApp(session, pattern_spec, keymap=default_keymap(), loader=gated)
+    async with app.run_test(size=(120, 40)) as pilot:
+        deadline = time.monotonic() + 60
+        while not inside.is_set():
+            assert time.monotonic() < deadline, "the model never started on the article"
+            await pilot.pause(0.05)
+        await pilot.press("q")
+    release.set()
+    await asyncio.get_running_loop().shutdown_default_executor()  # the worker's thread has ended
+    assert len(chunks(long.text)) >= 5 and len(pieces) == 1
+    with Store(db, read_only=True) as check:
+        assert not check.has_suggestions(long.id, pattern_spec.model_id)  # nothing half-parsed is cached

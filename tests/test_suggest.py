@@ -72,3 +72,23 @@ def test_an_article_longer_than_spacys_limit_is_parsed_in_pieces(tmp_path: Path,
 
     doc = spacy.blank("en").tokenizer(article.text)
     assert all(doc[s.token_start : s.token_end].text == s.text_in(article.text) for s in spans[-5:])
+
+
+def test_parsing_stops_before_the_next_piece_once_asked(pattern_spec: pipelines.PipelineSpec) -> None:
+    from goldspan.annotations.datamodel import Article
+    from goldspan.annotations.suggest import CHUNK, chunks, suggest
+
+    paragraph = "Vladimir Putin flew to Minsk. " * 40
+    article = Article.from_text("Long\n\n" + "\n\n".join([paragraph] * (3 * CHUNK // len(paragraph))))
+    nlp = pipelines.load(pattern_spec)
+    asked: list[int] = []
+
+    def stop_after_one() -> bool:
+        asked.append(1)
+        return True
+
+    assert len(chunks(article.text)) > 2
+    assert list(suggest(nlp, [article], pattern_spec.model_id, batch_size=1, stop=stop_after_one)) == []
+    assert len(asked) == 1  # the first piece was parsed, then it stopped: not one more piece
+    [whole] = suggest(nlp, [article], pattern_spec.model_id, batch_size=1, stop=lambda: False)
+    assert len(whole.spans) == 2 * article.text.count("Vladimir Putin flew")

@@ -378,8 +378,8 @@ class GoldspanApp(App[None]):
         worker = get_current_worker()
         try:
             if needs_suggestions:
-                suggestions = self._suggest(article)
-                if not worker.is_cancelled:
+                suggestions = self._suggest(article, stop=lambda: worker.is_cancelled)
+                if suggestions is not None and not worker.is_cancelled:
                     self.call_from_thread(self._got_suggestions, article, version, suggestions)
                 return
             if self._tokenizer is None:
@@ -392,13 +392,15 @@ class GoldspanApp(App[None]):
         if not worker.is_cancelled:
             self.call_from_thread(self._got_tokens, article, version, aligned)
 
-    def _suggest(self, article: Article) -> tuple[Span, ...]:
+    def _suggest(self, article: Article, stop: Callable[[], bool]) -> tuple[Span, ...] | None:
+        """The model's spans for the article; None if the app quit first (Textual cancels workers then)."""
         if self._nlp is None:
             self.call_from_thread(self._set_model_status, f"loading {self.spec.name}…")
             self._nlp = self.loader(self.spec)
             self.call_from_thread(self._set_model_status, str(self.spec.model_id))
-        [result] = list(suggest(self._nlp, [article], self.spec.model_id))
-        return result.spans
+        # One piece at a time, so a quit is noticed within one piece of a long article.
+        results = list(suggest(self._nlp, [article], self.spec.model_id, batch_size=1, stop=stop))
+        return results[0].spans if results else None
 
     def _set_model_status(self, status: str) -> None:
         self.model_status = status
