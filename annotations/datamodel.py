@@ -8,11 +8,14 @@ Token indices follow spaCy's ``Span``: ``token_end`` is exclusive.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
-from typing import Any, Iterable, Mapping
+from operator import attrgetter, gt, lt
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 
 class Origin(StrEnum):
@@ -83,10 +86,14 @@ class Article:
 
 def first_line(text: str, limit: int = 120) -> str:
     """The first non-empty line, stripped of Markdown heading marks: the article's title."""
-    for line in text.split("\n"):
-        line = line.strip().lstrip("#").strip()
+    start = 0
+    while start <= len(text):  # line by line, not text.split: asked on every redraw of a 20 MB article
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end].strip().lstrip("#").strip()
         if line:
             return line if len(line) <= limit else line[: limit - 1] + "…"
+        start = end + 1
     return ""
 
 
@@ -99,6 +106,10 @@ class Span:
     label: str
     origin: Origin = Origin.MODEL
     state: SpanState = SpanState.SUGGESTED
+    # A key on a 5,000-entity article saves the whole record; an edit keeps the untouched Span
+    # objects, so each one's dict and JSON are built once, not on every save. Shared: never mutate.
+    _dict: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    _json: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not (0 <= self.start < self.end):
@@ -118,19 +129,30 @@ class Span:
         return self.start < other.end and other.start < self.end
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "start": self.start,
-            "end": self.end,
-            "token_start": self.token_start,
-            "token_end": self.token_end,
-            "label": self.label,
-            "origin": self.origin.value,
-            "state": self.state.value,
-        }
+        if self._dict is None:
+            object.__setattr__(self, "_dict", {
+                "start": self.start,
+                "end": self.end,
+                "token_start": self.token_start,
+                "token_end": self.token_end,
+                "label": self.label,
+                "origin": self.origin.value,
+                "state": self.state.value,
+            })  # fmt: skip
+        return self._dict  # type: ignore[return-value]
+
+    def to_json(self) -> str:
+        """``to_dict()`` as compact JSON (json.dumps per span costs 20 µs: 0.1 s for a 5,000-span record)."""
+        if self._json is None:
+            d = self.to_dict()
+            object.__setattr__(self, "_json", _SPAN_JSON % (
+                d["start"], d["end"], d["token_start"], d["token_end"], _json_string(d["label"]), _json_string(d["origin"]), _json_string(d["state"])
+            ))  # fmt: skip
+        return self._json  # type: ignore[return-value]
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Span:
-        return cls(
+        span = cls(
             start=data["start"],
             end=data["end"],
             token_start=data["token_start"],
@@ -139,19 +161,50 @@ class Span:
             origin=Origin(data.get("origin", Origin.MODEL)),
             state=SpanState(data.get("state", SpanState.SUGGESTED)),
         )
+        if type(data) is dict and data.keys() == _SPAN_KEYS:
+            # The stored dict itself becomes the span's dict: spans read from the store and left
+            # unchanged are then the very objects the store holds, so the first edit of an article
+            # after opening is journaled as a patch, not as the whole record.
+            object.__setattr__(span, "_dict", data)
+        return span
+
+
+_START, _END = attrgetter("start"), attrgetter("end")
+_SPAN_KEYS = {"start", "end", "token_start", "token_end", "label", "origin", "state"}
+_SPAN_JSON = '{"start":%d,"end":%d,"token_start":%d,"token_end":%d,"label":%s,"origin":%s,"state":%s}'
+
+
+@functools.lru_cache(maxsize=1024)
+def _json_string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _cached(spans: Sequence[Span], slot: str, make: Callable[[Span], Any]) -> list[Any]:
+    """Each span's cached dict or JSON, read in C; only the spans new since the last save make theirs."""
+    found = list(map(attrgetter(slot), spans))
+    if all(found):  # every span has its piece (dicts and JSON strings are never empty)
+        return found
+    at = 0
+    while None in found[at:]:
+        at = found.index(None, at)
+        found[at] = make(spans[at])
+    return found
 
 
 def sorted_spans(spans: Iterable[Span]) -> tuple[Span, ...]:
     """Spans in reading order, refusing overlaps (spaCy's ``Doc.ents`` rule)."""
     ordered = tuple(spans)
-    # Spans from an editing session are already in order: check that in one pass before sorting.
-    if any(a.start > b.start or (a.start == b.start and a.end > b.end) for a, b in zip(ordered, ordered[1:])):
+    # Every save of a 5,000-entity record passes here, so the checks run in C (map over offsets).
+    # Disjoint spans have strictly increasing starts, and an editing session keeps them in order.
+    starts = list(map(_START, ordered))
+    if not all(map(lt, starts, starts[1:])):
         ordered = tuple(sorted(ordered))
-    for before, after in zip(ordered, ordered[1:]):
-        if before.overlaps(after):
-            raise ValueError(
-                f"spans overlap: {before.label} {before.start}..{before.end} and {after.label} {after.start}..{after.end}"
-            )
+        starts = list(map(_START, ordered))
+    ends = list(map(_END, ordered))
+    if any(map(gt, ends, starts[1:])):  # a span ends after the next one starts
+        i = next(i for i, (end, start) in enumerate(zip(ends, starts[1:])) if end > start)
+        before, after = ordered[i], ordered[i + 1]
+        raise ValueError(f"spans overlap: {before.label} {before.start}..{before.end} and {after.label} {after.start}..{after.end}")
     return ordered
 
 
@@ -182,7 +235,18 @@ class Annotation:
         return {
             "article_id": self.article_id,
             "annotator": self.annotator,
-            "spans": [s.to_dict() for s in self.spans],
+            "spans": _cached(self.spans, "_dict", Span.to_dict),
+            **self._fields_but_spans(),
+        }
+
+    def to_json(self) -> str:
+        """``to_dict()`` as compact JSON, joined from each span's cached JSON."""
+        head = json.dumps({"article_id": self.article_id, "annotator": self.annotator}, ensure_ascii=False, separators=(",", ":"))
+        tail = json.dumps(self._fields_but_spans(), ensure_ascii=False, separators=(",", ":"))
+        return f'{head[:-1]},"spans":[{",".join(_cached(self.spans, "_json", Span.to_json))}],{tail[1:]}'
+
+    def _fields_but_spans(self) -> dict[str, Any]:
+        return {
             "answer": None if self.answer is None else str(self.answer),
             "model": self.model,
             "model_version": self.model_version,

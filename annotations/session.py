@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left
+from collections import Counter
+from operator import attrgetter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Sequence
@@ -104,6 +107,7 @@ class Session:
         self.index = next((i for i, a in enumerate(self.articles) if a.id not in self.answered), 0)
         self._others: dict[str, list[Annotation]] = {}
         self._versus: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        self._counts: tuple[tuple[str, int] | None, dict[str, int]] = (None, {})
         self._load_others()
 
     # -- what the screen shows -------------------------------------------------------------
@@ -154,10 +158,13 @@ class Session:
         return str((i + 1) % 10) if i < 10 else None
 
     def label_counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(self.labels, 0)
-        for span in self.spans:
-            counts[span.label] = counts.get(span.label, 0) + 1
-        return counts
+        """Entities per label in this article (asked on every redraw: counted once per version of the spans)."""
+        key = (self.article.id, self.draft.version)
+        if self._counts[0] != key:
+            counts = dict.fromkeys(self.labels, 0)
+            counts.update(Counter(map(attrgetter("label"), self.spans)))
+            self._counts = (key, counts)
+        return dict(self._counts[1])
 
     @property
     def done(self) -> int:
@@ -420,7 +427,9 @@ class Session:
             token_end=token_end,
             state=SpanState.ADDED if span.state is SpanState.ADDED else SpanState.EDITED,
         )
-        if any(moved.overlaps(o) for i, o in enumerate(draft.spans) if i != draft.focus):
+        # The spans are sorted and disjoint and a move is one token: only the neighbours can be hit.
+        neighbours = draft.spans[max(0, draft.focus - 1) : draft.focus] + draft.spans[draft.focus + 1 : draft.focus + 2]
+        if any(moved.overlaps(o) for o in neighbours):
             return "spans may not overlap"
         return self._replace(draft.focus, moved, advance=False)
 
@@ -429,11 +438,13 @@ class Session:
         assert draft.tokens is not None
         start, end = draft.tokens.chars(token_start, token_end)
         span = Span(start, end, token_start, token_end, label, Origin.ANNOTATOR, SpanState.ADDED)
-        if any(span.overlaps(o) for o in draft.spans):
+        # Sorted and disjoint: the new span can only overlap the spans on either side of its place.
+        at = bisect_left(draft.spans, (start, end), key=lambda s: (s.start, s.end))
+        if any(span.overlaps(o) for o in draft.spans[max(0, at - 1) : at + 1]):
             self._focus_from_cursor()
             return "spans may not overlap"
-        spans = sorted([*draft.spans, span])
-        return self._commit(spans, draft.answer, spans.index(span))
+        spans = [*draft.spans[:at], span, *draft.spans[at:]]
+        return self._commit(spans, draft.answer, at)
 
     def _replace(self, index: int, span: Span, *, advance: bool) -> Outcome:
         draft = self.draft

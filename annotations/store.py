@@ -60,7 +60,9 @@ class Store:
             self.notices.append(f"{self.path}: {why}, so it is open read-only.")
         self.read_only = read_only
         check = lambda data: _check_format(self.path, data)  # noqa: E731
-        self.db = TinyDB(self.path, storage=JournalStorage, key_of=KEYS, check=check, read_only=read_only, shared=shared)
+        self.db = TinyDB(
+            self.path, storage=JournalStorage, key_of=KEYS, check=check, read_only=read_only, shared=shared, patchable={ANNOTATIONS: "spans"}
+        )
         self.storage: JournalStorage = self.db.storage  # type: ignore[assignment]
         self.notices.extend(self.storage.notices)
         data = self.storage.read()
@@ -142,13 +144,13 @@ class Store:
 
     def save_annotation(self, annotation: Annotation) -> None:
         """Insert or replace this annotator's version of this article; on disk when it returns."""
-        self.storage.put([(ANNOTATIONS, annotation.to_dict())])
+        self.save_annotations([annotation])
 
     def save_annotations(self, annotations: Iterable[Annotation]) -> None:
         """Many at once (an import): one append and one fsync for all of them."""
-        entries = [(ANNOTATIONS, a.to_dict()) for a in annotations]
-        if entries:
-            self.storage.put(entries)
+        annotations = list(annotations)
+        if annotations:
+            self.storage.put([(ANNOTATIONS, a.to_dict()) for a in annotations], encode=lambda i: annotations[i].to_json())
 
     def answered_ids(self, annotator: str) -> set[str]:
         """Articles this annotator has answered (cheap: no spans are read)."""

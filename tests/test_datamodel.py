@@ -52,3 +52,31 @@ def test_annotation_survives_a_dict_round_trip(raw: list[tuple[int, int, str]], 
         cursor = start + length
     ann = Annotation("id", "zoë", tuple(made), answer, "en_core_web_sm", "3.8.0")
     assert Annotation.from_dict(ann.to_dict()) == ann
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 50), st.integers(1, 5), st.text(min_size=1, max_size=8)), max_size=8),
+    st.sampled_from([None, *Answer]),
+    st.text(max_size=12),
+)
+def test_a_records_json_built_from_cached_span_pieces_is_its_dict(raw: list[tuple[int, int, str]], answer: Answer | None, note: str) -> None:
+    import json
+
+    spans, at = [], 0
+    for gap, length, label in raw:  # labels with quotes, backslashes, control characters and any script
+        spans.append(Span(at + gap, at + gap + length, at + gap, at + gap + length, label))
+        at += gap + length
+    record = Annotation("a1", "zoë \"q\"", tuple(spans), answer, note=note)
+    assert json.loads(record.to_json()) == record.to_dict()
+    assert json.loads(record.to_json()) == record.to_dict()  # again, from the cache
+
+
+def test_a_spans_cached_dict_and_json_never_outlive_a_change_and_do_not_count_in_equality() -> None:
+    import json
+
+    span = Span(0, 5, 0, 1, "GPE")
+    assert span.to_json() and span.to_dict()["label"] == "GPE"
+    moved = span.replace(end=7, token_end=2, label="LOC")
+    assert json.loads(moved.to_json()) == {**span.to_dict(), "end": 7, "token_end": 2, "label": "LOC"}
+    assert span == Span(0, 5, 0, 1, "GPE") and hash(span) == hash(Span(0, 5, 0, 1, "GPE"))
+    assert span.to_dict()["end"] == 5 and "_json" not in repr(span)

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 import tinydb
 
-from goldspan.annotations.datamodel import Annotation, Answer, Article
+from goldspan.annotations.datamodel import Annotation, Answer, Article, Span
 from goldspan.annotations.errors import StoreError
 from goldspan.annotations.store import Store
 
 from .conftest import assert_one_line_error, run_goldspan
+from .helpers.saver import article_of, edited
 
 SAVER = Path(__file__).parent / "helpers" / "saver.py"
 
@@ -150,3 +151,66 @@ def test_a_power_cut_between_compactions_write_and_rename_loses_nothing(tmp_path
     with Store(db) as store:
         assert {a.annotator for a in store.annotations()} == set(reported(out))
     assert not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())  # the next writer cleared it
+
+
+def edits_reported(output: str) -> int:
+    return max((int(key.rsplit("-", 1)[1]) for key in reported(output)), default=0)
+
+
+def labels_in(store: Store, worker: str) -> list[str]:
+    record = store.annotation(article_of(worker).id, worker)
+    return [] if record is None else [s.label for s in record.spans]
+
+
+def test_every_reported_edit_survives_kill_9_when_edits_are_journaled_as_patches(tmp_path: Path) -> None:
+    """One record of many spans, one relabelled per save: the journal holds patches, not whole records."""
+    db = tmp_path / "edits.json"
+    rng = random.Random(20261126)
+    patched = 0
+    for kill in range(15):
+        child = start_saver(db, "ed", 0, "--edits", "--compact-every", "9")
+        time.sleep(rng.uniform(0.3, 0.8))
+        child.send_signal(signal.SIGKILL)
+        out, _ = child.communicate()
+        done = edits_reported(out)
+        journal = db.with_name("edits.json.journal")
+        patched += journal.read_bytes().count(b'"splice"') if journal.exists() else 0
+        with Store(db) as store:  # the last reported edit is there, or the one after it (saved, not yet reported)
+            assert labels_in(store, "ed") in (edited(done), edited(done + 1)), (kill, done)
+        # Each run starts again from the original spans: its first save writes the record, the rest patch it.
+    assert patched > 15  # the kills found patches in the journal to replay
+
+
+def test_a_power_cut_after_compaction_replaced_the_main_file_applies_no_patch_twice(tmp_path: Path) -> None:
+    db = tmp_path / "cut.json"
+    child = start_saver(db, "cut", 25, "--edits", "--compact-every", "10", "--die-after-main")
+    out, _ = child.communicate(timeout=120)
+    assert child.returncode == -signal.SIGKILL and edits_reported(out) == 25
+    journal = db.with_name("cut.json.journal").read_bytes()
+    # Saves 21-25 as patches of a record already in the main file (from the compaction after save 20).
+    assert journal.count(b"\n") == journal.count(b'"splice"') == 5
+    assert json.loads(db.read_text(encoding="utf-8"))["annotations"]  # and the new main file holds them all
+    with Store(db) as store:  # replays the 5 patches over the main file they were folded into
+        assert labels_in(store, "cut") == edited(25)
+    with Store(db, read_only=True) as store:
+        assert labels_in(store, "cut") == edited(25)
+
+
+def test_a_patch_that_skips_a_revision_stops_with_one_line_and_changes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    crashed = Store(db)  # never closed: its saves stay in the journal
+    article = article_of("gap")
+    crashed.add_articles([article])
+    spans = [Span(0, 6, 0, 1, "PERSON"), Span(7, 10, 1, 2, "PERSON")]
+    crashed.save_annotation(Annotation(article.id, "alice", tuple(spans)))
+    spans[0] = spans[0].replace(label="GPE")
+    crashed.save_annotation(Annotation(article.id, "alice", tuple(spans)))
+    spans[1] = spans[1].replace(label="ORG")
+    crashed.save_annotation(Annotation(article.id, "alice", tuple(spans)))
+    journal = db.with_name("g.json.journal")
+    lines = journal.read_bytes().splitlines(keepends=True)
+    assert b'"splice"' in lines[-1] and b'"splice"' in lines[-2] and b'"splice"' not in lines[-3]
+    journal.write_bytes(b"".join(lines[:-2] + lines[-1:]))  # revision 2 lost, revision 3 kept
+    before = (db.read_bytes(), journal.read_bytes())
+    assert_one_line_error(run_goldspan("stats", "--db", db), "damaged journal", "revision")
+    assert (db.read_bytes(), journal.read_bytes()) == before

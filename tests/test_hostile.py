@@ -92,7 +92,7 @@ def test_the_view_shows_every_character_once_in_order_and_maps_cells_back(case: 
         cells = 0
         for piece in row:
             if piece.tag:
-                tagged.append(piece.span)
+                tagged.append(piece.span_start)
                 cells += cell_len(tag_text(piece.tag))
                 continue
             for offset in range(piece.start, piece.end):
@@ -103,7 +103,7 @@ def test_the_view_shows_every_character_once_in_order_and_maps_cells_back(case: 
         assert wrapped.row_of_offset(row[0].start) == y if row and not row[0].tag and row[0].start < row[0].end else True
         y += 1
     assert covered == [i for i in range(len(text)) if text[i] != "\n"]
-    assert tagged == list(range(len(wrapped.spans)))  # every entity's tag once, in order
+    assert tagged == [s.start for s in wrapped.spans]  # every entity's tag once, in order
     assert len(wrapped.shown) == len(text)
 
 
@@ -211,6 +211,41 @@ def test_a_folder_and_a_file_without_read_permission_are_named_and_the_rest_load
     assert "1 article read" in result.stdout
     with Store(tmp_path / "g.json", read_only=True) as store:
         assert [a.title for a in store.articles()] == ["A"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(article_and_spans(), st.integers(4, 40), st.lists(st.tuples(st.sampled_from(["add", "remove", "relabel"]), st.integers(0, 300)), max_size=6), st.booleans())
+def test_a_wrap_updated_edit_by_edit_draws_what_a_fresh_wrap_of_the_result_draws(
+    case: tuple[str, list[Span]], width: int, edits: list[tuple[str, int]], lazy: bool
+) -> None:
+    text, spans = case
+    text = Article.from_text(text).text
+    spans = [s for s in spans if s.end <= len(text)]
+    sizes = {"eager_chars": 0, "block_chars": 16} if lazy else {}
+    wrapped = WrappedArticle(text, spans, width, **sizes)
+
+    def draw_all(w: WrappedArticle) -> list[tuple[int, tuple]]:
+        rows, y = [], 0
+        while y < w.row_count:  # the count settles as blocks are wrapped
+            rows.append(w.row(y))
+            y += 1
+        return rows
+
+    draw_all(wrapped)  # every block wrapped before the edits, as once the whole article was scrolled through
+    for kind, at in edits:  # as the session edits: a new list that keeps the untouched Span objects
+        if kind == "add":
+            free = [i for i in range(len(text)) if not any(s.start <= i < s.end for s in spans)]
+            if free:
+                start = free[at % len(free)]
+                spans = sorted([*spans, Span(start, start + 1, 0, 1, "NEW")], key=lambda s: s.start)
+        elif spans and kind == "remove":
+            spans = spans[: at % len(spans)] + spans[at % len(spans) + 1 :]
+        elif spans:
+            i = at % len(spans)
+            spans = [*spans[:i], spans[i].replace(label="RELABELLED"), *spans[i + 1 :]]
+        wrapped.update_spans(spans)
+        draw_all(wrapped)
+    assert draw_all(wrapped) == draw_all(WrappedArticle(text, spans, width, **sizes))
 
 
 @pytest.fixture

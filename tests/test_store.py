@@ -161,3 +161,51 @@ def test_a_failed_write_leaves_the_file_and_the_store_as_they_were(tmp_path: Pat
     with Store(db) as store:
         assert store.annotation(article.id, "alice").answer is Answer.REJECT  # type: ignore[union-attr]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.json", "g.json.journal", "g.json.lock"]
+
+
+def test_a_change_to_one_span_of_thousands_journals_that_span_alone_and_reopens_exact(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    text = "Big\n" + " ".join(f"w{i}" for i in range(4000))
+    article = Article.from_text(text)
+    spans = [Span(text.index(f" w{i} ") + 1, text.index(f" w{i} ") + 1 + len(f"w{i}"), i + 1, i + 2, "PERSON") for i in range(2, 4000, 2)]
+    journal = db.with_name("g.json.journal")
+    with Store(db) as store:
+        store.add_articles([article])
+        store.save_annotation(Annotation(article.id, "alice", tuple(spans)))
+        whole = journal.stat().st_size
+        for i, label in ((7, "GPE"), (1000, "ORG"), (1998, "LOC")):  # as the annotator edits: other Span objects kept
+            before = journal.stat().st_size
+            spans[i] = spans[i].replace(label=label)
+            store.save_annotation(Annotation(article.id, "alice", tuple(spans), Answer.ACCEPT if label == "LOC" else None))
+            assert journal.stat().st_size - before < 1_000 < 100_000 < whole
+        del spans[500]
+        store.save_annotation(Annotation(article.id, "alice", tuple(spans), Answer.ACCEPT))
+        with Store(db, read_only=True) as reader:  # replays the record and its four patches
+            assert reader.annotation(article.id, "alice") == store.annotation(article.id, "alice")
+            assert reader.annotation(article.id, "alice").spans == tuple(spans)  # type: ignore[union-attr]
+    [doc] = tinydb.TinyDB(db).table("annotations").all()  # compacted: plain TinyDB sees the record as it ended
+    assert doc["_rev"] == 5 and len(doc["spans"]) == 1998 and doc["spans"][1998 - 1]["label"] == "LOC" and doc["answer"] == "accept"
+
+
+def test_two_open_stores_patching_one_record_agree_and_the_last_save_wins(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    text = "Title\nAnna met Boris and Carl in Minsk."
+    article = Article.from_text(text)
+    mine = [span_of(text, name, "PERSON", i, i + 1) for i, name in ((0, "Anna"), (2, "Boris"), (4, "Carl"))]
+    with Store(db) as one, Store(db) as two:
+        one.add_articles([article])
+        one.save_annotation(Annotation(article.id, "alice", tuple(mine)))
+        mine[1] = mine[1].replace(label="ORG")
+        one.save_annotation(Annotation(article.id, "alice", tuple(mine)))  # a patch
+        two.refresh()
+        theirs = list(two.annotation(article.id, "alice").spans)  # type: ignore[union-attr]
+        assert [s.label for s in theirs] == ["PERSON", "ORG", "PERSON"]
+        theirs[2] = theirs[2].replace(label="GPE")
+        two.save_annotation(Annotation(article.id, "alice", tuple(theirs)))  # the same record, from the other screen
+        mine[0] = mine[0].replace(label="NORP")
+        one.save_annotation(Annotation(article.id, "alice", tuple(mine)))  # catches up first, then its version wins
+        two.refresh()
+        for store in (one, two):
+            assert [s.label for s in store.annotation(article.id, "alice").spans] == ["NORP", "ORG", "PERSON"]  # type: ignore[union-attr]
+    with Store(db, read_only=True) as reader:
+        assert [s.label for s in reader.annotation(article.id, "alice").spans] == ["NORP", "ORG", "PERSON"]  # type: ignore[union-attr]

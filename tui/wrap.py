@@ -18,12 +18,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from itertools import accumulate, pairwise
+from itertools import accumulate
+from operator import attrgetter, le
 from typing import Iterator, Sequence
 
 from rich.cells import cell_len, get_character_cell_size
 
 from goldspan.annotations.datamodel import Span
+from goldspan.annotations.stretch import changed_stretch
 
 # Article bytes must never reach the terminal as control sequences: each control character is
 # drawn as one visible cell (Unicode "control pictures"), keeping one cell per character.
@@ -46,12 +48,16 @@ def visible(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Piece:
-    """Characters ``start..end`` of the text, or (``tag`` set) the label tag of span ``span``."""
+    """Characters ``start..end`` of the text, or (``tag`` set) the label tag of the span starting at ``span_start``.
+
+    A tag names its span by offset, not by index: adding or removing an entity shifts the indices
+    of all later spans, and the rows of blocks it did not touch are kept as they are.
+    """
 
     start: int
     end: int
     tag: str = ""
-    span: int = -1
+    span_start: int = -1
 
 
 Row = tuple[Piece, ...]
@@ -99,6 +105,11 @@ class WrappedArticle:
         self.shifted_from: int | None = None  # the first row that moved since the view last looked
 
     # -- lookups -----------------------------------------------------------------------
+
+    @property
+    def span_starts(self) -> list[int]:
+        """Where each span starts, in order (kept up to date edit by edit: never rebuilt for a key)."""
+        return self._span_starts
 
     def shown_between(self, start: int, end: int) -> str:
         """Characters start..end as they are drawn (see ``visible``)."""
@@ -167,16 +178,12 @@ class WrappedArticle:
         found by walking in from both ends comparing identities: no hashing of thousands of spans.
         """
         old, new = self.spans, list(spans)  # the session keeps its spans sorted
-        head = 0
-        while head < len(old) and head < len(new) and old[head] is new[head]:
-            head += 1
-        tail = 0
-        while tail < len(old) - head and tail < len(new) - head and old[-1 - tail] is new[-1 - tail]:
-            tail += 1
-        changed = [*old[head : len(old) - tail], *new[head : len(new) - tail]]
-        self._set_spans(new)
+        head, old_stop, new_stop = changed_stretch(old, new)
+        changed = [*old[head:old_stop], *new[head:new_stop]]
         if not changed:
+            self.spans = new
             return None
+        self._splice_spans(new, head, old_stop, new_stop)
         first = self._block_of(min(s.start for s in changed))
         last = self._block_of(max(s.end for s in changed) - 1)
         moved = False
@@ -190,10 +197,23 @@ class WrappedArticle:
         return (self._first_row[first], self._first_row[last + 1])
 
     def _set_spans(self, spans: Sequence[Span]) -> None:
-        self.spans = sorted(spans)
+        self.spans = sorted(spans, key=attrgetter("start", "end"))
         self._span_starts = [s.start for s in self.spans]
         self._span_ends = [s.end for s in self.spans]
-        self._ends_sorted = all(a <= b for a, b in pairwise(self._span_ends))  # unless spans overlap
+        self._ends_sorted = all(map(le, self._span_ends, self._span_ends[1:]))  # unless spans overlap
+
+    def _splice_spans(self, new: list[Span], head: int, old_stop: int, new_stop: int) -> None:
+        """Take in an edit of spans[head:old_stop] (now new[head:new_stop]) without touching the rest."""
+        middle = new[head:new_stop]
+        self._span_starts[head:old_stop] = [s.start for s in middle]
+        self._span_ends[head:old_stop] = [s.end for s in middle]
+        starts = self._span_starts[max(0, head - 1) : new_stop + 1]
+        if not all(map(le, starts, starts[1:])):  # not in reading order after all: sort the lot
+            self._set_spans(new)
+            return
+        self.spans = new
+        ends = self._span_ends[max(0, head - 1) : new_stop + 1]
+        self._ends_sorted = self._ends_sorted and all(map(le, ends, ends[1:]))
 
     def _block_of(self, offset: int) -> int:
         return max(0, bisect_right(self._block_starts, offset) - 1)
@@ -273,10 +293,10 @@ class WrappedArticle:
         ordered = sorted(cuts)
         for left, right in zip(ordered, ordered[1:]):
             if left in tags:
-                units.append(Piece(left, left, tag=self.spans[tags[left]].label, span=tags[left]))
+                units.append(Piece(left, left, tag=self.spans[tags[left]].label, span_start=self.spans[tags[left]].start))
             units.append(Piece(left, right))
         if end in tags:
-            units.append(Piece(end, end, tag=self.spans[tags[end]].label, span=tags[end]))
+            units.append(Piece(end, end, tag=self.spans[tags[end]].label, span_start=self.spans[tags[end]].start))
         return units
 
     def _wrap(self, block: int) -> list[Row]:

@@ -7,9 +7,10 @@ a 50,000-word article as on a short one. Strips are cached until the state they 
 
 from __future__ import annotations
 
+import sys
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -68,7 +69,6 @@ class ArticleView(ScrollView, can_focus=True):
         self.wrapped: WrappedArticle | None = None
         self._cache: LRUCache[int, Strip] = LRUCache(1024)
         self._hits: list[tuple[int, int]] = []
-        self._starts: list[int] = []
         self._hit_starts: list[int] = []
 
     # -- state in --------------------------------------------------------------------------
@@ -78,8 +78,6 @@ class ArticleView(ScrollView, can_focus=True):
         self.state = state
         width = self._text_width()
         spans_changed = old is None or state.version is None or old.version != state.version
-        if spans_changed:
-            self._starts = [s.start for s in state.spans]
         if old is None or (old.text, old.query) != (state.text, state.query):
             self._hits = find_all(state.text, state.query)
             self._hit_starts = [a for a, _ in self._hits]
@@ -116,11 +114,18 @@ class ArticleView(ScrollView, can_focus=True):
             for stretch in (state.cursor, state.selection):
                 if stretch is not None:
                     rows.append(self.wrapped.rows_of(*stretch))
-        self._forget(lambda row: any(row in stretch for stretch in rows))
+        for stretch in rows:
+            self._forget(stretch)
 
-    def _forget(self, moved: Callable[[int], bool]) -> None:
-        for row in [row for row in self._cache.keys() if moved(row)]:
-            self._cache.discard(row)
+    def _forget(self, stretch: range) -> None:
+        """Drop the cached rows in ``stretch``: row by row when it is short (a span's rows), else by
+        scanning the cache (everything below an edit that moved rows)."""
+        if len(stretch) <= len(self._cache):
+            for row in stretch:
+                self._cache.discard(row)
+        else:
+            for row in [row for row in self._cache.keys() if row in stretch]:
+                self._cache.discard(row)
 
     def _take_shift(self) -> None:
         """Forget the cached rows that moved because a block was wrapped on demand."""
@@ -128,7 +133,7 @@ class ArticleView(ScrollView, can_focus=True):
         if wrapped is None or wrapped.shifted_from is None:
             return
         first, wrapped.shifted_from = wrapped.shifted_from, None
-        self._forget(lambda row: row >= first)
+        self._forget(range(first, sys.maxsize))  # every cached row from there down, however many there were
         if self.virtual_size.height != wrapped.row_count:
             self.call_later(self._sync_size)  # not in the middle of Textual drawing this widget
 
@@ -187,9 +192,10 @@ class ArticleView(ScrollView, can_focus=True):
             start = end = pieces[0].start if pieces else 0
         else:
             start, end = text_pieces[0].start, text_pieces[-1].end
+        focus_start = state.spans[state.focus].start if state.focus is not None and state.focus < len(state.spans) else None
         # One Text for the row's characters, styled once, then cut where the tags go.
         row = Text(wrapped.shown_between(start, end), style=TITLE if paragraph == 0 and state.title_paragraph else "", no_wrap=True, end="")
-        self._stylize(row, start, end, state, self._starts)
+        self._stylize(row, start, end, state, wrapped.spans, wrapped.span_starts, focus_start)
         cuts = [p.start - start for p in pieces if p.tag]
         parts = row.divide(cuts) if cuts else [row]
         console = self.app.console
@@ -200,12 +206,14 @@ class ArticleView(ScrollView, can_focus=True):
             if i < len(cuts):
                 tag = next(tags)
                 style = self._label_style(tag.tag, tag=True)
-                if tag.span == state.focus:
+                if tag.span_start == focus_start:
                     style += Style(bold=True, underline=True)
                 segments.append(Segment(tag_text(tag.tag), style))
         return Strip(segments)
 
-    def _stylize(self, text: Text, start: int, end: int, state: ViewState, starts: Sequence[int]) -> None:
+    def _stylize(
+        self, text: Text, start: int, end: int, state: ViewState, spans: Sequence[Span], starts: Sequence[int], focus_start: int | None
+    ) -> None:
         def mark(a: int, b: int, style: Style) -> None:
             a, b = max(a, start), min(b, end)
             if a < b:
@@ -214,8 +222,8 @@ class ArticleView(ScrollView, can_focus=True):
         first = max(0, bisect_right(starts, start) - 1)
         last = bisect_left(starts, end)
         for i in range(first, last):
-            span = state.spans[i]
-            mark(span.start, span.end, self._label_style(span.label, tag=False) + (FOCUS if i == state.focus else ENTITY_TEXT))
+            span = spans[i]
+            mark(span.start, span.end, self._label_style(span.label, tag=False) + (FOCUS if span.start == focus_start else ENTITY_TEXT))
         for a, b in state.marks:
             if a < end and b > start:
                 mark(a, b, MARKED)
