@@ -9,7 +9,6 @@ so cached suggestions can be found and the screen can paint before spaCy has loa
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import importlib.util
 import json
 from dataclasses import dataclass
@@ -190,6 +189,8 @@ def _read_meta(path: Path) -> dict[str, Any] | None:
 
 
 def _spacy_version() -> str:
+    import importlib.metadata  # 16 ms (it brings the email package): only blank pipelines ask
+
     try:
         return importlib.metadata.version("spacy")
     except importlib.metadata.PackageNotFoundError:
