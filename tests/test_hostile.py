@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from goldspan.annotations.articles import load_articles
-from goldspan.annotations.datamodel import Article, Span
+from goldspan.annotations.datamodel import Annotation, Article, Span
 from goldspan.annotations.store import Store
 from goldspan.tui.wrap import WrappedArticle, tag_text, visible
 from hypothesis import given, settings
@@ -341,3 +342,36 @@ async def test_a_twenty_megabyte_article_opens_and_its_last_words_are_annotated_
         (article.text.index("Zanzibar"), "Zanzibar", "GPE"),
         (article.text.index("北京"), "北京", "GPE"),
     ]
+
+
+@functools.cache
+def blank_english():  # type: ignore[no-untyped-def]
+    import spacy
+
+    return spacy.blank("en")  # 1.7 s: once, not once per example
+
+
+@settings(max_examples=60, deadline=None)
+@given(TEXT, st.lists(st.integers(0, 10_000), max_size=12), st.integers(0, 100))
+def test_the_store_round_trips_any_text_and_token_aligned_spans_whole_and_as_patches(text: str, picks: list[int], edit: int) -> None:
+    import tempfile
+
+    article = Article.from_text(text)
+    doc = blank_english().make_doc(article.text)
+    words = [t for t in doc if not t.is_space]
+    chosen = sorted({words[p % len(words)].i for p in picks}) if words else []
+    spans = [Span(doc[i].idx, doc[i].idx + len(doc[i]), i, i + 1, "ΛABEL [b]") for i in chosen]
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "g.json"
+        crashed = Store(db)  # never closed: the saves are read back from the journal, then from the main file
+        crashed.add_articles([article])
+        crashed.save_annotation(Annotation(article.id, "zoë", tuple(spans)))
+        if spans:  # as the annotator edits: the other Span objects kept, so this is journaled as a patch
+            spans[edit % len(spans)] = spans[edit % len(spans)].replace(label="😀 two")
+            crashed.save_annotation(Annotation(article.id, "zoë", tuple(spans)))
+        for _ in range(2):
+            with Store(db) as store:
+                assert store.article(article.id) == article
+                record = store.annotation(article.id, "zoë")
+                assert record is not None and record.spans == tuple(spans)
+                assert [article.text[s.start : s.end] for s in record.spans] == [doc[s.token_start].text for s in spans]
