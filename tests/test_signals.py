@@ -102,3 +102,17 @@ def test_a_change_shown_as_saved_survives_the_end(tmp_path: Path, prepared: tupl
         record = store.annotation(article.id, "alice")
     assert record is not None
     assert [(s.text_in(article.text), s.label) for s in record.spans][0] == ("Lukashenko", "ORG")
+
+
+def test_the_line_after_quitting_counts_what_was_answered_in_the_session(tmp_path: Path, prepared: tuple[Path, list[str]]) -> None:
+    db, argv = prepared
+    if not Path(argv[0]).exists():
+        pytest.skip("the goldspan console script is not installed")
+    term = Terminal(argv, tmp_path)
+    term.wait_for("KEY POINTS")
+    term.type("a")  # accept the only article
+    term.wait_for("done 1")
+    term.type("q")
+    term.wait_for("every change was saved")
+    assert f"{db}: 1 of 1 article answered by alice; every change was saved.".encode() in term.seen.replace(b"\r\n", b"\n")
+    assert term.exit_status() == 0

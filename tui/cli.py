@@ -13,7 +13,7 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
 import typer
 from rich.console import Console
@@ -230,7 +230,7 @@ def annotate(
         from .app import GoldspanApp  # Textual only for the screen, not for the other commands
 
         app = GoldspanApp(session, spec, keymap=keymap, notes=[*report.problems, *report.notices])
-        status = run_app(app, f"{db}: {session.done} of {plural(len(session.articles), 'article')} answered by {session.annotator}")
+        status = run_app(app, lambda: f"{db}: {session.done} of {plural(len(session.articles), 'article')} answered by {session.annotator}")
     return status or (1 if report.problems else 0)
 
 
@@ -347,7 +347,7 @@ def review(
         session = ReviewSession(store, plan, reviewer=reviewer or default_annotator(), labels=labels)
         app = GoldspanApp(session, pipelines.resolve("blank:en"), keymap=keymap, screen=ReviewScreen)
         app.model_status = "versions: " + ", ".join(plan.names) + (f" ({chosen})" if chosen else "")
-        return run_app(app, f"{db}: {session.done} of {plural(len(session.articles), 'article')} reviewed by {session.annotator}")
+        return run_app(app, lambda: f"{db}: {session.done} of {plural(len(session.articles), 'article')} reviewed by {session.annotator}")
 
 
 def keymap_from(keys: Path | None) -> dict[str, tuple[str, ...]]:
@@ -357,12 +357,12 @@ def keymap_from(keys: Path | None) -> dict[str, tuple[str, ...]]:
     return load_keymap(keys if keys is not None else (default_keymap_path() if default_keymap_path().exists() else None))
 
 
-def run_app(app: GoldspanApp, done: str) -> int:
+def run_app(app: GoldspanApp, done: Callable[[], str]) -> int:
     """Run the screen; afterwards one line of what was done (every change was saved as it was made)."""
     app.run()
     if app.return_code:  # the app crashed and Textual has shown why
         return app.return_code
-    say(f"{done}; every change was saved.")
+    say(f"{done()}; every change was saved.")  # counted now, not before the session began
     return 0
 
 
