@@ -26,7 +26,15 @@ opened = time.perf_counter() - t0
 t0 = time.perf_counter()
 session.next_article(); session.spans
 moved = time.perf_counter() - t0
-print(json.dumps({"open": opened, "next": moved, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+def peak_mb():
+    # VmHWM is this process's own high-water mark. ru_maxrss is not: Linux carries it over exec, so a
+    # probe started by a parent holding the whole corpus would report the parent's size.
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"open": opened, "next": moved, "rss_mb": peak_mb()}))
 """
 
 
