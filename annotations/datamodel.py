@@ -185,10 +185,13 @@ def _cached(spans: Sequence[Span], slot: str, make: Callable[[Span], Any]) -> li
     if all(found):  # every span has its piece (dicts and JSON strings are never empty)
         return found
     at = 0
-    while None in found[at:]:
-        at = found.index(None, at)
-        found[at] = make(spans[at])
-    return found
+    try:
+        while True:  # list.index from where the last search stopped: one pass in all, however many are missing
+            at = found.index(None, at)
+            found[at] = make(spans[at])
+            at += 1
+    except ValueError:
+        return found
 
 
 def sorted_spans(spans: Iterable[Span]) -> tuple[Span, ...]:

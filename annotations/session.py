@@ -14,9 +14,9 @@ import functools
 import re
 from bisect import bisect_left
 from collections import Counter
-from operator import attrgetter
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Callable, Sequence
 
 from .align import Aligned

@@ -124,8 +124,8 @@ class JournalStorage(Storage):
                 doc = dict(given)
                 field = self.patchable.get(table)
                 if field is None:
-                    lines.append(encode(i) if encode else dumps(doc))
-                    lines[-1] = f'{{"table":{json.dumps(table)},"doc":{lines[-1]}}}'
+                    body = encode(i) if encode else dumps(doc)
+                    lines.append(f'{{"table":{json.dumps(table)},"doc":{body}}}')
                 else:
                     key = self.key_of[table](doc)
                     stored = self._stored(table, key)
