@@ -57,7 +57,7 @@ def suggest(
     n_process: int = 1,
     batch_size: int = 32,
     origin: Origin = Origin.MODEL,
-    stop: Callable[[], bool] | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> Iterator[Suggestions]:
     """Run only the entity components over the articles, in batches; yields in input order.
 
@@ -69,7 +69,7 @@ def suggest(
         docs = nlp.pipe((piece for _, _, piece in pieces), batch_size=batch_size, n_process=n_process)
         current, found, whole = 0, [], None
         for (i, offset, piece), doc in zip(pieces, docs):
-            if stop is not None and stop():
+            if stop():
                 return
             if i != current:
                 yield _suggestions(nlp, articles[current], model, found, whole, origin)
@@ -80,7 +80,7 @@ def suggest(
                 # Only the entities' offsets are kept: a piece's Doc holds a tensor row per token,
                 # and keeping all of a 20 MB article's would take gigabytes.
                 found.extend((offset + e.start_char, offset + e.end_char, e.label_) for e in doc.ents)
-        if articles and not (stop is not None and stop()):
+        if articles and not stop():
             yield _suggestions(nlp, articles[current], model, found, whole, origin)
 
 

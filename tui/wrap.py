@@ -175,7 +175,7 @@ class WrappedArticle:
         """Re-wrap only the blocks whose spans changed; the rows to redraw, or None.
 
         Both lists are sorted and an edit keeps the untouched Span objects, so the changed stretch is
-        found by walking in from both ends comparing identities: no hashing of thousands of spans.
+        found by identity (``changed_stretch``, in C): no hashing or walking of thousands of spans.
         """
         old, new = self.spans, list(spans)  # the session keeps its spans sorted
         head, old_stop, new_stop = changed_stretch(old, new)
