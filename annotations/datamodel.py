@@ -84,6 +84,41 @@ class Article:
         return cls(id=data["id"], title=data["title"], text=data["text"], source=data.get("source", ""), meta=dict(data.get("meta") or {}))
 
 
+class ArticleList(Sequence[Article]):
+    """Articles in order, with each one's id and title at hand; the whole article (its text) is read
+    when it is first asked for, so a session over a stored corpus of 10,000 articles reads only the
+    ones it shows."""
+
+    def __init__(self, ids: list[str], titles: list[str], read: Callable[[int], Article]) -> None:
+        self.ids, self.titles, self._read = ids, titles, read
+        self._read_already: dict[int, Article] = {}
+        self._positions: dict[str, int] | None = None
+
+    @classmethod
+    def of(cls, articles: Iterable[Article]) -> ArticleList:
+        articles = list(articles)
+        return cls([a.id for a in articles], [a.title for a in articles], articles.__getitem__)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index: int) -> Article:  # type: ignore[override]
+        index = range(len(self.ids))[index]  # negative indices, and IndexError, as a list gives them
+        article = self._read_already.get(index)
+        if article is None:
+            article = self._read_already[index] = self._read(index)
+        return article
+
+    def position(self, article_id: str) -> int:
+        """Where the article with this id is (ValueError if it is not here)."""
+        if self._positions is None:
+            self._positions = {article_id: i for i, article_id in reversed(list(enumerate(self.ids)))}
+        try:
+            return self._positions[article_id]
+        except KeyError:
+            raise ValueError(f"no article {article_id!r} here") from None
+
+
 def first_line(text: str, limit: int = 120) -> str:
     """The first non-empty line, stripped of Markdown heading marks: the article's title."""
     start = 0

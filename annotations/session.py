@@ -20,7 +20,7 @@ from operator import attrgetter
 from typing import Any, Callable, Sequence
 
 from .align import Aligned
-from .datamodel import Annotation, Answer, Article, ModelId, Origin, Span, SpanState, now_iso, sorted_spans
+from .datamodel import Annotation, Answer, Article, ArticleList, ModelId, Origin, Span, SpanState, now_iso, sorted_spans
 from .errors import StoreError
 from .store import Store
 from .tokens import Tokens
@@ -94,7 +94,7 @@ class Session:
         if not articles:
             raise ValueError("a session needs at least one article")
         self.store = store
-        self.articles = list(articles)
+        self.articles = articles if isinstance(articles, ArticleList) else ArticleList.of(articles)
         self.annotator = annotator
         self.labels = tuple(labels)
         self.model = model
@@ -103,8 +103,8 @@ class Session:
         self._redo: list[Change] = []
         self.last_saved: str | None = None  # ISO time the last change reached the disk
         self.save_error: str | None = None
-        self.answered = store.answered_ids(annotator) & {a.id for a in self.articles}
-        self.index = next((i for i, a in enumerate(self.articles) if a.id not in self.answered), 0)
+        self.answered = store.answered_ids(annotator) & set(self.articles.ids)
+        self.index = next((i for i, article_id in enumerate(self.articles.ids) if article_id not in self.answered), 0)
         self._others: dict[str, list[Annotation]] = {}
         self._versus: dict[tuple[str, int], list[tuple[str, int]]] = {}
         self._counts: tuple[tuple[str, int] | None, dict[str, int]] = (None, {})
@@ -470,8 +470,9 @@ class Session:
         return self._after_answer()
 
     def _after_answer(self) -> Outcome:
-        following = [i for i in range(self.index + 1, len(self.articles)) if self.articles[i].id not in self.answered]
-        earlier = [i for i in range(0, self.index) if self.articles[i].id not in self.answered]
+        ids = self.articles.ids
+        following = [i for i in range(self.index + 1, len(ids)) if ids[i] not in self.answered]
+        earlier = [i for i in range(0, self.index) if ids[i] not in self.answered]
         if following or earlier:
             self.go_to((following or earlier)[0])
             return None
@@ -524,7 +525,7 @@ class Session:
             return number - 1 if 1 <= number <= len(self.articles) else None
         needle = query.casefold()
         order = [*range(self.index + 1, len(self.articles)), *range(0, self.index + 1)]
-        return next((i for i in order if needle and needle in self.articles[i].title.casefold()), None)
+        return next((i for i in order if needle and needle in self.articles.titles[i].casefold()), None)
 
     def search(self, query: str, *, after: int | None = None) -> Outcome:
         """Move the cursor to the next occurrence of ``query`` after the cursor (wrapping), ignoring case."""
@@ -572,7 +573,7 @@ class Session:
     @editing
     def save_again(self) -> Outcome:
         """Retry the saves that failed (a full disk, say), once the cause is fixed."""
-        pending = [(i, d) for i, a in enumerate(self.articles) if (d := self._drafts.get(a.id)) is not None and d.unsaved]
+        pending = [(i, d) for i, article_id in enumerate(self.articles.ids) if (d := self._drafts.get(article_id)) is not None and d.unsaved]
         if not pending:
             return "nothing is waiting to be saved"
         for _, draft in pending:

@@ -9,6 +9,8 @@ Why a journal (docs/storage.md has the whole argument):
 - On open the main file is read and the journal replayed. On a clean close (and on demand) the
   journal is compacted into the main file atomically (temp file, fsync, ``os.replace``, folder
   fsync), so after a clean close ``tinydb.TinyDB(path)`` sees everything.
+- Beside the main file, compaction writes an index of where each record sits in it (``main_index``):
+  opening then parses a record only when it is first asked for, not the whole file.
 - Several processes share one DB: a ``filelock`` lock serialises writers, and before appending a
   writer first reads the lines others appended since it last looked, so every process gives each
   document the same TinyDB id. Documents are keyed by goldspan's own keys (article id; article ×
@@ -34,6 +36,7 @@ from filelock import FileLock, Timeout
 from tinydb.storages import Storage
 
 from .errors import ReadOnlyStoreError, StoreError, StoreWriteError
+from .main_index import Docs, Fields, encode_index, read_index, serialise
 from .stretch import changed_stretch
 
 Data = dict[str, dict[str, Any]]
@@ -52,11 +55,14 @@ class JournalStorage(Storage):
         read_only: bool = False,
         shared: bool = False,
         patchable: Mapping[str, str] | None = None,
+        indexed: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.path = Path(path)
         self.check = check
         self.patchable = dict(patchable or {})  # table -> the list field whose changes may be journaled alone
+        self.indexed = dict(indexed or {})  # table -> the fields of each record kept in the index, read without parsing it
         self.journal_path = self.path.with_name(self.path.name + ".journal")
+        self.index_path = self.path.with_name(self.path.name + ".index")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.key_of = key_of
         self.read_only = read_only
@@ -64,6 +70,8 @@ class JournalStorage(Storage):
         self.notices: list[str] = []
         self._data: Data | None = None
         self._keys: dict[str, dict[str, str]] = {}
+        self._fields: dict[str, Fields] = {}
+        self._index_current = False
         self._next_id: dict[str, int] = {}
         self._main_seen: tuple[int, int, int] | None = None
         self._journal_seen: tuple[int, int] | None = None  # (inode, offset consumed)
@@ -95,7 +103,7 @@ class JournalStorage(Storage):
             self._compact_locked()
 
     def close(self) -> None:
-        if self.read_only or not self._journal_has_lines():
+        if self.read_only or (self._index_current and not self._journal_has_lines()):
             return
         with contextlib.suppress(StoreError):  # a full disk at close: the journal keeps everything
             self.compact()
@@ -104,6 +112,10 @@ class JournalStorage(Storage):
 
     def doc_id(self, table: str, key: str) -> str | None:
         return self._keys.get(table, {}).get(key)
+
+    def fields(self, table: str) -> Fields:
+        """The ``indexed`` fields of each document of the table, in table order, read without parsing them."""
+        return self._fields.setdefault(table, Fields([], {name: [] for name in self.indexed.get(table, ())}))
 
     def put(self, entries: Sequence[tuple[str, Mapping[str, Any]]], *, encode: Callable[[int], str] | None = None) -> None:
         """Durably insert or replace documents, each keyed by its table's key function.
@@ -157,11 +169,21 @@ class JournalStorage(Storage):
     # -- loading -----------------------------------------------------------------------------
 
     def _load(self) -> None:
-        self._data = read_json_file(self.path)
-        if self._data is not None:
+        raw, self._main_seen = read_main(self.path)
+        index = read_index(self.index_path, self._main_seen, raw) if raw is not None and self._main_seen is not None else None
+        if index is None:
+            self._data = None if raw is None else parse_main(self.path, raw)
+            if self._data is not None:
+                self.check(self._data)
+                self._require_records()
+            self._reindex()
+        else:
+            self._data = {table: Docs(raw, t.ids, t.at, self._parsed_check(table, t.ids, t.keys)) for table, t in index.items()}  # type: ignore[misc]
+            self._keys = {table: dict(zip(t.keys, t.ids)) for table, t in index.items() if table in self.key_of}
+            self._next_id = {table: t.next_id for table, t in index.items()}
+            self._fields = {table: Fields(t.ids, t.fields) for table, t in index.items() if table in self.indexed}
             self.check(self._data)
-        self._main_seen = _signature(self.path)
-        self._reindex()
+        self._index_current = index is not None or raw is None
         self._journal_seen = None
         self._torn_at = None
         self._read_journal()
@@ -174,9 +196,18 @@ class JournalStorage(Storage):
             with contextlib.suppress(OSError):
                 leftover.unlink()
 
-    def _reindex(self) -> None:
-        self._keys, self._next_id = {}, {}
+    def _require_records(self) -> None:
         for table, docs in (self._data or {}).items():
+            if table in self.key_of and not all(isinstance(doc, dict) for doc in docs.values()):
+                raise StoreError(f"{self.path}: damaged goldspan database (table {table!r} holds a non-record); it was left untouched.")
+
+    def _reindex(self) -> None:
+        self._keys, self._next_id, self._fields = {}, {}, {}
+        for table, docs in (self._data or {}).items():
+            self._next_id[table] = max((int(i) for i in docs if i.isdigit()), default=0) + 1
+            names = self.indexed.get(table)
+            if names:
+                self._fields[table] = Fields.of(names, docs)
             key_of = self.key_of.get(table)
             if key_of is None:
                 continue
@@ -184,7 +215,24 @@ class JournalStorage(Storage):
                 self._keys[table] = {key_of(doc): doc_id for doc_id, doc in docs.items()}
             except (KeyError, TypeError) as error:
                 raise StoreError(f"{self.path}: damaged goldspan database (a {table} record lacks {error}); it was left untouched.") from None
-            self._next_id[table] = max((int(i) for i in docs if i.isdigit()), default=0) + 1
+
+    def _parsed_check(self, table: str, ids: list[str], keys: list[str]) -> Callable[[str, Any], None]:
+        """For a record parsed through the index: it must be a record, and the one the index says is there."""
+        key_of = self.key_of.get(table)
+        expected = dict(zip(ids, keys)) if key_of else {}
+
+        def check(doc_id: str, doc: Any) -> None:
+            try:
+                right = isinstance(doc, dict) and (key_of is None or key_of(doc) == expected[doc_id])
+            except (KeyError, TypeError):
+                right = False
+            if not right:
+                raise StoreError(
+                    f"{self.path}: record {doc_id} of table {table!r} is not the one {self.index_path.name} says is there; "
+                    f"delete {self.index_path} (it is only an index) and open the database again."
+                )
+
+        return check
 
     def _catch_up(self) -> None:
         main = _signature(self.path)
@@ -243,6 +291,8 @@ class JournalStorage(Storage):
             self._next_id[table] = int(doc_id) + 1
             keys[key] = doc_id
         self._data.setdefault(table, {})[doc_id] = doc
+        if table in self.indexed:
+            self.fields(table).set(doc_id, doc)
 
     def _stored(self, table: str, key: str) -> dict[str, Any] | None:
         doc_id = self._keys.get(table, {}).get(key)
@@ -292,12 +342,18 @@ class JournalStorage(Storage):
         self._journal_seen = (os.stat(self.journal_path).st_ino, start + len(payload))
 
     def _compact_locked(self) -> None:
-        payload = json.dumps(self._data or {}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        keys_by_id = {table: {doc_id: key for key, doc_id in keys.items()} for table, keys in self._keys.items()}
+        payload, tables = serialise(self._data or {}, keys_by_id, self._fields, self._next_id, _json_dumps())
         write_atomically(self.path, payload, self.file_mode)
+        self._main_seen = _signature(self.path)
+        # An index that fails to be written is only a slower next open: it no longer matches the main file.
+        self._index_current = False
+        with contextlib.suppress(StoreWriteError):
+            write_atomically(self.index_path, encode_index(self._main_seen, payload, tables), self.file_mode)
+            self._index_current = True
         # The main file now holds every journal line; a crash before the next step only means the
         # same lines are replayed once more, which changes nothing.
         write_atomically(self.journal_path, b"", self.file_mode)
-        self._main_seen = _signature(self.path)
         journal = _signature(self.journal_path)
         self._journal_seen = (journal[0], 0) if journal else None
         self._torn_at = None
@@ -391,14 +447,20 @@ def unwritable_reason(path: Path) -> str | None:
     return None
 
 
-def read_json_file(path: Path) -> Data | None:
-    """The DB's JSON, or None for a file not yet created; a file that is not JSON is refused."""
+def read_main(path: Path) -> tuple[bytes, tuple[int, int, int]] | tuple[None, None]:
+    """The main file's bytes and the signature of the very file they were read from; Nones for a file not yet created."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            return handle.read(), (st.st_ino, st.st_mtime_ns, st.st_size)
     except FileNotFoundError:
-        return None
+        return None, None
     except OSError as error:
         raise StoreError(f"{path}: cannot be read ({error.strerror}).") from None
+
+
+def parse_main(path: Path, raw: bytes) -> Data:
+    """The DB's JSON, parsed whole; a file that is not a set of JSON tables is refused."""
     if not raw.strip():
         raise StoreError(f"{path}: the file is empty, so it is not a goldspan database; it was left untouched.")
     try:

@@ -20,7 +20,7 @@ from goldspan.annotations.store import Store
 from goldspan.annotations.session import Session
 t0 = time.perf_counter()
 store = Store(sys.argv[1])
-session = Session(store, store.articles(), annotator="alice", labels=("PERSON",))
+session = Session(store, store.article_list(), annotator="alice", labels=("PERSON",))
 session.spans
 opened = time.perf_counter() - t0
 t0 = time.perf_counter()

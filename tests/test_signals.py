@@ -1,4 +1,5 @@
-"""Real child processes in a pseudo-terminal: what the screen showed as saved survives quit, ctrl+c, SIGTERM, SIGHUP, SIGINT."""
+"""Real child processes in a pseudo-terminal: what the screen showed as saved survives quit, ctrl+c, SIGTERM, SIGHUP, SIGINT;
+and annotating what a DB already holds."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pty
 import select
 import signal
 import struct
+import subprocess
 import termios
 import time
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 
 from goldspan.annotations import pipelines
 from goldspan.annotations.articles import load_articles
+from goldspan.annotations.datamodel import Article
 from goldspan.annotations.store import Store
 from goldspan.annotations.suggest import preannotate
 
@@ -116,3 +119,29 @@ def test_the_line_after_quitting_counts_what_was_answered_in_the_session(tmp_pat
     term.wait_for("every change was saved")
     assert f"{db}: 1 of 1 article answered by alice; every change was saved.".encode() in term.seen.replace(b"\r\n", b"\n")
     assert term.exit_status() == 0
+
+
+def test_annotate_without_sources_opens_the_articles_already_in_the_db(tmp_path: Path, prepared: tuple[Path, list[str]]) -> None:
+    db, argv = prepared
+    if not Path(argv[0]).exists():
+        pytest.skip("the goldspan console script is not installed")
+    second = Article.from_text("Second story\n\nAngela Merkel spoke in Berlin on Monday.")
+    with Store(db) as store:
+        store.add_articles([second])
+    term = Terminal([a for a in argv if a != str(SEED)], tmp_path)  # compacted on close: read through the index
+    term.wait_for("KEY POINTS")
+    term.type("a")  # accept the seed; the next unanswered article, read from the DB, comes up
+    term.wait_for("Angela Merkel")
+    term.type("q")
+    term.wait_for("every change was saved")
+    assert f"{db}: 1 of 2 articles answered by alice; every change was saved.".encode() in term.seen.replace(b"\r\n", b"\n")
+    assert term.exit_status() == 0
+
+
+def test_annotate_without_sources_or_db_says_what_to_give(tmp_path: Path) -> None:
+    result = subprocess.run([*goldspan_command(), "annotate", "--db", str(tmp_path / "none.json")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"goldspan: {tmp_path / 'none.json'}: no such database; name the article files or folders to annotate (e.g. goldspan annotate sample_articles/)."
+    ]
+    assert list(tmp_path.iterdir()) == []

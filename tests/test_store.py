@@ -87,12 +87,83 @@ def test_the_db_is_a_plain_tinydb_file_readable_by_the_owner_only(tmp_path: Path
     db = tmp_path / "g.json"
     with Store(db) as store:
         store.add_articles([Article.from_text(TEXT)])
-    for path in (db, db.with_name("g.json.journal"), db.with_name("g.json.lock")):
+    for path in (db, db.with_name("g.json.journal"), db.with_name("g.json.lock"), db.with_name("g.json.index")):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     plain = tinydb.TinyDB(db)
     assert {"meta", "articles"} <= plain.tables()
     assert plain.table("meta").all()[0]["schema_version"] == SCHEMA_VERSION
     plain.close()
+
+
+def stored_corpus(db: Path, n: int = 30) -> tuple[list[Article], list[Annotation]]:
+    articles = [Article.from_text(f"Story {i}\n\n{TEXT} ({i})") for i in range(n)]
+    annotations = [Annotation(a.id, "alice", (span_of(a.text, "Łódź", "GPE", 5, 6),), Answer.ACCEPT if i % 3 else None) for i, a in enumerate(articles)]
+    with Store(db) as store:
+        store.add_articles(articles)
+        store.save_annotations(annotations)
+    return articles, annotations
+
+
+def read_back(db: Path) -> tuple[list[str], list[Article], set[str], list[Annotation]]:
+    with Store(db, read_only=True) as store:
+        listed = store.article_list()
+        return list(listed.titles), [*listed], store.answered_ids("alice"), store.annotations(annotator="alice")
+
+
+def test_a_db_reopened_through_its_index_reads_as_it_was_saved(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    articles, annotations = stored_corpus(db)
+    with Store(db) as store:  # a patch in the journal, over records read through the index
+        store.save_annotation(Annotation(articles[4].id, "alice", (), Answer.REJECT))
+        record = store.annotation(articles[4].id, "alice")
+        assert record is not None and (record.spans, record.answer) == ((), Answer.REJECT)
+    titles, listed, answered, stored = read_back(db)
+    assert titles == [a.title for a in articles] and listed == articles
+    assert answered == {a.id for i, a in enumerate(articles) if i % 3 or i == 4}
+    assert [(a.article_id, a.spans) for a in stored] == [(a.article_id, () if i == 4 else a.spans) for i, a in enumerate(annotations)]
+    plain = tinydb.TinyDB(db)  # and the main file is still plain TinyDB
+    assert len(plain.table("articles")) == 30 and len(plain.table("annotations")) == 30
+    plain.close()
+
+
+@pytest.mark.parametrize("change", ["edited by plain TinyDB", "index damaged", "index deleted", "copied elsewhere"])
+def test_an_index_that_does_not_match_the_main_file_is_not_used(tmp_path: Path, change: str) -> None:
+    db = tmp_path / "g.json"
+    articles, _ = stored_corpus(db)
+    index = db.with_name("g.json.index")
+    expected = [a.title for a in articles]
+    if change == "edited by plain TinyDB":
+        plain = tinydb.TinyDB(db)
+        plain.table("articles").update({"title": "Retitled"}, doc_ids=[2])
+        plain.close()
+        expected[1] = "Retitled"
+    elif change == "index damaged":
+        index.write_bytes(index.read_bytes()[:100])
+    elif change == "index deleted":
+        index.unlink()
+    else:
+        copy = tmp_path / "copy" / "g.json"
+        copy.parent.mkdir()
+        copy.write_bytes(db.read_bytes())  # a new inode and time: the index is trusted by its content alone
+        copy.with_name("g.json.index").write_bytes(index.read_bytes())
+        db = copy
+    assert read_back(db)[0] == expected
+    with Store(db):  # a writable open rewrites a stale index on close
+        pass
+    assert read_back(db)[0] == expected
+
+
+def test_an_index_tampered_to_point_elsewhere_is_named_in_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    stored_corpus(db)
+    index = db.with_name("g.json.index")
+    body = json.loads(index.read_bytes())
+    body["tables"]["annotations"]["at"] = [offset + 1 for offset in body["tables"]["annotations"]["at"]]
+    index.write_text(json.dumps(body))
+    before = db.read_bytes()
+    result = run_goldspan("stats", "--db", db)
+    assert_one_line_error(result, str(db), str(index), "delete")
+    assert db.read_bytes() == before
 
 
 DAMAGED = {
@@ -160,7 +231,7 @@ def test_a_failed_write_leaves_the_file_and_the_store_as_they_were(tmp_path: Pat
         store.save_annotation(Annotation(article.id, "alice", answer=Answer.REJECT))  # retry after "space is freed"
     with Store(db) as store:
         assert store.annotation(article.id, "alice").answer is Answer.REJECT  # type: ignore[union-attr]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.json", "g.json.journal", "g.json.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.json", "g.json.index", "g.json.journal", "g.json.lock"]
 
 
 def test_a_change_to_one_span_of_thousands_journals_that_span_alone_and_reopens_exact(tmp_path: Path) -> None:

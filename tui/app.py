@@ -255,7 +255,8 @@ class AnnotateScreen(Screen[None]):
     def action_goto(self) -> None:
         s = self.session
         choices = [
-            (str(i + 1), f"{i + 1:>4}  {'✓' if a.id in s.answered else ' '}  {a.title}") for i, a in enumerate(s.articles)
+            (str(i + 1), f"{i + 1:>4}  {'✓' if article_id in s.answered else ' '}  {title}")
+            for i, (article_id, title) in enumerate(zip(s.articles.ids, s.articles.titles))
         ]
 
         def chosen(value: str | None) -> None:
@@ -429,7 +430,7 @@ class GoldspanApp(App[None]):
 
     def _failed(self, article: Article, version: int, reason: str, suggesting: bool) -> None:
         # The key stays in _preparing: the same work is not retried on every redraw.
-        draft = self.session.draft_for(self.session.articles.index(article))
+        draft = self.session.draft_for(self.session.articles.position(article.id))
         if suggesting:
             draft.suggestions_pending = False
             self._preparing.discard((article.id, version))  # tokens may still be had

@@ -13,7 +13,7 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Optional, Sequence
 
 import typer
 from rich.console import Console
@@ -23,6 +23,8 @@ from goldspan.annotations.errors import GoldspanError, InputError
 from goldspan.annotations.store import DEFAULT_DB, Store
 
 if TYPE_CHECKING:
+    from goldspan.annotations.datamodel import Article
+
     from .app import GoldspanApp
 
 app = typer.Typer(
@@ -201,7 +203,10 @@ def quality(db: Path, *, as_json: bool, agreement: bool, model_vs_gold: bool, mo
     epilog="[b]Example[/b]: goldspan annotate sample_articles/ --db goldspan.json --labels PERSON,ORG,GPE --annotator alice",
 )
 def annotate(
-    sources: SourceArgument,
+    sources: Annotated[
+        Optional[list[Path]],
+        typer.Argument(help="Article files (.txt, .md, .jsonl) or folders of them; none: the articles already in --db.", show_default=False),
+    ] = None,
     db: DbOption = Path(DEFAULT_DB),
     model: ModelOption = None,
     patterns: PatternsOption = None,
@@ -217,16 +222,24 @@ def annotate(
     from goldspan.annotations.labels import choose_labels
     from goldspan.annotations.session import Session
 
-    report = read_sources(sources)
+    if not sources and not db.exists():
+        raise InputError(f"{db}: no such database; name the article files or folders to annotate (e.g. goldspan annotate sample_articles/).")
+    report = read_sources(sources) if sources else LoadReport()
     spec = pipelines.resolve(model, patterns)
     chosen = choose_labels(spec.labels, labels)
     if not chosen:
         raise InputError(f"--model {spec.name}: its labels are not listed in its meta.json; name them with --labels A,B,C.")
     keymap = keymap_from(keys)
     with Store(db, shared=shared) as store:
-        if not store.read_only:
-            store.add_articles(report.articles)
-        session = Session(store, report.articles, annotator=annotator or default_annotator(), labels=chosen, model=spec.model_id)
+        if not sources:
+            articles: Sequence[Article] = store.article_list()  # each read from the DB when it is shown
+            if not articles:
+                raise InputError(f"{db}: holds no articles yet; name the article files or folders to annotate.")
+        else:
+            articles = report.articles
+            if not store.read_only:
+                store.add_articles(articles)
+        session = Session(store, articles, annotator=annotator or default_annotator(), labels=chosen, model=spec.model_id)
         from .app import GoldspanApp  # Textual only for the screen, not for the other commands
 
         app = GoldspanApp(session, spec, keymap=keymap, notes=[*report.problems, *report.notices])
