@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,13 +20,14 @@ from operator import attrgetter
 from typing import Any, Callable, Sequence
 
 from .align import Aligned
-from .datamodel import Annotation, Answer, Article, ArticleList, ModelId, Origin, Span, SpanState, now_iso, sorted_spans
+from .datamodel import Annotation, Answer, Article, ArticleList, ModelId, Origin, Span, SpanState, edited_spans, now_iso, sorted_spans
 from .errors import StoreError
 from .store import Store
 from .tokens import Tokens
 from .versions import Version, differences
 
 Outcome = str | None
+_START, _TOKEN_START = attrgetter("start"), attrgetter("token_start")
 READ_ONLY = "read-only: this database is open for reviewing, nothing can be changed"
 
 
@@ -46,7 +47,7 @@ class Draft:
     """What the annotator sees of one article. ``version`` rises with every change to spans."""
 
     article: Article
-    spans: list[Span]
+    spans: Sequence[Span]  # OrderedSpans once a change has been checked and saved
     answer: Answer | None
     created: str = ""
     updated: str = ""  # the stored record's `updated` as this session last wrote or read it
@@ -55,6 +56,12 @@ class Draft:
     anchor: int | None = None  # token where a new span started (`v`), while one is being drawn
     tokens: Tokens | None = None
     version: int = 0
+    changed: tuple[int, tuple[int, int, int]] | None = None  # a version, and where its spans differ from the one before
+
+    @property
+    def change(self) -> tuple[int, int, int] | None:
+        """Where the spans of this version differ from the last version's (``changed_stretch``), if known."""
+        return self.changed[1] if self.changed is not None and self.changed[0] == self.version else None
     suggestions_pending: bool = False
     unsaved: bool = False
     notes: list[str] = field(default_factory=list)
@@ -107,7 +114,7 @@ class Session:
         self.index = next((i for i, article_id in enumerate(self.articles.ids) if article_id not in self.answered), 0)
         self._others: dict[str, list[Annotation]] = {}
         self._versus: dict[tuple[str, int], list[tuple[str, int]]] = {}
-        self._counts: tuple[tuple[str, int] | None, dict[str, int]] = (None, {})
+        self._counts: tuple[Draft | None, int, dict[str, int]] = (None, 0, {})  # a draft, its version, its label counts
         self._load_others()
 
     # -- what the screen shows -------------------------------------------------------------
@@ -128,7 +135,7 @@ class Session:
         return draft
 
     @property
-    def spans(self) -> list[Span]:
+    def spans(self) -> Sequence[Span]:
         return self.draft.spans
 
     @property
@@ -158,13 +165,26 @@ class Session:
         return str((i + 1) % 10) if i < 10 else None
 
     def label_counts(self) -> dict[str, int]:
-        """Entities per label in this article (asked on every redraw: counted once per version of the spans)."""
-        key = (self.article.id, self.draft.version)
-        if self._counts[0] != key:
+        """Entities per label in this article (asked on every redraw: counted once per article, then
+        kept up to date from each change's stretch)."""
+        draft = self.draft
+        if self._counts[0] is not draft or self._counts[1] != draft.version:
             counts = dict.fromkeys(self.labels, 0)
-            counts.update(Counter(map(attrgetter("label"), self.spans)))
-            self._counts = (key, counts)
-        return dict(self._counts[1])
+            counts.update(Counter(map(attrgetter("label"), draft.spans)))
+            self._counts = (draft, draft.version, counts)
+        return {label: n for label, n in self._counts[2].items() if n or label in self.labels}
+
+    def _count_change(self, draft: Draft, new: Sequence[Span], change: tuple[int, int, int]) -> None:
+        """Carry the label counts of the draft's current version over to the next, by the changed stretch alone."""
+        if self._counts[0] is not draft or self._counts[1] != draft.version:
+            return
+        head, old_stop, new_stop = change
+        counts = self._counts[2]
+        for span in draft.spans[head:old_stop]:
+            counts[span.label] -= 1
+        for span in new[head:new_stop]:
+            counts[span.label] = counts.get(span.label, 0) + 1
+        self._counts = (draft, draft.version + 1, counts)
 
     @property
     def done(self) -> int:
@@ -193,7 +213,7 @@ class Session:
     def _open(self, article: Article) -> Draft:
         record = self.store.annotation(article.id, self.annotator)
         if record is not None:
-            return Draft(article, list(record.spans), record.answer, created=record.created, updated=record.updated)
+            return Draft(article, record.spans, record.answer, created=record.created, updated=record.updated)
         draft = Draft(article, [], None)
         if self.model is not None:
             cached = self.store.suggestions(article.id, self.model)
@@ -215,7 +235,7 @@ class Session:
         draft.suggestions_pending = False
         fresh = [s for s in self._offered(spans) if not any(s.overlaps(o) for o in draft.spans)]
         if fresh:
-            draft.spans = list(sorted_spans([*draft.spans, *fresh]))
+            draft.spans = sorted_spans([*draft.spans, *fresh])
             draft.version += 1
             draft.focus = None
         return True
@@ -252,9 +272,13 @@ class Session:
             return "no entities in this article"
         if draft.focus is None:
             # From the cursor: the first entity after it (or before it, going back).
+            # Spans are in reading order: the one after (or before) the cursor is found by bisection.
             here = draft.tokens.starts[draft.cursor] if draft.tokens and len(draft.tokens) else -1
-            ahead = [i for i, s in enumerate(draft.spans) if (s.start > here if step > 0 else s.start < here)]
-            target = (ahead[0] if step > 0 else ahead[-1]) if ahead else (0 if step > 0 else len(draft.spans) - 1)
+            if step > 0:
+                target = bisect_right(draft.spans, here, key=_START) % len(draft.spans)  # past the last: the first
+            else:
+                target = bisect_left(draft.spans, here, key=_START) - 1  # before the first: -1, the last
+                target %= len(draft.spans)
         else:
             target = draft.focus + step
             if not 0 <= target < len(draft.spans):
@@ -326,7 +350,8 @@ class Session:
         if draft.anchor is not None or draft.tokens is None:
             draft.focus = None
             return
-        draft.focus = next((i for i, s in enumerate(draft.spans) if s.token_start <= draft.cursor < s.token_end), None)
+        at = bisect_right(draft.spans, draft.cursor, key=_TOKEN_START) - 1  # the last span starting at or before the cursor
+        draft.focus = at if at >= 0 and draft.spans[at].token_end > draft.cursor else None
 
     # -- drawing a new span ----------------------------------------------------------------
 
@@ -396,9 +421,9 @@ class Session:
         if draft.focus is None:
             return "no entity has the focus"
         index = draft.focus
-        spans = draft.spans[:index] + draft.spans[index + 1 :]
+        spans = [*draft.spans[:index], *draft.spans[index + 1 :]]
         focus = min(index, len(spans) - 1) if spans else None
-        return self._commit(spans, draft.answer, focus)
+        return self._commit(spans, draft.answer, focus, (index, index + 1, index))
 
     @editing
     def move_boundary(self, edge: str, step: int) -> Outcome:
@@ -444,12 +469,13 @@ class Session:
             self._focus_from_cursor()
             return "spans may not overlap"
         spans = [*draft.spans[:at], span, *draft.spans[at:]]
-        return self._commit(spans, draft.answer, at)
+        return self._commit(spans, draft.answer, at, (at, at, at + 1))
 
     def _replace(self, index: int, span: Span, *, advance: bool) -> Outcome:
         draft = self.draft
-        spans = [*draft.spans[:index], span, *draft.spans[index + 1 :]]
-        outcome = self._commit(spans, draft.answer, index)
+        spans = list(draft.spans)
+        spans[index] = span
+        outcome = self._commit(spans, draft.answer, index, (index, index + 1, index + 1))
         if advance and outcome is None:
             return self._confirm_next()
         return outcome
@@ -500,7 +526,7 @@ class Session:
         record = self.store.annotation(self.article.id, self.annotator)
         if record is None:
             return None
-        draft.spans, draft.answer = list(record.spans), record.answer
+        draft.spans, draft.answer = record.spans, record.answer
         draft.created, draft.updated = record.created, record.updated
         draft.version += 1
         draft.focus = None
@@ -561,7 +587,7 @@ class Session:
         if index != self.index:
             self.go_to(index)
         spans, answer = state
-        error = self._write(list(spans), answer, focus)
+        error = self._write(spans, answer, focus)
         return error or (verb if index == self.index else None)
 
     # -- saving ----------------------------------------------------------------------------
@@ -582,25 +608,38 @@ class Session:
                 return outcome
         return f"saved {len(pending)} waiting {'change' if len(pending) == 1 else 'changes'}"
 
-    def _commit(self, spans: list[Span], answer: Answer | None, focus: int | None) -> Outcome:
-        """Apply a change to the current article, remember it for undo, and save it."""
+    def _commit(self, spans: list[Span], answer: Answer | None, focus: int | None, change: tuple[int, int, int] | None = None) -> Outcome:
+        """Apply a change to the current article, remember it for undo, and save it. ``change``: where
+        ``spans`` differs from the draft's, when the caller made it so (see ``edited_spans``)."""
         if self.store.read_only:
             return READ_ONLY
         draft = self.draft
-        before = (tuple(draft.spans), draft.answer)
-        after = (tuple(spans), answer)
-        if before == after:
+        checked, change = edited_spans(draft.spans, spans, change)
+        head, old_stop, new_stop = change
+        if answer == draft.answer and tuple(draft.spans[head:old_stop]) == checked[head:new_stop]:
             self._focus(focus)
             return None
-        self._undo.append(Change(self.index, before, after, draft.focus, focus))
+        # Undo keeps the versions' own tuples (a version is never changed in place), not copies of them.
+        before = (draft.spans if isinstance(draft.spans, tuple) else tuple(draft.spans), draft.answer)
+        self._undo.append(Change(self.index, before, (checked, answer), draft.focus, focus))
         self._redo.clear()
-        return self._write(spans, answer, focus)
+        return self._write(checked, answer, focus, checked=change)
 
-    def _write(self, spans: list[Span], answer: Answer | None, focus: int | None, draft: Draft | None = None) -> Outcome:
+    def _write(
+        self, spans: Sequence[Span], answer: Answer | None, focus: int | None, draft: Draft | None = None, *, checked: tuple[int, int, int] | None = None
+    ) -> Outcome:
+        """Make this the draft's new version and save it. ``checked``: ``spans`` came from ``edited_spans``
+        against the draft's spans, with this change."""
         draft = draft or self.draft
+        if checked is None:
+            spans, change = edited_spans(draft.spans, spans)
+        else:
+            change = checked
+        self._count_change(draft, spans, change)
         draft.spans = spans
         draft.answer = answer
         draft.version += 1
+        draft.changed = (draft.version, change)
         if draft is self.draft:
             self._focus(focus if focus is None or focus < len(spans) else (len(spans) - 1 if spans else None))
         if answer is None:
@@ -611,7 +650,7 @@ class Session:
         record = Annotation(
             draft.article.id,
             self.annotator,
-            tuple(spans),
+            spans,
             answer,
             self.model.name if self.model else "",
             self.model.version if self.model else "",

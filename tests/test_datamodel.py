@@ -80,3 +80,37 @@ def test_a_spans_cached_dict_and_json_never_outlive_a_change_and_do_not_count_in
     assert json.loads(moved.to_json()) == {**span.to_dict(), "end": 7, "token_end": 2, "label": "LOC"}
     assert span == Span(0, 5, 0, 1, "GPE") and hash(span) == hash(Span(0, 5, 0, 1, "GPE"))
     assert span.to_dict()["end"] == 5 and "_json" not in repr(span)
+
+
+@st.composite
+def ordered_and_edited(draw: st.DrawFn) -> tuple[list[Span], list[Span], tuple[int, int, int]]:
+    """Disjoint spans in order, the same list with one stretch replaced by arbitrary spans, and that stretch."""
+    cuts = sorted(draw(st.sets(st.integers(0, 200), min_size=0, max_size=40)))
+    old = [Span(a, b, a, b, "X", Origin.MODEL) for a, b in zip(cuts[0::2], cuts[1::2])]
+    head = draw(st.integers(0, len(old)))
+    stop = draw(st.integers(head, len(old)))
+    pairs = draw(st.lists(st.tuples(st.integers(0, 200), st.integers(1, 10)), max_size=4))
+    middle = [Span(a, a + n, a, a + n, "Y", Origin.ANNOTATOR) for a, n in pairs]
+    return old, [*old[:head], *middle, *old[stop:]], (head, stop, head + len(middle))
+
+
+@given(ordered_and_edited())
+def test_a_checked_edit_is_refused_or_ordered_exactly_as_a_full_check_would(case: tuple[list[Span], list[Span], tuple[int, int, int]]) -> None:
+    from goldspan.annotations.datamodel import edited_spans, sorted_spans
+    from goldspan.annotations.stretch import changed_stretch
+
+    old, new, replaced = case
+    checked_old = sorted_spans(old)  # a session's last saved version
+    for told in (None, replaced):  # found by the function, or told by the caller that made the edit
+        try:
+            expected = sorted_spans(new)
+        except ValueError:
+            with pytest.raises(ValueError, match="spans overlap"):
+                edited_spans(checked_old, new, told)
+            continue
+        result, change = edited_spans(checked_old, new, told)
+        assert list(result) == list(expected)
+        head, old_stop, new_stop = change
+        assert result[:head] == checked_old[:head] and result[new_stop:] == checked_old[old_stop:]
+        if told is None:
+            assert change == changed_stretch(checked_old, result)

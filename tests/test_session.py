@@ -239,3 +239,47 @@ def test_the_same_annotator_in_two_processes_last_save_wins_and_the_other_is_tol
         message = one.previous_article()
         assert message is not None and "another goldspan session saved this article as alice" in message
         assert any(sp.label == "DATE" and sp.text_in(one.article.text) == "Minsk" for sp in one.spans)
+
+
+def test_label_counts_and_order_stay_right_through_any_run_of_edits(session: Session) -> None:
+    """Counts are carried from version to version by each change's stretch, and only that stretch is
+    checked for order: after every key they must equal a fresh count, and the saved record a fresh sort."""
+    import random
+    from collections import Counter
+
+    from goldspan.annotations.datamodel import sorted_spans
+
+    rng = random.Random(7)
+    keys = [
+        lambda: session.focus_next(), lambda: session.focus_previous(), lambda: session.move_cursor(rng.choice((-3, 1, 2))),
+        lambda: session.apply_label(rng.choice(LABELS)), lambda: session.remove(), lambda: session.undo(), lambda: session.redo(),
+        lambda: session.move_boundary(rng.choice(("start", "end")), rng.choice((-1, 1))), lambda: session.begin_span(),
+        lambda: session.confirm(),
+    ]  # fmt: skip
+    for _ in range(400):
+        rng.choice(keys)()
+        counts = session.label_counts()
+        assert {k: v for k, v in counts.items() if v} == dict(Counter(s.label for s in session.spans))
+        assert set(LABELS) <= set(counts)
+        record = session.store.annotation(session.article.id, "alice")
+        if record is not None:
+            assert list(record.spans) == list(sorted_spans(list(session.spans))) == list(session.spans)
+    assert session.draft.version > 100  # the walk did edit, many times
+
+
+def test_the_entity_under_or_after_the_cursor_is_the_one_a_full_scan_would_find(session: Session) -> None:
+    tokens = session.draft.tokens
+    assert tokens is not None and session.spans
+    spans = list(session.spans)
+    for token in range(0, len(tokens), 3):
+        session.cursor_to_offset(tokens.starts[token])
+        cursor = session.draft.cursor
+        under = next((i for i, s in enumerate(spans) if s.token_start <= cursor < s.token_end), None)
+        assert session.draft.focus == under
+        for step in (1, -1):
+            session.draft.focus = None
+            session.draft.cursor = cursor
+            session.focus_next() if step > 0 else session.focus_previous()
+            here = tokens.starts[cursor]
+            ahead = [i for i, s in enumerate(spans) if (s.start > here if step > 0 else s.start < here)]
+            assert session.draft.focus == ((ahead[0] if step > 0 else ahead[-1]) if ahead else (0 if step > 0 else len(spans) - 1))

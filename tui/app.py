@@ -152,11 +152,12 @@ class AnnotateScreen(Screen[None]):
         s = self.session
         draft = s.draft
         article = s.article
+        spans = draft.spans if isinstance(draft.spans, tuple) else tuple(draft.spans)  # a version's own tuple: no copy
         self.query_one(ArticleView).show(
             ViewState(
                 article.id,
                 article.text,
-                tuple(draft.spans),
+                spans,
                 draft.focus,
                 s.cursor_chars,
                 s.selection,
@@ -164,9 +165,10 @@ class AnnotateScreen(Screen[None]):
                 title_paragraph=first_line(article.text) == article.title,
                 marks=self.marks(),
                 version=(article.id, draft.version),
+                change=draft.change,
             )
         )
-        self.query_one(EntityList).show(ListState(article.text, tuple(draft.spans), draft.focus, draft.suggestions_pending))
+        self.query_one(EntityList).show(ListState(article.text, spans, draft.focus, draft.suggestions_pending))
         self.query_one("#labels", Static).update(self._labels_text())
         self.query_one("#status", Static).update(self._status_text())
         note = self.query_one("#message", Static)

@@ -171,14 +171,17 @@ class WrappedArticle:
 
     # -- changes -------------------------------------------------------------------------
 
-    def update_spans(self, spans: Sequence[Span]) -> tuple[int, int] | None:
+    def update_spans(self, spans: Sequence[Span], change: tuple[int, int, int] | None = None) -> tuple[int, int] | None:
         """Re-wrap only the blocks whose spans changed; the rows to redraw, or None.
 
         Both lists are sorted and an edit keeps the untouched Span objects, so the changed stretch is
         found by identity (``changed_stretch``, in C): no hashing or walking of thousands of spans.
+        ``change``, if given, is that stretch as the session already found it.
         """
-        old, new = self.spans, list(spans)  # the session keeps its spans sorted
-        head, old_stop, new_stop = changed_stretch(old, new)
+        old, new = self.spans, spans  # the session keeps its spans sorted, and never changes a version in place
+        if change is None or len(old) - change[1] != len(new) - change[2]:
+            change = changed_stretch(old, new)
+        head, old_stop, new_stop = change
         changed = [*old[head:old_stop], *new[head:new_stop]]
         if not changed:
             self.spans = new
@@ -202,7 +205,7 @@ class WrappedArticle:
         self._span_ends = [s.end for s in self.spans]
         self._ends_sorted = all(map(le, self._span_ends, self._span_ends[1:]))  # unless spans overlap
 
-    def _splice_spans(self, new: list[Span], head: int, old_stop: int, new_stop: int) -> None:
+    def _splice_spans(self, new: Sequence[Span], head: int, old_stop: int, new_stop: int) -> None:
         """Take in an edit of spans[head:old_stop] (now new[head:new_stop]) without touching the rest."""
         middle = new[head:new_stop]
         self._span_starts[head:old_stop] = [s.start for s in middle]

@@ -11,6 +11,7 @@ from typing import Mapping
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from textual.cache import LRUCache
 from textual.events import Click
 from textual.geometry import Size
 from textual.message import Message
@@ -46,6 +47,10 @@ class EntityList(ScrollView):
         super().__init__(id=id)
         self.colours = dict(colours)
         self.state = ListState("", (), None)
+        # A row's strip by its span and whether it has the focus: a key redraws the list, but only a
+        # changed span or a move of the focus makes a row that was not drawn before.
+        self._rows: LRUCache[tuple[Span, bool], Strip] = LRUCache(1024)
+        self._rows_for: tuple[str, int] = ("", 0)  # the article text and width those rows were drawn for
 
     def show(self, state: ListState) -> None:
         self.state = state
@@ -67,9 +72,18 @@ class EntityList(ScrollView):
             return Strip.blank(width)
         span = state.spans[index]
         focused = index == state.focus
+        if self._rows_for != (state.text, width):
+            self._rows.clear()
+            self._rows_for = (state.text, width)
+        strip = self._rows.get((span, focused))
+        if strip is None:
+            strip = self._rows[(span, focused)] = self._render_row(span, focused, width)
+        return strip
+
+    def _render_row(self, span: Span, focused: bool, width: int) -> Strip:
         label = f" {span.label} "
         mark = f" {STATE_MARK[span.state]} "
-        words = " ".join(visible(span.text_in(state.text)).split())
+        words = " ".join(visible(span.text_in(self.state.text)).split())
         room = max(1, width - cell_len(label) - cell_len(mark) - 1)
         base = Style(reverse=True, bold=True) if focused else Style()
         colour = self.colours.get(span.label)
