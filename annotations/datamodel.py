@@ -233,9 +233,37 @@ def _cached(spans: Sequence[Span], slot: str, make: Callable[[Span], Any]) -> li
 
 
 class OrderedSpans(tuple):  # type: ignore[type-arg]
-    """Spans checked to be in reading order and disjoint: ``sorted_spans`` takes them as they are."""
+    """Spans checked to be in reading order and disjoint: ``sorted_spans`` takes them as they are.
 
-    __slots__ = ()
+    A version made by ``edited_spans`` also knows the version it was made from and where they differ,
+    so the list of its spans' dicts (what the store keeps) is the last version's list with that
+    stretch replaced: a save of a 5,000-entity record builds a few dicts and splices one list."""
+
+    dicts: list[dict[str, Any]] | None = None  # the spans' dicts, once made
+    made_from: tuple[OrderedSpans, tuple[int, int, int]] | None = None  # (last version, changed stretch) until then
+    dicts_from: tuple[list[dict[str, Any]], tuple[int, int, int]] | None = None  # (last version's dicts, stretch), once spliced
+
+
+def span_dicts(spans: Sequence[Span]) -> list[dict[str, Any]]:
+    """Each span's dict, as the store keeps them: spliced from the last version's list where this version
+    was made by ``edited_spans`` from one whose list exists, else gathered from the spans' caches."""
+    if type(spans) is not OrderedSpans:
+        return _cached(spans, "_dict", Span.to_dict)
+    if spans.dicts is None:
+        made_from, spans.made_from = spans.made_from, None  # the last version is not kept alive by this one
+        if made_from is not None and made_from[0].dicts is not None:
+            (old, (head, old_stop, new_stop)) = made_from
+            middle = _cached(spans[head:new_stop], "_dict", Span.to_dict)
+            spans.dicts = [*old.dicts[:head], *middle, *old.dicts[old_stop:]]
+            spans.dicts_from = (old.dicts, made_from[1])
+        else:
+            spans.dicts = _cached(spans, "_dict", Span.to_dict)
+    return spans.dicts
+
+
+def spliced_from(spans: Sequence[Span]) -> tuple[list[dict[str, Any]], tuple[int, int, int]] | None:
+    """If ``span_dicts(spans)`` was spliced from another version's list: that list and the stretch replaced."""
+    return spans.dicts_from if type(spans) is OrderedSpans else None
 
 
 def sorted_spans(spans: Iterable[Span]) -> OrderedSpans:
@@ -275,7 +303,9 @@ def edited_spans(
         stretch = changed_stretch(old, new)
     head, _, stop = stretch
     if type(old) is OrderedSpans and _in_order(new[max(0, head - 1) : stop + 1]):
-        return OrderedSpans(new), stretch
+        result = OrderedSpans(new)
+        result.made_from = (old, stretch)
+        return result, stretch
     ordered = sorted_spans(new)  # may have sorted them: the stretch is found again on the result
     return ordered, changed_stretch(old, ordered)
 
@@ -307,7 +337,7 @@ class Annotation:
         return {
             "article_id": self.article_id,
             "annotator": self.annotator,
-            "spans": _cached(self.spans, "_dict", Span.to_dict),
+            "spans": span_dicts(self.spans),
             **self._fields_but_spans(),
         }
 

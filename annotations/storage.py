@@ -117,13 +117,21 @@ class JournalStorage(Storage):
         """The ``indexed`` fields of each document of the table, in table order, read without parsing them."""
         return self._fields.setdefault(table, Fields([], {name: [] for name in self.indexed.get(table, ())}))
 
-    def put(self, entries: Sequence[tuple[str, Mapping[str, Any]]], *, encode: Callable[[int], str] | None = None) -> None:
+    def put(
+        self,
+        entries: Sequence[tuple[str, Mapping[str, Any]]],
+        *,
+        encode: Callable[[int], str] | None = None,
+        spliced: Callable[[int], tuple[list[Any], tuple[int, int, int]] | None] | None = None,
+    ) -> None:
         """Durably insert or replace documents, each keyed by its table's key function.
 
         In a ``patchable`` table each document carries a revision (``_rev``), and a change to a few
         items of its list field is journaled as a patch of those items alone: a key on a 5,000-entity
         article then writes a few hundred bytes, not the whole record (and the journal grows by as
         little). ``encode(i)``, if given, is entry ``i`` as JSON, for a caller that has it cheaper.
+        ``spliced(i)``, if given, may say that entry ``i``'s list field was made from another list by
+        replacing one stretch: if that list is the very one stored, the stretch need not be searched for.
         Returns only when the journal lines are on disk. On a write error the journal and the
         in-memory tables are left as they were, and StoreWriteError says why.
         """
@@ -142,7 +150,7 @@ class JournalStorage(Storage):
                     key = self.key_of[table](doc)
                     stored = self._stored(table, key)
                     doc[REV] = (stored.get(REV, 0) if stored else 0) + 1
-                    patch = _patch(stored, doc, field) if stored else None
+                    patch = _patch(stored, doc, field, spliced(i) if spliced else None) if stored else None
                     if patch is not None:
                         lines.append(dumps({"table": table, "key": key, "rev": doc[REV], **patch}))
                     else:
@@ -383,13 +391,16 @@ class JournalStorage(Storage):
             raise ReadOnlyStoreError(f"{self.path}: opened read-only; nothing can be saved to it.")
 
 
-def _patch(stored: Mapping[str, Any], doc: Mapping[str, Any], field: str) -> dict[str, Any] | None:
+def _patch(
+    stored: Mapping[str, Any], doc: Mapping[str, Any], field: str, spliced: tuple[list[Any], tuple[int, int, int]] | None = None
+) -> dict[str, Any] | None:
     """``doc`` as a change to ``stored``: the changed stretch of its list field and the other fields that
     changed; None when the whole document is as cheap to write (a new shape, or most items changed)."""
     old, new = stored.get(field), doc.get(field)
     if not isinstance(old, list) or not isinstance(new, list) or stored.keys() - {REV} != doc.keys() - {REV}:
         return None
-    head, old_stop, new_stop = changed_stretch(old, new)
+    # Trusted only when made from the very list stored here (identity): then it is that list but the stretch.
+    head, old_stop, new_stop = spliced[1] if spliced is not None and spliced[0] is old else changed_stretch(old, new)
     if (new_stop - head) + (old_stop - head) > max(8, len(new) // 4):
         return None
     changed = {k: v for k, v in doc.items() if k not in (field, REV) and stored[k] != v}

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping
 
 from tinydb import TinyDB
 
-from .datamodel import Annotation, Article, ArticleList, ModelId, Suggestions, now_iso
+from .datamodel import Annotation, Article, ArticleList, ModelId, Suggestions, now_iso, spliced_from
 from .errors import StoreError
 from .storage import JournalStorage, unwritable_reason
 
@@ -164,7 +164,8 @@ class Store:
         """Many at once (an import): one append and one fsync for all of them."""
         annotations = list(annotations)
         if annotations:
-            self.storage.put([(ANNOTATIONS, a.to_dict()) for a in annotations], encode=lambda i: annotations[i].to_json())
+            entries = [(ANNOTATIONS, a.to_dict()) for a in annotations]  # to_dict first: it splices the span dicts
+            self.storage.put(entries, encode=lambda i: annotations[i].to_json(), spliced=lambda i: spliced_from(annotations[i].spans))
 
     def answered_ids(self, annotator: str) -> set[str]:
         """Articles this annotator has answered (cheap: no spans are read)."""

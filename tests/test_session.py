@@ -9,7 +9,7 @@ import pytest
 from goldspan.annotations import pipelines
 from goldspan.annotations.align import align_article, blank_tokenizer
 from goldspan.annotations.articles import load_articles
-from goldspan.annotations.datamodel import Answer, Article, Origin, Span, SpanState
+from goldspan.annotations.datamodel import Annotation, Answer, Article, Origin, Span, SpanState
 from goldspan.annotations.session import Session
 from goldspan.annotations.store import Store
 from goldspan.annotations.suggest import preannotate
@@ -242,8 +242,10 @@ def test_the_same_annotator_in_two_processes_last_save_wins_and_the_other_is_tol
 
 
 def test_label_counts_and_order_stay_right_through_any_run_of_edits(session: Session) -> None:
-    """Counts are carried from version to version by each change's stretch, and only that stretch is
-    checked for order: after every key they must equal a fresh count, and the saved record a fresh sort."""
+    """Counts are carried from version to version by each change's stretch, only that stretch is checked
+    for order, and the store is told which stretch to journal: after every key the counts must equal a
+    fresh count and the saved record a fresh sort, also read back from disk, also when another process
+    saved the same record in between (its list is not the one the stretch was spliced from)."""
     import random
     from collections import Counter
 
@@ -256,7 +258,10 @@ def test_label_counts_and_order_stay_right_through_any_run_of_edits(session: Ses
         lambda: session.move_boundary(rng.choice(("start", "end")), rng.choice((-1, 1))), lambda: session.begin_span(),
         lambda: session.confirm(),
     ]  # fmt: skip
-    for _ in range(400):
+    for step in range(400):
+        if step % 50 == 49:  # another process saves this record (the session has it open: last save wins)
+            with Store(session.store.path) as other:
+                other.save_annotation(Annotation(session.article.id, "alice", tuple(session.spans)[::2]))
         rng.choice(keys)()
         counts = session.label_counts()
         assert {k: v for k, v in counts.items() if v} == dict(Counter(s.label for s in session.spans))
@@ -265,6 +270,11 @@ def test_label_counts_and_order_stay_right_through_any_run_of_edits(session: Ses
         if record is not None:
             assert list(record.spans) == list(sorted_spans(list(session.spans))) == list(session.spans)
     assert session.draft.version > 100  # the walk did edit, many times
+    session.apply_label("ORG") if session.focused else session.focus_next()
+    session.apply_label("ORG")  # the last word is the session's
+    with Store(session.store.path, read_only=True) as fresh:
+        record = fresh.annotation(session.article.id, "alice")
+    assert record is not None and list(record.spans) == list(session.spans)
 
 
 def test_the_entity_under_or_after_the_cursor_is_the_one_a_full_scan_would_find(session: Session) -> None:
