@@ -349,3 +349,22 @@ async def test_quitting_while_the_model_parses_a_long_article_stops_it_after_the
     assert len(chunks(long.text)) >= 5 and len(pieces) == 1
     with Store(db, read_only=True) as check:
         assert not check.has_suggestions(long.id, pattern_spec.model_id)  # nothing half-parsed is cached
+
+
+async def test_the_text_column_is_as_wide_with_a_scrollbar_as_without(db: Path, pattern_spec) -> None:
+    """A scrollbar that shows after the text was wrapped (as at start-up in a real terminal) must not
+    cover the ends of its rows: the gutter is kept, so short and long articles wrap alike."""
+    short = Article.from_text("Short one\n\n" + "a " * 300)  # one-letter words fill each row to the edge
+    app = make_app(db, pattern_spec, articles=[short, *load_articles([SEED]).articles])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(ArticleView)
+        assert not view.show_vertical_scrollbar
+        rows_short = [view.render_line(y).text.rstrip() for y in range(view.size.height)]
+        await pilot.press("n")
+        await settle(pilot)
+        assert view.show_vertical_scrollbar
+        width = view.scrollable_content_region.width
+        rows_long = [view.render_line(y).text.rstrip() for y in range(view.size.height)]
+    assert max(map(len, rows_short)) in (width - 1, width)
+    assert max(map(len, rows_long)) <= width

@@ -54,8 +54,10 @@ class ViewState:
 
 
 class ArticleView(ScrollView, can_focus=True):
+    # The scrollbar's gutter is always kept: the text is wrapped to one width whether or not a
+    # scrollbar shows, so one appearing after the wrap (a real terminal's start-up) covers no text.
     DEFAULT_CSS = """
-    ArticleView { background: $surface; padding: 0 1; }
+    ArticleView { background: $surface; padding: 0 1; scrollbar-gutter: stable; }
     """
 
     class Clicked(Message):
