@@ -368,3 +368,28 @@ async def test_the_text_column_is_as_wide_with_a_scrollbar_as_without(db: Path, 
         rows_long = [view.render_line(y).text.rstrip() for y in range(view.size.height)]
     assert max(map(len, rows_short)) in (width - 1, width)
     assert max(map(len, rows_long)) <= width
+
+
+async def test_rows_drawn_fit_the_width_they_are_drawn_in_whatever_width_they_were_wrapped_for(db: Path, pattern_spec) -> None:
+    """A real terminal's start-up can leave the article wrapped for a guessed width with no Resize to
+    follow; every word must still be on screen (words cut off at the right edge were the symptom)."""
+    import re
+
+    from goldspan.tui.wrap import WrappedArticle
+
+    app = make_app(db, pattern_spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(ArticleView)
+        assert view.state is not None
+        view.wrapped = WrappedArticle(view.state.text, view.state.spans, 80)  # as wrapped before the layout was known
+        view._cache.clear()
+        view.refresh()
+        await pilot.pause()
+        shown = re.findall(r"\w+", " ".join(view.render_line(y).text for y in range(view.size.height)))
+        text = view.state.text
+    words = re.findall(r"\w+", text)[:150]  # what fits on the screen, whatever the wrap
+    at = 0
+    for word in words:  # in order; the entity tags come between
+        assert word in shown[at:], f"{word!r} is not on the screen"
+        at = shown.index(word, at) + 1
