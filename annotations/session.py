@@ -486,6 +486,9 @@ class Session:
     def answer(self, answer: Answer) -> Outcome:
         """Accept (suggestions become gold), reject or skip the article, then go to the next one."""
         draft = self.draft
+        if answer is Answer.ACCEPT and draft.suggestions_pending:
+            # Accepted now, the gold would lack whatever the model is about to suggest.
+            return "the model's suggestions are still on their way: accept once they are in (reject and skip work now)"
         spans = draft.spans
         if answer is Answer.ACCEPT:
             spans = [s.replace(state=SpanState.CONFIRMED) if s.state is SpanState.SUGGESTED else s for s in spans]

@@ -293,3 +293,20 @@ def test_the_entity_under_or_after_the_cursor_is_the_one_a_full_scan_would_find(
             here = tokens.starts[cursor]
             ahead = [i for i, s in enumerate(spans) if (s.start > here if step > 0 else s.start < here)]
             assert session.draft.focus == ((ahead[0] if step > 0 else ahead[-1]) if ahead else (0 if step > 0 else len(spans) - 1))
+
+
+def test_accept_waits_for_the_models_suggestions(tmp_path: Path) -> None:
+    from goldspan.annotations.datamodel import ModelId
+
+    article = Article.from_text("Second\nBrest is near Poland.")
+    store = Store(tmp_path / "g.json")
+    s = Session(store, [article], annotator="alice", labels=LABELS, model=ModelId("some_model", "1.0"))
+    assert s.draft.suggestions_pending
+    assert "still on their way" in (s.answer(Answer.ACCEPT) or "")
+    assert store.annotation(article.id, "alice") is None  # nothing was saved as gold
+    start = article.text.index("Poland")
+    assert s.add_suggestions(article.id, [Span(start, start + 6, 4, 5, "GPE", Origin.MODEL)])
+    s.answer(Answer.ACCEPT)
+    record = store.annotation(article.id, "alice")
+    assert record is not None and record.answer is Answer.ACCEPT
+    assert [(sp.text_in(article.text), sp.label, sp.state) for sp in record.spans] == [("Poland", "GPE", SpanState.CONFIRMED)]
