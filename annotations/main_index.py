@@ -99,6 +99,7 @@ class TableIndex:
 
 FileSignature = tuple[int, int, int]  # inode, modification time (ns), size
 
+
 def serialise(
     data: Mapping[str, Mapping[str, Any]],
     keys_by_id: Mapping[str, Mapping[str, str]],
@@ -106,7 +107,7 @@ def serialise(
     next_ids: Mapping[str, int],
     dumps: Callable[[Any], str],
 ) -> tuple[bytes, dict[str, TableIndex]]:
-    """The whole DB as TinyDB JSON, and where each document of a keyed table landed in it.
+    """The whole DB as TinyDB JSON, and the index of it: where each document landed, its key, its fields.
 
     A document never parsed since it was read is copied as the bytes it was, not dumped again."""
     parts: list[bytes] = [b"{"]

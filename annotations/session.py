@@ -57,14 +57,14 @@ class Draft:
     tokens: Tokens | None = None
     version: int = 0
     changed: tuple[int, tuple[int, int, int]] | None = None  # a version, and where its spans differ from the one before
+    suggestions_pending: bool = False
+    unsaved: bool = False
+    notes: list[str] = field(default_factory=list)
 
     @property
     def change(self) -> tuple[int, int, int] | None:
         """Where the spans of this version differ from the last version's (``changed_stretch``), if known."""
         return self.changed[1] if self.changed is not None and self.changed[0] == self.version else None
-    suggestions_pending: bool = False
-    unsaved: bool = False
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -271,8 +271,8 @@ class Session:
         if not draft.spans:
             return "no entities in this article"
         if draft.focus is None:
-            # From the cursor: the first entity after it (or before it, going back).
-            # Spans are in reading order: the one after (or before) the cursor is found by bisection.
+            # From the cursor: the first entity after it (or before it, going back), found by bisection
+            # (spans are in reading order).
             here = draft.tokens.starts[draft.cursor] if draft.tokens and len(draft.tokens) else -1
             if step > 0:
                 target = bisect_right(draft.spans, here, key=_START) % len(draft.spans)  # past the last: the first
