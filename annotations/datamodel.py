@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
-from operator import attrgetter, gt, le
+from operator import attrgetter, le
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .stretch import changed_stretch
@@ -115,7 +115,7 @@ class ArticleList(Sequence[Article]):
     def position(self, article_id: str) -> int:
         """Where the article with this id is (ValueError if it is not here)."""
         if self._positions is None:
-            self._positions = {article_id: i for i, article_id in reversed(list(enumerate(self.ids)))}
+            self._positions = {found: i for i, found in reversed(list(enumerate(self.ids)))}
         try:
             return self._positions[article_id]
         except KeyError:
@@ -276,10 +276,8 @@ def sorted_spans(spans: Iterable[Span]) -> OrderedSpans:
     if _in_order(ordered):
         return OrderedSpans(ordered)
     ordered = tuple(sorted(ordered))
-    starts, ends = list(map(_START, ordered)), list(map(_END, ordered))
-    if any(map(gt, ends, starts[1:])):  # a span ends after the next one starts
-        i = next(i for i, (end, start) in enumerate(zip(ends, starts[1:])) if end > start)
-        before, after = ordered[i], ordered[i + 1]
+    if not _in_order(ordered):  # a span ends after the next one starts
+        before, after = next((a, b) for a, b in zip(ordered, ordered[1:]) if a.end > b.start)
         raise ValueError(f"spans overlap: {before.label} {before.start}..{before.end} and {after.label} {after.start}..{after.end}")
     return OrderedSpans(ordered)
 

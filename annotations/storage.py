@@ -186,7 +186,7 @@ class JournalStorage(Storage):
                 self._require_records()
             self._reindex()
         else:
-            self._data = {table: Docs(raw, t.ids, t.at, self._parsed_check(table, t.ids, t.keys)) for table, t in index.items()}  # type: ignore[misc]
+            self._data = {table: Docs(raw, t.ids, t.at, self._parsed_check(table)) for table, t in index.items()}  # type: ignore[misc]
             self._keys = {table: dict(zip(t.keys, t.ids)) for table, t in index.items() if table in self.key_of}
             self._next_id = {table: t.next_id for table, t in index.items()}
             self._fields = {table: Fields(t.ids, t.fields) for table, t in index.items() if table in self.indexed}
@@ -224,14 +224,13 @@ class JournalStorage(Storage):
             except (KeyError, TypeError) as error:
                 raise StoreError(f"{self.path}: damaged goldspan database (a {table} record lacks {error}); it was left untouched.") from None
 
-    def _parsed_check(self, table: str, ids: list[str], keys: list[str]) -> Callable[[str, Any], None]:
-        """For a record parsed through the index: it must be a record, and the one the index says is there."""
+    def _parsed_check(self, table: str) -> Callable[[str, Any], None]:
+        """For a record parsed through the index: it must be a record, and the one its key names."""
         key_of = self.key_of.get(table)
-        expected = dict(zip(ids, keys)) if key_of else {}
 
         def check(doc_id: str, doc: Any) -> None:
             try:
-                right = isinstance(doc, dict) and (key_of is None or key_of(doc) == expected[doc_id])
+                right = isinstance(doc, dict) and (key_of is None or self.doc_id(table, key_of(doc)) == doc_id)
             except (KeyError, TypeError):
                 right = False
             if not right:

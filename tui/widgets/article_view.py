@@ -175,10 +175,11 @@ class ArticleView(ScrollView, can_focus=True):
     # -- rendering ---------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
-        if self.state is not None and self.wrapped is not None and self.wrapped.width != self._text_width():
+        text_width = self._text_width()
+        if self.state is not None and self.wrapped is not None and self.wrapped.width != text_width:
             # Wrapped for another width than it is drawn in: Textual does not always send a Resize once
             # the final size is known (seen at start-up in a real terminal), so it is checked here.
-            self.wrapped = WrappedArticle(self.state.text, self.state.spans, self._text_width())
+            self.wrapped = WrappedArticle(self.state.text, self.state.spans, text_width)
             self._cache.clear()
             self.call_later(self._sync_size)
         scroll_x, scroll_y = self.scroll_offset
