@@ -52,3 +52,16 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
     result = run_goldspan(command, "--help")
     assert result.returncode == 0
     assert "Example" in result.stdout and f"goldspan {command}" in result.stdout
+
+
+def test_annotate_stopped_by_bad_input_gives_the_cycle_collector_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """annotate starts with Python's cycle collector off (start-up speed); whoever called it gets it back on."""
+    import gc
+
+    from goldspan.tui.cli import main
+
+    assert gc.isenabled()
+    with pytest.raises(SystemExit) as stopped:
+        main(["annotate", "--db", str(tmp_path / "none.json")])
+    assert stopped.value.code == 2 and "no such database" in capsys.readouterr().err
+    assert gc.isenabled()
