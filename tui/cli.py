@@ -5,8 +5,9 @@ Every error reaches the user as one line on stderr with a non-zero exit, never a
 1 = done, but some input was skipped (each skip named on stderr); 2 = bad input, option or DB.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` in this module: Typer reads the signature of every
+# command at each start, and as strings its annotations were compiled and evaluated one by one
+# (some 200 of them: 20 ms of the start).
 import functools
 import gc
 import getpass
@@ -262,7 +263,7 @@ def annotate(
     keymap = keymap_from(keys)
     with Store(db, shared=shared) as store:
         if not sources:
-            articles: Sequence[Article] = store.article_list()  # each read from the DB when it is shown
+            articles: Sequence["Article"] = store.article_list()  # each read from the DB when it is shown
             if not articles:
                 raise InputError(f"{db}: holds no articles yet; name the article files or folders to annotate.")
         else:
@@ -401,7 +402,7 @@ def keymap_from(keys: Path | None) -> dict[str, tuple[str, ...]]:
     return load_keymap(keys if keys is not None else (default_keymap_path() if default_keymap_path().exists() else None))
 
 
-def run_app(app: GoldspanApp, done: Callable[[], str]) -> int:
+def run_app(app: "GoldspanApp", done: Callable[[], str]) -> int:
     """Run the screen; afterwards one line of what was done (every change was saved as it was made)."""
     gc.freeze()  # see screen_command
     gc.enable()
