@@ -15,7 +15,6 @@ the app starts.
 from __future__ import annotations
 
 import os
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +130,8 @@ def load_keymap(path: Path | None) -> dict[str, tuple[str, ...]]:
     keymap = default_keymap()
     if path is None:
         return keymap
+    import tomllib  # here, not at the top: most starts have no keymap file (4 ms of the start)
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

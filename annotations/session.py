@@ -17,14 +17,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from .align import Aligned
 from .datamodel import Annotation, Answer, Article, ArticleList, ModelId, Origin, Span, SpanState, edited_spans, now_iso, sorted_spans
 from .errors import StoreError
 from .store import Store
-from .tokens import Tokens
 from .versions import Version, differences
+
+if TYPE_CHECKING:  # the tokens come from the worker, after the first paint
+    from .align import Aligned
+    from .tokens import Tokens
 
 Outcome = str | None
 _START, _TOKEN_START = attrgetter("start"), attrgetter("token_start")

@@ -23,20 +23,19 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
-from goldspan.annotations.align import Aligned, align_article, blank_tokenizer
 from goldspan.annotations.datamodel import Answer, Article, Span, first_line
 from goldspan.annotations.errors import GoldspanError
 from goldspan.annotations.keymap import ACTIONS, Action
 from goldspan.annotations.pipelines import PipelineSpec, load
 from goldspan.annotations.session import Outcome, Session
-from goldspan.annotations.suggest import suggest
 
-from .screens import GotoScreen, HelpScreen, PickerScreen
 from .widgets.article_view import ArticleView, ViewState
 from .widgets.entity_list import STATE_MARK, EntityList, ListState
 
 if TYPE_CHECKING:
     from spacy.language import Language
+
+    from goldspan.annotations.align import Aligned
 
 # Named ANSI colours, so labels stay distinct on 16-colour terminals.
 PALETTE = ("bright_blue", "bright_green", "bright_magenta", "bright_cyan", "bright_yellow", "bright_red",
@@ -252,6 +251,8 @@ class AnnotateScreen(Screen[None]):
         def chosen(label: str | None) -> None:
             self.redraw(None if label is None else s.apply_label(label))
 
+        from .screens import PickerScreen  # the modal screens are imported when first opened, not at start
+
         self.app.push_screen(PickerScreen("Label (type to filter, enter applies)", choices, "label…"), chosen)
 
     def action_goto(self) -> None:
@@ -267,9 +268,13 @@ class AnnotateScreen(Screen[None]):
             index = s.find_article(value)
             self.redraw(f"no article matches {value!r}" if index is None else s.go_to(index))
 
+        from .screens import GotoScreen
+
         self.app.push_screen(GotoScreen("Go to article (number or title)", choices, "number or title…"), chosen)
 
     def action_help(self) -> None:
+        from .screens import HelpScreen
+
         self.app.push_screen(HelpScreen(self.app_.keymap, self.session.labels, self.help_actions))
 
     def action_search(self) -> None:
@@ -380,6 +385,8 @@ class GoldspanApp(App[None]):
 
     @work(thread=True, group="prepare", exit_on_error=False)
     def _prepare(self, article: Article, spans: tuple[Span, ...], version: int, needs_suggestions: bool) -> None:
+        from goldspan.annotations.align import align_article, blank_tokenizer  # here, in the worker: not needed for the first paint
+
         worker = get_current_worker()
         try:
             if needs_suggestions:
@@ -404,6 +411,8 @@ class GoldspanApp(App[None]):
             self._nlp = self.loader(self.spec)
             self.call_from_thread(self._set_model_status, str(self.spec.model_id))
         # One piece at a time, so a quit is noticed within one piece of a long article.
+        from goldspan.annotations.suggest import suggest  # as align above
+
         results = list(suggest(self._nlp, [article], self.spec.model_id, batch_size=1, stop=stop))
         return results[0].spans if results else None
 
