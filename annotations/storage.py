@@ -11,7 +11,7 @@ Why a journal (docs/storage.md has the whole argument):
   fsync), so after a clean close ``tinydb.TinyDB(path)`` sees everything.
 - Beside the main file, compaction writes an index of where each record sits in it (``main_index``):
   opening then parses a record only when it is first asked for, not the whole file.
-- Several processes share one DB: a ``filelock`` lock serialises writers, and before appending a
+- Several processes share one DB: a lock file (``file_lock``, an ``flock``) serialises writers, and before appending a
   writer first reads the lines others appended since it last looked, so every process gives each
   document the same TinyDB id. Documents are keyed by goldspan's own keys (article id; article ×
   annotator; article × model × version), so replaying a whole document twice changes nothing.
@@ -32,10 +32,10 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from filelock import FileLock, Timeout
 from tinydb.storages import Storage
 
 from .errors import ReadOnlyStoreError, StoreError, StoreWriteError
+from .file_lock import FileLock, LockTimeout
 from .main_index import Docs, Fields, encode_index, read_index, serialise
 from .stretch import changed_stretch
 
@@ -76,7 +76,7 @@ class JournalStorage(Storage):
         self._main_seen: tuple[int, int, int] | None = None
         self._journal_seen: tuple[int, int] | None = None  # (inode, offset consumed)
         self._torn_at: int | None = None
-        self._lock = None if read_only else FileLock(str(self.lock_path), timeout=LOCK_TIMEOUT, mode=self.file_mode)
+        self._lock = None if read_only else FileLock(self.lock_path, timeout=LOCK_TIMEOUT, mode=self.file_mode)
         had_lock_file = self.lock_path.exists()
         try:
             with self._locked():
@@ -376,7 +376,7 @@ class JournalStorage(Storage):
             return
         try:
             self._lock.acquire()
-        except Timeout:
+        except LockTimeout:
             raise StoreWriteError(f"{self.lock_path}: another goldspan process has held the lock for {LOCK_TIMEOUT:.0f} s; try again.") from None
         except OSError as error:
             raise StoreWriteError(f"{self.lock_path}: cannot take the lock ({error.strerror}).") from None
