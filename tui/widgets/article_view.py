@@ -25,7 +25,7 @@ from textual.strip import Strip
 from goldspan.annotations.datamodel import Span
 from goldspan.annotations.session import find_all
 
-from ..wrap import WrappedArticle, tag_text
+from ..wrap import EAGER_CHARS, WrappedArticle, tag_text
 
 ENTITY_TEXT = Style(underline=True)
 FOCUS = Style(reverse=True, bold=True)
@@ -92,7 +92,10 @@ class ArticleView(ScrollView, can_focus=True):
             or (old.query, old.marks, old.title_paragraph) != (state.query, state.marks, state.title_paragraph)
         ):
             if self.wrapped is None or old is None or old.article_id != state.article_id or self.wrapped.width != width:
-                self.wrapped = WrappedArticle(state.text, state.spans, width)
+                # Before its first layout the view's width is a guess, and it is wrapped again once
+                # known: only the rows asked for until then are wrapped (the start's first frame -5 ms).
+                eager = EAGER_CHARS if self.size.width else 0
+                self.wrapped = WrappedArticle(state.text, state.spans, width, eager_chars=eager)
                 if old is None or old.article_id != state.article_id:
                     self.scroll_to(0, 0, animate=False, immediate=True)
             self._cache.clear()
