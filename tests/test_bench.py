@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from .conftest import ROOT
 
@@ -28,3 +31,16 @@ def test_every_benchmark_runs_quick_and_writes_rows_with_the_agreed_keys(tmp_pat
 def test_bench_refuses_an_unknown_name() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "nope"], capture_output=True, text=True)
     assert result.returncode == 2 and "no benchmark named nope" in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_the_instruction_count_to_the_first_paint_is_the_same_run_after_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What makes the start benchmark's instruction row worth reading: unlike the clock, it does not move."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    import start_bench
+
+    app = tmp_path / "minimal.py"
+    app.write_text(start_bench.MINIMAL_APP, encoding="utf-8")
+    first, second = (start_bench.count_instructions([str(app), str(start_bench.SEED)], tmp_path) for _ in range(2))
+    assert first > 100_000_000  # it ran as far as the first frame, through all of Textual's start
+    assert abs(first - second) <= first // 200
