@@ -11,10 +11,11 @@ Why a journal (docs/storage.md has the whole argument):
   fsync), so after a clean close ``tinydb.TinyDB(path)`` sees everything.
 - Beside the main file, compaction writes an index of where each record sits in it (``main_index``):
   opening then parses a record only when it is first asked for, not the whole file.
-- Several processes share one DB: a lock file (``file_lock``, an ``flock``) serialises writers, and before appending a
-  writer first reads the lines others appended since it last looked, so every process gives each
-  document the same TinyDB id. Documents are keyed by goldspan's own keys (article id; article ×
-  annotator; article × model × version), so replaying a whole document twice changes nothing.
+- Several processes share one DB: a lock file (``file_lock``, an ``flock``) serialises writers, and
+  before appending a writer first reads the lines others appended since it last looked, so every
+  process gives each document the same TinyDB id. Documents are keyed by goldspan's own keys
+  (article id; article × annotator; article × model × version), so replaying a whole document
+  twice changes nothing.
 - A save that changes a few items of a long list (the spans of a 5,000-entity annotation) is
   journaled as a patch of those items, with the document's revision ``_rev``: replaying it skips
   a patch whose revision is already in, and refuses one that does not follow the revision it finds.
