@@ -104,7 +104,8 @@ def _drain_until_exit(pid: int, fd: int, seconds: float = 20) -> None:
 def count_instructions(argv: list[str], folder: Path) -> int:
     """Instructions the UI thread of ``argv`` (a Python script and its arguments) executes up to its
     first frame showing the article, counted by valgrind's callgrind (workers' threads are left out)."""
-    out = folder / f"callgrind-{len(list(folder.glob('callgrind-*')))}"
+    counts = Path(tempfile.mkdtemp(dir=folder, prefix="callgrind-"))  # valgrind writes a file per thread
+    out = counts / "out"
     hook = folder / "exit_at_first_paint.py"
     hook.write_text(EXIT_AT_FIRST_PAINT, encoding="utf-8")
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40", "PYTHONHASHSEED": "0"}
@@ -113,7 +114,7 @@ def count_instructions(argv: list[str], folder: Path) -> int:
     if pid == 0:
         os.execvpe("valgrind", [*valgrind, sys.executable, str(hook), *argv], env)
     _drain_until_exit(pid, fd, seconds=600)
-    for part in folder.glob(out.name + "*"):
+    for part in counts.iterdir():
         text = part.read_text(encoding="utf-8", errors="replace")
         if re.search(r"^thread: 1$", text, re.M):
             found = re.search(r"^(?:summary|totals):\s+(\d+)", text, re.M)
