@@ -27,6 +27,8 @@ from common import Row, median
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "sample_articles" / "putin-lukashenko-sochi.txt"
+FIRST_WORDS = "KEY POINTS"  # the seed article's, on screen once it is drawn
+TERMINAL = {"TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
 
 
 # What any Textual app pays to show this article: the article in one Static, and a Footer.
@@ -48,7 +50,7 @@ Minimal().run()
 
 # Runs a script (argv[1], with the rest as its arguments) and ends the process the moment the
 # article's first words are written, so that an instruction count stops at the first frame.
-EXIT_AT_FIRST_PAINT = """
+EXIT_AT_FIRST_PAINT = f"""
 import os, runpy, sys
 from textual.drivers.linux_driver import LinuxDriver
 
@@ -56,7 +58,7 @@ _write = LinuxDriver.write
 
 def write(self, data):
     _write(self, data)
-    if "KEY POINTS" in data:
+    if {FIRST_WORDS!r} in data:
         os._exit(0)
 
 LinuxDriver.write = write
@@ -69,11 +71,11 @@ def time_first_paint(argv: list[str]) -> float:
     t0 = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:
-        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
+        env = {**os.environ, **TERMINAL}
         os.execve(argv[0], argv, env)
     seen = b""
     try:
-        while b"KEY POINTS" not in seen:
+        while FIRST_WORDS.encode() not in seen:
             ready, _, _ = select.select([fd], [], [], 20)
             if not ready:
                 raise RuntimeError("goldspan did not paint within 20 s")
@@ -108,7 +110,7 @@ def count_instructions(argv: list[str], folder: Path) -> int:
     out = counts / "out"
     hook = folder / "exit_at_first_paint.py"
     hook.write_text(EXIT_AT_FIRST_PAINT, encoding="utf-8")
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40", "PYTHONHASHSEED": "0"}
+    env = {**os.environ, **TERMINAL, "PYTHONHASHSEED": "0"}
     valgrind = ["valgrind", "--tool=callgrind", "--separate-threads=yes", f"--callgrind-out-file={out}"]
     pid, fd = pty.fork()
     if pid == 0:
