@@ -14,6 +14,7 @@ from typing import Any, Iterable, Iterator
 from .datamodel import Article
 from .errors import InputError
 from .jsonl import json_lines
+from .words import plural
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 JSONL_SUFFIXES = frozenset({".jsonl"})
@@ -70,9 +71,17 @@ def _article_files(folder: Path, report: LoadReport) -> Iterator[Path]:
 
     # followlinks=False: a symlink loop cannot make the walk endless.
     found: list[Path] = []
+    other: list[Path] = []
     for root, dirs, names in os.walk(folder, onerror=on_error):
         dirs.sort()
-        found.extend(Path(root) / n for n in names if Path(n).suffix.lower() in ARTICLE_SUFFIXES and not n.startswith("."))
+        for name in names:
+            if name.startswith("."):
+                continue  # hidden files (editor backups, .DS_Store) are nobody's articles
+            (found if Path(name).suffix.lower() in ARTICLE_SUFFIXES else other).append(Path(root) / name)
+    if other:
+        other.sort()
+        shown = ", ".join(str(p) for p in other[:5]) + (f" and {len(other) - 5} more" if len(other) > 5 else "")
+        report.notices.append(f"{folder}: skipped {plural(len(other), 'file')} that {'is' if len(other) == 1 else 'are'} not .txt, .md or .jsonl: {shown}.")
     yield from sorted(found)
 
 

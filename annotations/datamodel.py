@@ -39,6 +39,16 @@ class SpanState(StrEnum):
     ADDED = "added"  # made by the annotator
 
 
+class Role(StrEnum):
+    """Whose kind of record an annotation is: an annotator's own version, or a reviewer's settled one.
+
+    A reviewer's record never replaces anyone's annotation, the reviewer's own included: the two are
+    stored under different keys (docs/schema.md)."""
+
+    ANNOTATOR = "annotator"
+    REVIEWER = "reviewer"
+
+
 class Answer(StrEnum):
     """An annotator's verdict on a whole article (Prodigy's three answers)."""
 
@@ -320,7 +330,10 @@ class Annotation:
     model_version: str = ""
     created: str = field(default_factory=now_iso)
     updated: str = field(default_factory=now_iso)
-    note: str = ""  # e.g. a reviewer's record says which versions it came from
+    note: str = ""  # a reviewer's record says which versions it came from
+    role: Role = Role.ANNOTATOR
+    comment: str = ""  # the annotator's own free-text note on the article
+    flagged: bool = False  # "flag for review": the annotator wants a lead to look at it
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "spans", sorted_spans(self.spans))
@@ -328,8 +341,17 @@ class Annotation:
             raise ValueError("annotator must not be empty")
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.article_id, self.annotator)
+    def key(self) -> tuple[str, str, Role]:
+        return (self.article_id, self.annotator, self.role)
+
+    @property
+    def is_review(self) -> bool:
+        return self.role is Role.REVIEWER
+
+    @property
+    def who(self) -> str:
+        """The name as people read it: ``lead (review)`` for a reviewer's record."""
+        return f"{self.annotator} (review)" if self.is_review else self.annotator
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -353,6 +375,9 @@ class Annotation:
             "created": self.created,
             "updated": self.updated,
             "note": self.note,
+            "role": str(self.role),
+            "comment": self.comment,
+            "flagged": self.flagged,
         }
 
     @classmethod
@@ -368,6 +393,9 @@ class Annotation:
             created=data.get("created", ""),
             updated=data.get("updated", ""),
             note=data.get("note", ""),
+            role=Role(data.get("role") or Role.ANNOTATOR),  # records from before roles were annotators'
+            comment=data.get("comment", "") or "",
+            flagged=bool(data.get("flagged", False)),
         )
 
 

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .align import align
-from .datamodel import Annotation, Answer, Article, Origin, Span, SpanState
+from .datamodel import Annotation, Answer, Article, Origin, Role, Span, SpanState
 from .errors import InputError
 from .formats import FORMATS
 from .formats.records import Record
+from .gold import final_set
+from .labels import label_problem
 from .store import Store
 
 if TYPE_CHECKING:
@@ -34,7 +36,10 @@ class ExportSummary:
     spans: int = 0
     files: list[Path] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
-    several_versions: int = 0  # articles exported once per annotator
+    several_versions: int = 0  # with --all-versions: articles exported once per version
+    disagreeing: int = 0  # articles left out: annotators disagree and nobody reviewed them
+    reviewed: int = 0  # records written that are reviewers' records
+    articles: int = 0  # distinct articles written
 
 
 @dataclass
@@ -48,6 +53,20 @@ class ImportSummary:
     skipped: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    answers: Counter[str] = field(default_factory=Counter)  # answer of each annotation written ("none" for suggestions)
+    rebuilt: int = 0  # articles whose text was rebuilt from a CoNLL file's tokens (no article in the DB had them)
+    matched: int = 0  # CoNLL documents attached to an article already in the DB with the same tokens
+
+
+@dataclass
+class ImportFile:
+    """What an import file holds, read and checked before any database is opened or created."""
+
+    fmt: str
+    path: Path
+    records: list[Record]
+    problems: list[str]
+    read: int
 
 
 def blank(lang: str) -> Language:
@@ -73,48 +92,78 @@ def export(
     *,
     answer: str = "accept",
     annotator: str | None = None,
+    all_versions: bool = False,
     split: float | None = None,
     seed: int = 0,
     rejected_as_negative: bool = False,
     lang: str = "en",
     on_record: Callable[[], None] | None = None,
 ) -> ExportSummary:
+    """Write the final record of each article (``gold.final_set``), or with ``annotator`` that
+    person's own versions, or with ``all_versions`` every record; ``split`` divides by article."""
     check_format(fmt)
     if answer not in ANSWER_CHOICES:
         raise InputError(f"--answer {answer}: choose one of {', '.join(ANSWER_CHOICES)}.")
     if split is not None and not 0 < split < 1:
         raise InputError(f"--split {split}: give the share of articles for training, between 0 and 1 (e.g. 0.8).")
+    if annotator is not None and all_versions:
+        raise InputError("--annotator and --all-versions: give one of them (one person's versions, or every version).")
     summary = ExportSummary()
-    articles = {a.id: a for a in store.articles()}
-    records: list[Record] = []
+    if annotator is not None:
+        chosen = store.annotations(annotator=annotator, role=Role.ANNOTATOR)
+    elif all_versions:
+        chosen = store.annotations()
+    else:
+        final = final_set(store.annotations())
+        chosen, summary.disagreeing = final.records, len(final.disagreeing)
+        if summary.disagreeing:
+            summary.skipped["annotators disagree, not reviewed"] += summary.disagreeing
+        if final.unanswered:
+            summary.skipped["not answered yet"] += len(final.unanswered)
+    records: list[tuple[str, Record]] = []
     versions: Counter[str] = Counter()
-    for ann in store.annotations(annotator=annotator):
-        article = articles.get(ann.article_id)
+    for ann in chosen:
+        if on_record:
+            on_record()
+        article = store.article(ann.article_id)
         if article is None:
             summary.skipped["annotation of an article not in the database"] += 1
             continue
         negative = rejected_as_negative and ann.answer is Answer.REJECT
         if not negative and answer != "any" and (ann.answer is None or str(ann.answer) != answer):
-            summary.skipped[f"answer {ann.answer or 'none yet'}"] += 1
+            summary.skipped[ANSWER_SKIPS.get(str(ann.answer), "not answered yet")] += 1
             continue
         versions[ann.article_id] += 1
         spans = [] if negative else [(s.start, s.end, s.label) for s in ann.spans]
         meta = {**dict(article.meta), "title": article.title, "source": article.source, "annotator": ann.annotator}
-        records.append(Record(article.text, spans, ann.answer, meta))
+        if ann.is_review:
+            meta["role"] = str(Role.REVIEWER)
+        if ann.comment:
+            meta["comment"] = ann.comment
+        if ann.flagged:
+            meta["flagged"] = True
+        records.append((ann.article_id, Record(article.text, spans, ann.answer, meta)))
         summary.negatives += negative
         summary.spans += len(spans)
-        if on_record:
-            on_record()
+        summary.reviewed += ann.is_review
     summary.several_versions = sum(1 for n in versions.values() if n > 1)
     summary.written = len(records)
+    summary.articles = len(versions)
     module = FORMATS[fmt]
+    if module in (FORMATS["conll"], FORMATS["brat"]):
+        for _, record in records:
+            for _, _, label in record.spans:
+                if (why := label_problem(label)) is not None:
+                    raise InputError(f"--format {fmt}: the label {label!r} {why}; {fmt} cannot carry it. Nothing was written.")
     nlp = blank(lang)
     if split is not None:
-        random.Random(seed).shuffle(records)
-        cut = round(len(records) * split)
-        parts = {"train": records[:cut], "dev": records[cut:]}
+        # By article, never by record: with --all-versions an article's versions all go to one side.
+        order = list(dict.fromkeys(article_id for article_id, _ in records))
+        random.Random(seed).shuffle(order)
+        train_ids = set(order[: round(len(order) * split)])
+        parts = {"train": [r for a, r in records if a in train_ids], "dev": [r for a, r in records if a not in train_ids]}
     else:
-        parts = {"train": records} if fmt == "spacy" else {"": records}
+        parts = {"train": [r for _, r in records]} if fmt == "spacy" else {"": [r for _, r in records]}
     for part, chunk in parts.items():
         target = out / f"{part}{module.SUFFIX}" if part else out
         if part or fmt == "brat":
@@ -128,6 +177,34 @@ def export(
     return summary
 
 
+# Why a record was left out, by its answer, as the summary line counts them.
+ANSWER_SKIPS = {"accept": "accepted", "reject": "rejected", "ignore": "skipped by the annotator", "None": "not answered yet"}
+
+
+def read_import(fmt: str, path: Path, *, lang: str = "en", on_record: Callable[[], None] | None = None) -> ImportFile:
+    """Read and check an import file; refuses, before anything is written anywhere, a format, path or
+    label that cannot be imported, and a file with no record to import."""
+    check_format(fmt)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder.")
+    problems: list[str] = []
+    records: list[Record] = []
+    read = 0
+    for raw in FORMATS[fmt].read(path, blank(lang), problems):
+        read += 1
+        if on_record:
+            on_record()
+        record = raw.normalised()
+        for _, _, label in record.spans:
+            if (why := label_problem(label)) is not None:
+                raise InputError(f"{record.source or path}: the label {label!r} {why}; nothing was imported.")
+        records.append(record)
+    if not records:
+        why = f" ({problems[0]}{' …' if len(problems) > 1 else ''})" if problems else ""
+        raise InputError(f"{path}: no {fmt} records to import{why}; nothing was imported.")
+    return ImportFile(fmt, path, records, problems, read)
+
+
 def import_records(
     store: Store,
     fmt: str,
@@ -139,24 +216,43 @@ def import_records(
     lang: str = "en",
     on_record: Callable[[], None] | None = None,
 ) -> ImportSummary:
-    check_format(fmt)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or folder.")
-    summary = ImportSummary()
+    """``read_import`` then ``store_import``: the file's records into the store."""
+    return store_import(store, read_import(fmt, path, lang=lang, on_record=on_record), annotator=annotator, as_gold=as_gold, replace=replace, lang=lang)
+
+
+def store_import(store: Store, found: ImportFile, *, annotator: str, as_gold: bool = True, replace: bool = False, lang: str = "en") -> ImportSummary:
+    """Store the records of a checked import file as articles and this annotator's annotations.
+
+    ``as_gold``: the records' own answers where the format has them (Prodigy), else accepted; not
+    as gold: suggestions to confirm in the annotator (no answer). A CoNLL document, whose text is
+    rebuilt from its tokens, is attached to the article in the DB with the same tokens if there is one."""
+    summary = ImportSummary(read=found.read, problems=list(found.problems))
     nlp = blank(lang)
     articles: list[Article] = []
     annotations: list[Annotation] = []
     seen: set[str] = set()
-    for raw in FORMATS[fmt].read(path, nlp, summary.problems):
-        summary.read += 1
-        if on_record:
-            on_record()
-        record = raw.normalised()
+    by_tokens: dict[str, Article] | None = None
+    for record in found.records:
         if not record.text.strip():
             summary.skipped["empty text"] += 1
             continue
-        title = record.meta.get("title") if isinstance(record.meta.get("title"), str) else ""
-        article = Article.from_text(record.text, title=title, source=record.source, meta=record.meta)
+        bad = [s for s in record.spans if not (0 <= s[0] < s[1] <= len(record.text))]
+        if bad:
+            summary.problems.append(f"{record.source}: {len(bad)} span(s) with offsets outside the text, e.g. {bad[0]}; those spans skipped.")
+        raw_spans = [s for s in record.spans if s not in bad]
+        article = None
+        if record.text_from_tokens:
+            if by_tokens is None:
+                by_tokens = {_squeezed(a.text): a for a in store.articles()}
+            article = by_tokens.get(_squeezed(record.text))
+            if article is not None:
+                raw_spans = _moved_to(record.text, article.text, raw_spans)
+                summary.matched += 1
+            else:
+                summary.rebuilt += 1
+        if article is None:
+            title = record.meta.get("title") if isinstance(record.meta.get("title"), str) else ""
+            article = Article.from_text(record.text, title=title, source=record.source, meta=record.meta)
         if article.id in seen:
             summary.skipped["same text as an earlier record"] += 1
             continue
@@ -164,21 +260,38 @@ def import_records(
         if not replace and store.annotation(article.id, annotator) is not None:
             summary.skipped[f"already annotated by {annotator} (--replace overwrites)"] += 1
             continue
-        bad = [s for s in record.spans if not (0 <= s[0] < s[1] <= len(record.text))]
-        if bad:
-            summary.problems.append(f"{record.source}: {len(bad)} span(s) with offsets outside the text, e.g. {bad[0]}; those spans skipped.")
         state = SpanState.CONFIRMED if as_gold else SpanState.SUGGESTED
         # token indices are placeholders here: align() sets them from spaCy's tokens
-        candidates = [Span(s, e, 0, 1, label, Origin.IMPORT, state) for s, e, label in record.spans if (s, e, label) not in bad]
+        candidates = [Span(s, e, 0, 1, label, Origin.IMPORT, state) for s, e, label in raw_spans]
         fitted, notes = align(nlp.make_doc(article.text), candidates)
         summary.snapped += sum(1 for n in notes if n.startswith("snapped"))
         summary.dropped += sum(1 for n in notes if n.startswith("dropped"))
         summary.notes.extend(f"{record.source}: {n}" for n in notes[:3])
         summary.spans += len(fitted)
         articles.append(article)
-        answer = record.answer if as_gold else None
+        answer = (record.answer or Answer.ACCEPT) if as_gold else None  # gold from a format without answers is accepted gold
+        summary.answers[str(answer) if answer else "none"] += 1
         annotations.append(Annotation(article.id, annotator, fitted, answer))
     summary.new_articles = store.add_articles(articles)
     store.save_annotations(annotations)
     summary.written = len(annotations)
     return summary
+
+
+def _squeezed(text: str) -> str:
+    """The text without its whitespace: what a CoNLL file's tokens keep of it."""
+    return "".join(text.split())
+
+
+def _moved_to(source: str, target: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Spans on ``source`` moved onto ``target``, a text with the same characters but other whitespace."""
+    from bisect import bisect_left
+
+    source_at = [i for i, ch in enumerate(source) if not ch.isspace()]
+    target_at = [i for i, ch in enumerate(target) if not ch.isspace()]
+    moved = []
+    for start, end, label in spans:
+        first, last = bisect_left(source_at, start), bisect_left(source_at, end) - 1
+        if first <= last:
+            moved.append((target_at[first], target_at[last] + 1, label))
+    return moved

@@ -29,6 +29,7 @@ class Action:
     keys: tuple[str, ...]
     description: str
     footer: str = ""  # short name in the footer; empty: help screen only
+    group: str = ""  # actions side by side in the footer under one name share its keys ("[ ] start")
 
 
 def _label_actions() -> tuple[Action, ...]:
@@ -37,40 +38,45 @@ def _label_actions() -> tuple[Action, ...]:
     )
 
 
+# In the order the footer shows them, most used first: a narrow terminal cuts the end off. At 100
+# columns it shows every key through "q quit"; the help (?) lists them all.
 ACTIONS: tuple[Action, ...] = (
-    Action("next_entity", ("j", "down", "tab"), "next entity", "next"),
-    Action("previous_entity", ("k", "up", "shift+tab"), "previous entity", "prev"),
-    Action("confirm", ("enter",), "confirm the focused entity, go to the next unconfirmed one", "confirm"),
+    Action("help", ("question_mark",), "this help: every key as bound now", "keys"),
+    Action("next_entity", ("j", "down", "tab"), "next entity", group="entity"),
+    Action("previous_entity", ("k", "up", "shift+tab"), "previous entity", group="entity"),
+    Action("confirm", ("enter",), "confirm the focused entity, go to the next unconfirmed one", "ok"),
     *_label_actions(),
-    Action("pick_label", ("t",), "label picker: type to filter, enter applies", "labels"),
-    Action("remove", ("x", "delete"), "remove the focused entity", "remove"),
-    Action("start_left", ("left_square_bracket",), "move the entity's start one token left"),
-    Action("start_right", ("right_square_bracket",), "move the entity's start one token right"),
-    Action("end_left", ("left_curly_bracket",), "move the entity's end one token left"),
-    Action("end_right", ("right_curly_bracket",), "move the entity's end one token right"),
+    Action("pick_label", ("t",), "label picker: type to filter, enter applies", "label"),
+    Action("remove", ("x", "delete"), "remove the focused entity", "del"),
+    Action("start_left", ("left_square_bracket",), "move the entity's start one token left", group="ends"),
+    Action("start_right", ("right_square_bracket",), "move the entity's start one token right", group="ends"),
+    Action("end_left", ("left_curly_bracket",), "move the entity's end one token left", group="ends"),
+    Action("end_right", ("right_curly_bracket",), "move the entity's end one token right", group="ends"),
+    Action("begin_span", ("v",), "start a new span at the token cursor (move, then a label key creates it)", "span"),
+    Action("undo", ("u", "backspace"), "undo (says what it undid)", "undo"),
+    Action("accept", ("a",), "accept the article: suggestions become gold; next article", group="answer"),
+    Action("reject", ("X",), "reject the article; next article", group="answer"),
+    Action("skip", ("space",), "skip the article (answer ignore); next article", group="answer"),
+    Action("next_article", ("n",), "next article without answering", group="article"),
+    Action("previous_article", ("p",), "previous article without answering", group="article"),
+    Action("goto", ("g",), "go to an article by number or title", "go"),
+    Action("search", ("slash",), "search the text; enter jumps to the next hit", "find"),
+    Action("quit", ("q",), "quit (everything is already saved); ctrl+c quits too, from anywhere", "quit"),
+    Action("every_mention", ("asterisk",), "then a label key: that label for every mention of the focused entity's text not answered yet", "all"),
+    Action("comment", ("c",), "write a note on this article (saved with it; review shows it)", "note"),
+    Action("flag", ("f",), "flag this article for a lead's review (again: unflag)", "flag"),
     Action("cursor_left", ("h", "left"), "token cursor one token left"),
     Action("cursor_right", ("l", "right"), "token cursor one token right"),
     Action("word_right", ("w",), "token cursor to the next word"),
     Action("word_left", ("b",), "token cursor to the previous word"),
-    Action("begin_span", ("v",), "start a new span at the token cursor (a label key creates it)", "new span"),
-    Action("cancel", ("escape",), "cancel the new span"),
-    Action("undo", ("u", "backspace"), "undo", "undo"),
+    Action("cancel", ("escape",), "cancel the new span (or the pending *)"),
     Action("redo", ("ctrl+r",), "redo"),
     Action("save_again", ("ctrl+s",), "save again what failed to save (after freeing disk space)"),
-    Action("accept", ("a",), "accept the article: suggestions become gold; next article", "accept"),
-    Action("reject", ("X",), "reject the article; next article", "reject"),
-    Action("skip", ("space",), "skip the article (answer ignore); next article", "skip"),
-    Action("next_article", ("n",), "next article without answering"),
-    Action("previous_article", ("p",), "previous article without answering"),
-    Action("search", ("slash",), "search the text; enter jumps to the next hit", "search"),
-    Action("goto", ("g",), "go to an article by number or title"),
-    Action("help", ("question_mark",), "this help", "help"),
-    Action("quit", ("q", "ctrl+c"), "quit (everything is already saved)", "quit"),
 )
 # Only in `goldspan review`, on top of the annotator's keys.
 REVIEW_ACTIONS: tuple[Action, ...] = (
-    Action("next_difference", ("d",), "next difference between the versions", "next diff"),
-    Action("previous_difference", ("D",), "previous difference"),
+    Action("next_difference", ("d",), "next difference between the versions", group="diff"),
+    Action("previous_difference", ("D",), "previous difference", group="diff"),
     *(Action(f"take_{n}", (letter,), f"take version {letter} for this difference", "") for n, letter in enumerate("ABCEF", start=1)),
 )
 ACTION_IDS = {a.id: a for a in (*ACTIONS, *REVIEW_ACTIONS)}

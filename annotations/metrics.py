@@ -1,7 +1,8 @@
 """Agreement between annotators and the model's quality against the gold.
 
 Span scores are exact matches on (start, end, label), per label and overall (micro-averaged).
-Token agreement is Cohen's kappa over the label each token carries ("O" outside every span).
+Token agreement is Cohen's kappa over the label each token carries ("O" outside every span),
+whitespace tokens left out. Only annotators' own versions are compared, never a reviewer's record.
 Model-vs-gold scores come from spaCy's own ``Scorer.score_spans``, so they are the numbers
 ``spacy evaluate`` would print; the confusion and error lists explain them.
 """
@@ -12,7 +13,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from .datamodel import Annotation, Answer, Article, Span
+from .datamodel import Annotation, Answer, Article, Role, Span
 
 OUTSIDE = "O"
 MISSING = "—"  # no span at all, in confusion tables
@@ -67,6 +68,15 @@ def token_labels(token_count: int, spans: Iterable[Span]) -> list[str]:
     return labels
 
 
+def word_labels(spaces: Sequence[bool], spans: Iterable[Span]) -> list[str]:
+    """The label of each token that is not whitespace (``spaces``: spaCy's ``is_space`` per token).
+
+    Whitespace tokens (the blank lines between paragraphs) are O for everyone: counted, they only
+    raise the agreement by chance."""
+    labels = token_labels(len(spaces), spans)
+    return [label for label, space in zip(labels, spaces) if not space]
+
+
 def cohens_kappa(first: Sequence[str], second: Sequence[str]) -> float:
     """Cohen's kappa of two label sequences. Both all the same one label: 1.0 (they cannot disagree)."""
     if len(first) != len(second):
@@ -92,23 +102,27 @@ class PairAgreement:
     overall: PRF
     per_label: dict[str, PRF]
     kappa: float
-    tokens: int
+    tokens: int  # tokens the kappa is computed over: the articles' tokens that are not whitespace
+    whitespace_tokens: int = 0  # left out of the kappa
 
     def as_json(self) -> dict[str, Any]:
         return {
             "first": self.first, "second": self.second, "articles": self.articles, "both_answered": self.both_answered,
-            "same_answer": self.same_answer, "tokens": self.tokens, "kappa": self.kappa, "overall": self.overall.as_json(),
-            "per_label": {label: s.as_json() for label, s in self.per_label.items()},
+            "same_answer": self.same_answer, "tokens": self.tokens, "whitespace_tokens_left_out": self.whitespace_tokens,
+            "kappa": self.kappa, "overall": self.overall.as_json(), "per_label": {label: s.as_json() for label, s in self.per_label.items()},
         }  # fmt: skip
 
 
 def pairwise_agreement(
-    annotations: Sequence[Annotation], token_counts: Mapping[str, int], annotators: Sequence[str] | None = None
+    annotations: Sequence[Annotation], spaces: Mapping[str, Sequence[bool]], annotators: Sequence[str] | None = None
 ) -> list[PairAgreement]:
-    """Agreement of every pair of annotators on the articles both accepted (the first is the reference)."""
+    """Agreement of every pair of annotators on the articles both accepted (the first is the reference).
+
+    Only annotators' own versions count: a reviewer's record settles theirs and is left out.
+    ``spaces``: per article, whether each of its spaCy tokens is whitespace (``token_spaces``)."""
     by_annotator: dict[str, dict[str, Annotation]] = {}
     for ann in annotations:
-        if ann.answer is not None:
+        if ann.answer is not None and ann.role is Role.ANNOTATOR:
             by_annotator.setdefault(ann.annotator, {})[ann.article_id] = ann
     names = sorted(by_annotator) if annotators is None else [a for a in annotators if a in by_annotator]
     pairs = []
@@ -123,11 +137,12 @@ def pairwise_agreement(
             )
             first_tokens, second_tokens = [], []
             for k in shared:
-                first_tokens += token_labels(token_counts[k], a[k].spans)
-                second_tokens += token_labels(token_counts[k], b[k].spans)
+                first_tokens += word_labels(spaces[k], a[k].spans)
+                second_tokens += word_labels(spaces[k], b[k].spans)
+            whitespace = sum(sum(spaces[k]) for k in shared)
             pairs.append(
                 PairAgreement(first, second, len(shared), sum(a[k].answer == b[k].answer for k in answered), len(answered),
-                              overall, per_label, cohens_kappa(first_tokens, second_tokens), len(first_tokens))  # fmt: skip
+                              overall, per_label, cohens_kappa(first_tokens, second_tokens), len(first_tokens), whitespace)  # fmt: skip
             )
     return pairs
 
@@ -207,9 +222,9 @@ def _context(text: str, start: int, end: int, width: int = 30) -> str:
     return f"…{before}[{text[start:end]}]{after}…"
 
 
-def token_counts(articles: Iterable[Article], lang: str = "en") -> dict[str, int]:
-    """How many spaCy tokens each article has (for token-level agreement)."""
+def token_spaces(articles: Iterable[Article], lang: str = "en") -> dict[str, tuple[bool, ...]]:
+    """For each article, whether each of its spaCy tokens is whitespace (for token-level agreement)."""
     import spacy
 
     tokenizer = spacy.blank(lang).tokenizer
-    return {a.id: len(tokenizer(a.text)) for a in articles}
+    return {a.id: tuple(t.is_space for t in tokenizer(a.text)) for a in articles}

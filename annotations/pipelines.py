@@ -90,9 +90,18 @@ def resolve(model: str | None, patterns: str | Path | None = None) -> PipelineSp
         return PipelineSpec(str(folder), loaded_patterns, patterns_path, meta)
     meta = _package_meta(model)
     if meta is None:
-        hint = INSTALL_HINT if model in DEFAULT_MODELS else f"pip install {model.replace('_', '-')}"
-        raise ModelError(f"--model {model}: no installed spaCy pipeline has this name; install it with: {hint}")
+        if model in DEFAULT_MODELS:
+            raise ModelError(f"--model {model}: no installed spaCy pipeline has this name; install it with: {INSTALL_HINT}")
+        raise ModelError(
+            f"--model {model}: no installed spaCy pipeline has this name; spaCy publishes its pipelines itself, not on PyPI: "
+            f"`python -m spacy download {model}` installs one where the network allows, or give a folder with a saved pipeline."
+        )
     return PipelineSpec(model, loaded_patterns, patterns_path, meta)
+
+
+def is_installed(name: str) -> bool:
+    """An installed pipeline package of this name (read from its meta.json, without importing spaCy)."""
+    return _package_meta(name) is not None
 
 
 def load(spec: PipelineSpec) -> Language:

@@ -13,15 +13,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from .datamodel import Annotation, Answer, Article, ModelId, SpanState
-from .session import Draft, Outcome, Session, editing
+from .datamodel import Annotation, Answer, Article, ModelId, Role, SpanState
+from .session import Draft, Outcome, Session, editing, first
 from .store import Store
-from .versions import Difference, Version, _same, consensus, differences
+from .versions import Difference, Version, _same, consensus, differences, majority, matching
+from .words import plural
 
-__all__ = ["Difference", "Version", "ReviewPlan", "ReviewSession", "consensus", "differences", "plan_review"]
+__all__ = ["Difference", "Version", "ReviewPlan", "ReviewSession", "consensus", "differences", "majority", "plan_review"]
 
 MODEL = "model"
-ONLY = ("disagreements", "model-errors", "all")
+ONLY = ("disagreements", "model-errors", "flagged", "all")
 
 
 @dataclass
@@ -32,16 +33,28 @@ class ReviewPlan:
     versions: dict[str, list[Version]]
     names: list[str]
     skipped: Counter[str] = field(default_factory=Counter)
+    remarks: dict[str, list[str]] = field(default_factory=dict)  # per article: the annotators' flags and notes
 
 
 def plan_review(
     store: Store, *, annotators: Sequence[str] | None = None, model: ModelId | None = None, label: str | None = None, only: str = "disagreements"
 ) -> ReviewPlan:
-    """Articles that two or more versions cover, filtered to those with the differences asked for."""
+    """Articles that two or more versions cover, filtered to those with the differences asked for.
+
+    The versions are annotators' own accepted records (a reviewer's earlier review is not one).
+    ``only="flagged"``: the articles an annotator flagged for review, whatever the versions say."""
     records: dict[str, list[Annotation]] = {}
     names: set[str] = set()
-    for ann in store.annotations():
-        if ann.answer is None or ann.answer is not Answer.ACCEPT or (annotators and ann.annotator not in annotators):
+    remarks: dict[str, list[str]] = {}
+    flagged: set[str] = set()
+    for ann in store.annotations(role=Role.ANNOTATOR):
+        if annotators and ann.annotator not in annotators:
+            continue
+        if ann.flagged or ann.comment:
+            remarks.setdefault(ann.article_id, []).append(f"{ann.annotator}{' ⚑ flagged' if ann.flagged else ''}{': ' + ann.comment if ann.comment else ''}")
+            if ann.flagged:
+                flagged.add(ann.article_id)
+        if ann.answer is not Answer.ACCEPT:
             continue
         records.setdefault(ann.article_id, []).append(ann)
         names.add(ann.annotator)
@@ -50,6 +63,14 @@ def plan_review(
         versions = [Version(a.annotator, a.spans) for a in sorted(records.get(article.id, []), key=lambda a: a.annotator)]
         if model is not None and (cached := store.suggestions(article.id, model)) is not None:
             versions.append(Version(MODEL, cached.spans))
+        if only == "flagged":
+            if article.id not in flagged or not versions:
+                plan.skipped["not flagged" if article.id not in flagged else "no accepted version"] += 1
+                continue
+            plan.articles.append(article)
+            plan.versions[article.id] = versions
+            plan.remarks[article.id] = remarks.get(article.id, [])
+            continue
         if len(versions) < 2:
             plan.skipped["fewer than two versions"] += 1
             continue
@@ -65,14 +86,21 @@ def plan_review(
             continue
         plan.articles.append(article)
         plan.versions[article.id] = versions
+        plan.remarks[article.id] = remarks.get(article.id, [])
     return plan
 
 
 class ReviewSession(Session):
+    """A reviewer's session: it writes reviewers' records (``Role.REVIEWER``), which never replace an
+    annotator's version, the reviewer's own included."""
+
+    role = Role.REVIEWER
+
     def __init__(self, store: Store, plan: ReviewPlan, *, reviewer: str, labels: Sequence[str]) -> None:
         self.plan = plan
-        self.taken: dict[str, Counter[str]] = {}
         self.diff_index: dict[str, int | None] = {}
+        self.looked: dict[str, set[int]] = {}  # per article, the differences the reviewer has stepped to
+        self._asked: dict[str, int] = {}  # per article, how many differences were unlooked when `a` last asked
         super().__init__(store, plan.articles, annotator=reviewer, labels=labels, model=None)
 
     def versions(self) -> list[Version]:
@@ -86,10 +114,15 @@ class ReviewSession(Session):
         return self.diff_index.get(self.article.id)
 
     def _open(self, article: Article) -> Draft:
-        record = self.store.annotation(article.id, self.annotator)
-        if record is not None:
-            return Draft(article, list(record.spans), record.answer, created=record.created, updated=record.updated)
-        return Draft(article, consensus(self.plan.versions[article.id]), None)
+        record = self.store.annotation(article.id, self.annotator, self.role)
+        if record is not None:  # a review begun earlier goes on where it was left
+            return self._resumed(article, record)
+        spans = majority(self.plan.versions[article.id])
+        return Draft(article, spans, None, focus=first(spans))
+
+    def unlooked(self) -> int:
+        """Differences on this article that the reviewer has not stepped to yet."""
+        return len(self.differences()) - len(self.looked.get(self.article.id, ()))
 
     def step_difference(self, step: int) -> Outcome:
         diffs = self.differences()
@@ -100,6 +133,7 @@ class ReviewSession(Session):
         if not 0 <= target < len(diffs):
             return "last difference" if step > 0 else "first difference"
         self.diff_index[self.article.id] = target
+        self.looked.setdefault(self.article.id, set()).add(target)
         self.draft.focus = None
         outcome = self.cursor_to_offset(diffs[target].start)
         return outcome if outcome == "tokens are not ready yet" else None
@@ -119,13 +153,25 @@ class ReviewSession(Session):
             return "spans may not overlap"
         spans = sorted([*kept, *chosen])
         outcome = self._commit(spans, self.draft.answer, spans.index(chosen[0]) if chosen else None)
-        if outcome is None:
-            self.taken.setdefault(self.article.id, Counter())[name] += 1
-            return f"took {name}'s version"
-        return outcome
+        return f"took {name}'s version" if outcome is None else outcome
+
+    @editing
+    def answer(self, answer: Answer) -> Outcome:
+        """As the annotator's, but accepting with differences not looked at asks once first."""
+        if answer is Answer.ACCEPT:
+            unlooked = self.unlooked()
+            if unlooked and self._asked.get(self.article.id) != unlooked:
+                self._asked[self.article.id] = unlooked
+                return f"{plural(unlooked, 'difference')} not looked at: a again to accept with the majority's spans"
+        return super().answer(answer)
 
     def note_for(self, draft: Draft) -> str:
-        names = ", ".join(v.name for v in self.plan.versions[draft.article.id])
-        taken = self.taken.get(draft.article.id)
+        """Which versions the record came from, and for each difference whose spans it took
+        (found from the spans themselves, so edits, undo and an earlier session all count)."""
+        versions = self.plan.versions[draft.article.id]
+        taken: Counter[str] = Counter()
+        for diff in differences(versions):
+            names = matching(diff, draft.spans)
+            taken["+".join(names) if names else "own edit"] += 1
         detail = "; took " + ", ".join(f"{n} ×{c}" for n, c in taken.items()) if taken else ""
-        return f"reviewed from {names}{detail}"
+        return f"reviewed from {', '.join(v.name for v in versions)}{detail}"

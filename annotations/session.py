@@ -19,10 +19,11 @@ from datetime import datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from .datamodel import Annotation, Answer, Article, ArticleList, ModelId, Origin, Span, SpanState, edited_spans, now_iso, sorted_spans
+from .datamodel import Annotation, Answer, Article, ArticleList, ModelId, Origin, Role, Span, SpanState, edited_spans, now_iso, sorted_spans
 from .errors import StoreError
 from .store import Store
 from .versions import Version, differences
+from .words import plural
 
 if TYPE_CHECKING:  # the tokens come from the worker, after the first paint
     from .align import Aligned
@@ -31,6 +32,18 @@ if TYPE_CHECKING:  # the tokens come from the worker, after the first paint
 Outcome = str | None
 _START, _TOKEN_START = attrgetter("start"), attrgetter("token_start")
 READ_ONLY = "read-only: this database is open for reviewing, nothing can be changed"
+NEW_SPAN = "new span: move, then a label key; escape cancels"
+
+
+def visible_words(text: str, limit: int = 30) -> str:
+    """A piece of the article as a message shows it: on one line, and not too long."""
+    words = " ".join(text.split())
+    return words if len(words) <= limit else words[: limit - 1] + "…"
+
+
+def first(spans: Sequence[Span]) -> int | None:
+    """The focus an article opens with: its first entity, if it has any."""
+    return 0 if spans else None
 
 
 def find_all(text: str, query: str) -> list[tuple[int, int]]:
@@ -62,6 +75,9 @@ class Draft:
     suggestions_pending: bool = False
     unsaved: bool = False
     notes: list[str] = field(default_factory=list)
+    comment: str = ""  # the annotator's note on the article, saved with the record
+    flagged: bool = False  # flagged for review
+    every_mention: bool = False  # `*` was pressed: the next label goes to every mention of the focused entity's text
 
     @property
     def change(self) -> tuple[int, int, int] | None:
@@ -91,6 +107,8 @@ def editing(method: Callable[..., Outcome]) -> Callable[..., Outcome]:
 
 
 class Session:
+    role = Role.ANNOTATOR  # the kind of record this session writes (a review session writes reviewers' records)
+
     def __init__(
         self,
         store: Store,
@@ -112,7 +130,7 @@ class Session:
         self._redo: list[Change] = []
         self.last_saved: str | None = None  # ISO time the last change reached the disk
         self.save_error: str | None = None
-        self.answered = store.answered_ids(annotator) & set(self.articles.ids)
+        self.answered = store.answered_ids(annotator, self.role) & set(self.articles.ids)
         self.index = next((i for i, article_id in enumerate(self.articles.ids) if article_id not in self.answered), 0)
         self._others: dict[str, list[Annotation]] = {}
         self._versus: dict[tuple[str, int], list[tuple[str, int]]] = {}
@@ -208,14 +226,18 @@ class Session:
 
     def _load_others(self) -> None:
         self._versus.clear()
-        self._others[self.article.id] = self.store.annotations(article_id=self.article.id, answered=True, except_annotator=self.annotator)
+        self._others[self.article.id] = [
+            other
+            for other in self.store.annotations(article_id=self.article.id, answered=True, role=Role.ANNOTATOR)
+            if (other.annotator, other.role) != (self.annotator, self.role)
+        ]
 
     # -- opening articles ------------------------------------------------------------------
 
     def _open(self, article: Article) -> Draft:
-        record = self.store.annotation(article.id, self.annotator)
+        record = self.store.annotation(article.id, self.annotator, self.role)
         if record is not None:
-            return Draft(article, record.spans, record.answer, created=record.created, updated=record.updated)
+            return self._resumed(article, record)
         draft = Draft(article, [], None)
         if self.model is not None:
             cached = self.store.suggestions(article.id, self.model)
@@ -223,7 +245,15 @@ class Session:
                 draft.suggestions_pending = True
             else:
                 draft.spans = self._offered(cached.spans)
+                draft.focus = first(draft.spans)
         return draft
+
+    def _resumed(self, article: Article, record: Annotation) -> Draft:
+        """A draft of this session's stored record of the article, its first entity focused."""
+        return Draft(
+            article, record.spans, record.answer, created=record.created, updated=record.updated,
+            focus=first(record.spans), comment=record.comment, flagged=record.flagged,
+        )  # fmt: skip
 
     def _offered(self, spans: Sequence[Span]) -> list[Span]:
         """Model suggestions restricted to the labels in use (imported spans are always shown)."""
@@ -239,7 +269,7 @@ class Session:
         if fresh:
             draft.spans = sorted_spans([*draft.spans, *fresh])
             draft.version += 1
-            draft.focus = None
+            self._focus(first(draft.spans), draft)
         return True
 
     def set_tokens(self, article_id: str, aligned: Aligned, for_version: int) -> bool:
@@ -250,12 +280,12 @@ class Session:
         draft.tokens = aligned.tokens
         draft.notes.extend(aligned.notes)
         if tuple(draft.spans) != aligned.spans:
-            draft.focus = None
             if draft.created:  # a stored record did not fit the tokens: store what is now shown
                 self._write(list(aligned.spans), draft.answer, None, draft)
             else:
                 draft.spans = list(aligned.spans)
                 draft.version += 1
+            self._focus(first(draft.spans), draft)
         elif draft.focus is not None:
             draft.cursor = draft.spans[draft.focus].token_start
         return True
@@ -293,9 +323,10 @@ class Session:
         if 0 <= index < len(self.draft.spans):
             self._focus(index)
 
-    def _focus(self, index: int | None) -> None:
-        draft = self.draft
+    def _focus(self, index: int | None, draft: Draft | None = None) -> None:
+        draft = draft or self.draft
         draft.focus = index
+        draft.every_mention = False  # moving on drops a pending `*`
         if index is not None and draft.tokens is not None:
             draft.cursor = draft.spans[index].token_start
 
@@ -349,6 +380,7 @@ class Session:
 
     def _focus_from_cursor(self) -> None:
         draft = self.draft
+        draft.every_mention = False
         if draft.anchor is not None or draft.tokens is None:
             draft.focus = None
             return
@@ -364,15 +396,112 @@ class Session:
         draft = self.draft
         draft.anchor = draft.cursor
         draft.focus = None
-        return None
+        draft.every_mention = False
+        return NEW_SPAN
 
     def cancel(self) -> Outcome:
-        """Drop the span being drawn, if any."""
-        if self.draft.anchor is None:
+        """Drop the span being drawn, or the pending `*`, if any."""
+        draft = self.draft
+        if draft.every_mention:
+            draft.every_mention = False
+            return "labelling every mention cancelled"
+        if draft.anchor is None:
             return None
-        self.draft.anchor = None
+        draft.anchor = None
         self._focus_from_cursor()
         return "new span cancelled"
+
+    @editing
+    def begin_every_mention(self) -> Outcome:
+        """The next label key labels every mention of the focused entity's text (``label_every_mention``)."""
+        span = self.focused
+        if span is None:
+            return "no entity has the focus: every mention of which text?"
+        if missing := self._tokens_missing():
+            return missing
+        self.draft.anchor = None
+        self.draft.every_mention = True
+        return f"every {visible_words(span.text_in(self.article.text))!r}: press a label key (escape cancels)"
+
+    def _label_every_mention(self, label: str) -> Outcome:
+        """Give ``label`` to every mention of the focused entity's exact text in this article that has no
+        answer yet (a suggestion, or text no span covers), and to the focused one: one undoable step.
+
+        A mention is the text as whole tokens ("Belarus" in "Belarusian" is none). Mentions the
+        annotator has already confirmed, edited or added keep theirs; one that would overlap
+        another entity is left alone."""
+        draft = self.draft
+        draft.every_mention = False
+        if draft.focus is None or draft.tokens is None:
+            return "no entity has the focus"
+        focused = draft.spans[draft.focus]
+        text = draft.article.text
+        needle = focused.text_in(text)
+        tokens = draft.tokens
+        token_at = {start: i for i, start in enumerate(tokens.starts)}
+        token_ending = {end: i for i, end in enumerate(tokens.ends)}
+        by_bounds = {(s.start, s.end): i for i, s in enumerate(draft.spans)}
+        spans = list(draft.spans)
+        added: list[Span] = []
+        relabelled = kept = blocked = 0
+        for match in re.finditer(re.escape(needle), text):
+            start, end = match.span()
+            first, last = token_at.get(start), token_ending.get(end)
+            if first is None or last is None:
+                continue  # inside a longer word: not a mention
+            at = by_bounds.get((start, end))
+            if at is not None:
+                span = spans[at]
+                if at != draft.focus and span.state is not SpanState.SUGGESTED:
+                    kept += span.label != label
+                    continue
+                if span.label != label or span.state is SpanState.SUGGESTED:
+                    state = span.state if span.state is SpanState.ADDED else SpanState.EDITED if span.label != label else SpanState.CONFIRMED
+                    spans[at] = span.replace(label=label, state=state)
+                    relabelled += 1
+                continue
+            new = Span(start, end, first, last + 1, label, Origin.ANNOTATOR, SpanState.ADDED)
+            here = bisect_left(draft.spans, start, key=_START)
+            if any(new.overlaps(o) for o in draft.spans[max(0, here - 1) : here + 1]):
+                blocked += 1
+                continue
+            added.append(new)
+        if not relabelled and not added:
+            overlapping = f"; {blocked} would overlap another entity" if blocked else ""
+            return f"every mention of {visible_words(needle)!r} already has {label} or an answer of yours{overlapping}"
+        result = sorted_spans([*spans, *added])
+        focus = next(i for i, s in enumerate(result) if (s.start, s.end) == (focused.start, focused.end))
+        outcome = self._commit(list(result), draft.answer, focus)
+        if outcome is not None:
+            return outcome
+        said = [f"{label} for {plural(relabelled + len(added), 'mention')} of {visible_words(needle)!r}"]
+        said.append(f"{relabelled} relabelled, {len(added)} added")
+        if kept:
+            said.append(f"{plural(kept, 'mention')} you had answered kept {'its' if kept == 1 else 'their'} label")
+        if blocked:
+            said.append(f"{blocked} left alone: {'it overlaps' if blocked == 1 else 'they overlap'} another entity")
+        return "; ".join(said)
+
+    # -- the annotator's note and flag ---------------------------------------------------
+
+    @editing
+    def set_comment(self, comment: str) -> Outcome:
+        """A free-text note on this article, saved with the annotation (empty: none)."""
+        draft = self.draft
+        comment = " ".join(comment.split())
+        if comment == draft.comment:
+            return None
+        draft.comment = comment
+        outcome = self._write(draft.spans, draft.answer, draft.focus)
+        return outcome or ("note saved" if comment else "note removed")
+
+    @editing
+    def toggle_flag(self) -> Outcome:
+        """Flag the article for a lead's review, or take the flag off."""
+        draft = self.draft
+        draft.flagged = not draft.flagged
+        outcome = self._write(draft.spans, draft.answer, draft.focus)
+        return outcome or ("flagged for review" if draft.flagged else "flag removed")
 
     # -- editing ---------------------------------------------------------------------------
 
@@ -382,6 +511,8 @@ class Session:
         if label not in self.labels and not any(s.label == label for s in self.spans):
             return f"{label} is not one of this session's labels"
         draft = self.draft
+        if draft.every_mention:
+            return self._label_every_mention(label)
         if draft.anchor is not None:
             first, last = sorted((draft.anchor, draft.cursor))
             draft.anchor = None
@@ -509,7 +640,7 @@ class Session:
             return None
         if self.index + 1 < len(self.articles):
             self.go_to(self.index + 1)
-        return f"all {len(self.articles)} articles are answered"
+        return "the article is answered" if len(self.articles) == 1 else f"all {len(self.articles):,} articles are answered"
 
     def go_to(self, index: int) -> Outcome:
         if not 0 <= index < len(self.articles):
@@ -526,15 +657,16 @@ class Session:
             return f"could not look for other sessions' saves: {error}"
         self._load_others()
         draft = self._drafts.get(self.article.id)
-        if draft is None or draft.unsaved or self.store.annotation_updated(self.article.id, self.annotator) in (None, draft.updated):
+        if draft is None or draft.unsaved or self.store.annotation_updated(self.article.id, self.annotator, self.role) in (None, draft.updated):
             return None
-        record = self.store.annotation(self.article.id, self.annotator)
+        record = self.store.annotation(self.article.id, self.annotator, self.role)
         if record is None:
             return None
         draft.spans, draft.answer = record.spans, record.answer
         draft.created, draft.updated = record.created, record.updated
+        draft.comment, draft.flagged = record.comment, record.flagged
         draft.version += 1
-        draft.focus = None
+        self._focus(first(draft.spans), draft)
         (self.answered.add if record.answer else self.answered.discard)(record.article_id)
         try:
             when = datetime.fromisoformat(record.updated).astimezone().strftime("%H:%M:%S")
@@ -578,7 +710,7 @@ class Session:
             return "nothing to undo"
         change = self._undo.pop()
         self._redo.append(change)
-        return self._restore(change.article_index, change.before, change.focus_before, "undone")
+        return self._restore(change.article_index, change.before, change.focus_before, "undone: " + self._described(change))
 
     @editing
     def redo(self) -> Outcome:
@@ -586,14 +718,19 @@ class Session:
             return "nothing to redo"
         change = self._redo.pop()
         self._undo.append(change)
-        return self._restore(change.article_index, change.after, change.focus_after, "redone")
+        return self._restore(change.article_index, change.after, change.focus_after, "redone: " + self._described(change))
 
-    def _restore(self, index: int, state: tuple[tuple[Span, ...], Answer | None], focus: int | None, verb: str) -> Outcome:
+    def _described(self, change: Change) -> str:
+        from .describe import describe_change
+
+        said = describe_change(self.articles[change.article_index].text, change.before, change.after)
+        return said if change.article_index == self.index else f"{said} (article {change.article_index + 1})"
+
+    def _restore(self, index: int, state: tuple[tuple[Span, ...], Answer | None], focus: int | None, said: str) -> Outcome:
         if index != self.index:
             self.go_to(index)
         spans, answer = state
-        error = self._write(spans, answer, focus)
-        return error or (verb if index == self.index else None)
+        return self._write(spans, answer, focus) or said
 
     # -- saving ----------------------------------------------------------------------------
 
@@ -662,6 +799,9 @@ class Session:
             created=draft.created or now,
             updated=now,
             note=self.note_for(draft),
+            role=self.role,
+            comment=draft.comment,
+            flagged=draft.flagged,
         )
         try:
             self.store.save_annotation(record)

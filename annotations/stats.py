@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
 from .datamodel import Answer, Span
+from .gold import final_set
 from .store import Store
 
 IN_PROGRESS = "in progress"
@@ -28,19 +29,23 @@ class ArticleStats:
     title: str
     words: int
     suggestions: dict[str, dict[str, int]] = field(default_factory=dict)  # model → label → count
-    answers: dict[str, str] = field(default_factory=dict)  # annotator → answer (or "in progress")
-    gold: dict[str, int] = field(default_factory=dict)  # label → count over accepted annotations
+    answers: dict[str, str] = field(default_factory=dict)  # annotator ("lead (review)" for a review) → answer (or "in progress")
+    gold: dict[str, int] = field(default_factory=dict)  # label → count in the article's final record, if accepted
+    flagged_by: list[str] = field(default_factory=list)  # annotators who flagged it for review
+    comments: dict[str, str] = field(default_factory=dict)  # annotator → their note on it
 
 
 @dataclass
 class AnnotatorStats:
-    annotator: str
+    annotator: str  # "lead (review)" for a reviewer's records
     articles: int = 0
     accept: int = 0
     reject: int = 0
     ignore: int = 0
     in_progress: int = 0
     spans: int = 0  # spans in this annotator's accepted articles
+    flagged: int = 0
+    role: str = "annotator"
 
 
 @dataclass
@@ -64,7 +69,11 @@ class CorpusStats:
     annotated: int  # articles with at least one answer
     by_answer: dict[str, int]
     suggestions_per_label: dict[str, dict[str, int]]  # model → label → count
-    gold_per_label: dict[str, int]
+    gold_per_label: dict[str, int]  # over the final record of each accepted article (what export writes)
+    final_articles: int  # articles with a final accepted record
+    awaiting_review: int  # articles whose annotators disagree, not reviewed yet
+    reviewed: int  # articles settled by a reviewer's record
+    flagged: int  # articles someone flagged for review
     annotators: list[AnnotatorStats]
     per_article: list[ArticleStats]
     gold_spans: list[GoldSpan]
@@ -84,39 +93,46 @@ def corpus_stats(store: Store) -> CorpusStats:
             rows[item.article_id].suggestions[str(item.model)] = count_labels(item.spans)
 
     by_answer: Counter[str] = Counter()
-    gold: list[Span] = []
     per_annotator: dict[str, AnnotatorStats] = {}
-    gold_by_article: dict[str, list[Span]] = {}
-    gold_spans: list[GoldSpan] = []
-    texts = {a.id: a.text for a in articles}
-    for ann in store.annotations():
+    annotations = store.annotations()
+    for ann in annotations:
         answer = str(ann.answer) if ann.answer else IN_PROGRESS
         by_answer[answer] += 1
-        who = per_annotator.setdefault(ann.annotator, AnnotatorStats(ann.annotator))
+        who = per_annotator.setdefault(ann.who, AnnotatorStats(ann.who, role=str(ann.role)))
         who.articles += 1
+        who.flagged += ann.flagged
         match ann.answer:
             case Answer.ACCEPT:
                 who.accept += 1
                 who.spans += len(ann.spans)
-                gold.extend(ann.spans)
-                gold_by_article.setdefault(ann.article_id, []).extend(ann.spans)
-                row = rows.get(ann.article_id)
-                gold_spans.extend(
-                    GoldSpan(row.number if row else 0, row.title if row else ann.article_id, ann.annotator,
-                             s.start, s.end, s.label, s.text_in(texts.get(ann.article_id, "")), str(s.state))
-                    for s in ann.spans
-                )  # fmt: skip
             case Answer.REJECT:
                 who.reject += 1
             case Answer.IGNORE:
                 who.ignore += 1
             case None:
                 who.in_progress += 1
-        if ann.article_id in rows:
-            rows[ann.article_id].answers[ann.annotator] = answer
-    for article_id, spans in gold_by_article.items():
-        if article_id in rows:
-            rows[article_id].gold = count_labels(spans)
+        row = rows.get(ann.article_id)
+        if row is not None:
+            row.answers[ann.who] = answer
+            if ann.flagged:
+                row.flagged_by.append(ann.who)
+            if ann.comment:
+                row.comments[ann.who] = ann.comment
+
+    final = final_set(annotations)
+    gold: list[Span] = []
+    gold_spans: list[GoldSpan] = []
+    texts = {a.id: a.text for a in articles}
+    for record in final.answered(Answer.ACCEPT):
+        gold.extend(record.spans)
+        row = rows.get(record.article_id)
+        if row is not None:
+            row.gold = count_labels(record.spans)
+        gold_spans.extend(
+            GoldSpan(row.number if row else 0, row.title if row else record.article_id, record.who,
+                     s.start, s.end, s.label, s.text_in(texts.get(record.article_id, "")), str(s.state))
+            for s in record.spans
+        )  # fmt: skip
 
     answered = {a for a, row in rows.items() if any(v != IN_PROGRESS for v in row.answers.values())}
     return CorpusStats(
@@ -128,7 +144,11 @@ def corpus_stats(store: Store) -> CorpusStats:
         by_answer={key: by_answer.get(key, 0) for key in [*map(str, Answer), IN_PROGRESS]},
         suggestions_per_label={model: count_labels(spans) for model, spans in sorted(model_spans.items())},
         gold_per_label=count_labels(gold),
-        annotators=sorted(per_annotator.values(), key=lambda a: a.annotator),
+        final_articles=len(final.answered(Answer.ACCEPT)),
+        awaiting_review=len(final.disagreeing),
+        reviewed=final.reviewed,
+        flagged=sum(1 for row in rows.values() if row.flagged_by),
+        annotators=sorted(per_annotator.values(), key=lambda a: (a.role, a.annotator)),
         per_article=list(rows.values()),
         gold_spans=sorted(gold_spans, key=lambda g: (g.article, g.annotator, g.start)),
     )

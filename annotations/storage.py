@@ -180,6 +180,8 @@ class JournalStorage(Storage):
     def _load(self) -> None:
         raw, self._main_seen = read_main(self.path)
         index = read_index(self.index_path, self._main_seen, raw) if raw is not None and self._main_seen is not None else None
+        if index is not None and any(set(names) - set(index[table].fields) for table, names in self.indexed.items() if table in index):
+            index = None  # written when fewer fields were indexed (an older goldspan): parse the file, the next close rewrites it
         if index is None:
             self._data = None if raw is None else parse_main(self.path, raw)
             if self._data is not None:
@@ -280,7 +282,7 @@ class JournalStorage(Storage):
             # Under the lock nobody is mid-append: an unfinished last line is a save cut short by a crash.
             if self._torn_at is None:
                 self.notices.append(
-                    f"{self.journal_path}: dropped an unfinished last record ({len(tail)} bytes) left by a crash; "
+                    f"{self.journal_path}: dropped an unfinished last record ({len(tail):,} byte{'' if len(tail) == 1 else 's'}) left by a crash; "
                     "it was never reported as saved."
                 )
             self._torn_at = offset + end
@@ -412,9 +414,11 @@ def _json_dumps() -> Callable[[Any], str]:
     as json on a 5,000-span record. Until then the standard json, because importing srsly brings numpy
     along (~0.1 s) and the first saves happen before the first paint. Both write one line, no raw newline.
     """
-    srsly = sys.modules.get("srsly")
-    if srsly is not None:
-        return srsly.json_dumps  # type: ignore[no-any-return]
+    # getattr: the background thread may be importing spaCy at this very moment, and sys.modules then
+    # holds a srsly that is only partly initialised (a quit during the model's load met one).
+    dumps = getattr(sys.modules.get("srsly"), "json_dumps", None)
+    if dumps is not None:
+        return dumps  # type: ignore[no-any-return]
     return functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -453,6 +457,8 @@ def unwritable_reason(path: Path) -> str | None:
         pass  # no statvfs here: the access checks below still answer
     if st is not None and not os.access(path, os.W_OK):
         return "you may not write to the file"
+    if not folder.is_dir():
+        return f"its folder {folder} does not exist" if not folder.exists() else f"{folder} is not a folder"
     if not os.access(folder, os.W_OK):
         return f"you may not write to its folder {folder}"
     return None

@@ -14,11 +14,14 @@ from typing import Any, Iterable, Mapping
 
 from tinydb import TinyDB
 
-from .datamodel import Annotation, Article, ArticleList, ModelId, Suggestions, now_iso, spliced_from
+from .datamodel import Annotation, Article, ArticleList, ModelId, Role, Suggestions, now_iso, spliced_from
 from .errors import StoreError
 from .storage import JournalStorage, unwritable_reason
 
-SCHEMA_VERSION = 1
+# 2: annotations have a role (an annotator's version or a reviewer's record, keyed apart), and the
+# annotator's own comment and flag. A schema-1 DB opened for writing is marked 2: a goldspan that
+# reads only 1 would take a reviewer's record for that person's own annotation.
+SCHEMA_VERSION = 2
 FORMAT_NAME = "goldspan"
 DEFAULT_DB = "goldspan.json"
 
@@ -33,14 +36,23 @@ def _key(*parts: str) -> str:
 # what needs no record parsed (opening a DB of 10,000 annotated articles parses none of them).
 INDEXED = {
     ARTICLES: ("id", "title"),
-    ANNOTATIONS: ("article_id", "annotator", "answer", "updated"),
+    ANNOTATIONS: ("article_id", "annotator", "answer", "updated", "role"),
 }
+
+
+def annotation_key(article_id: str, annotator: str, role: Role | str | None = Role.ANNOTATOR) -> str:
+    """An annotator's record keeps the key it always had; a reviewer's gets one of its own, so a
+    review by someone who also annotated the article never replaces their annotation."""
+    if role in (None, Role.ANNOTATOR):
+        return _key(article_id, annotator)
+    return _key(article_id, annotator, str(role))
+
 
 KEYS = {
     META: lambda doc: "meta",
     ARTICLES: lambda doc: doc["id"],
     SUGGESTIONS: lambda doc: _key(doc["article_id"], doc["model"], doc["model_version"]),
-    ANNOTATIONS: lambda doc: _key(doc["article_id"], doc["annotator"]),
+    ANNOTATIONS: lambda doc: annotation_key(doc["article_id"], doc["annotator"], doc.get("role")),
 }
 
 
@@ -76,6 +88,8 @@ class Store:
         data = self.storage.read()
         if data is None:
             self.storage.write({META: {"1": {"format": FORMAT_NAME, "schema_version": SCHEMA_VERSION, "created": now_iso()}}})
+        elif not read_only and self.schema_version < SCHEMA_VERSION:
+            self.storage.put([(META, {**self._table(META)["1"], "schema_version": SCHEMA_VERSION})])
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -152,8 +166,8 @@ class Store:
 
     # -- annotations -----------------------------------------------------------------------
 
-    def annotation(self, article_id: str, annotator: str) -> Annotation | None:
-        doc = self._get(ANNOTATIONS, _key(article_id, annotator))
+    def annotation(self, article_id: str, annotator: str, role: Role = Role.ANNOTATOR) -> Annotation | None:
+        doc = self._get(ANNOTATIONS, annotation_key(article_id, annotator, role))
         return None if doc is None else Annotation.from_dict(doc)
 
     def save_annotation(self, annotation: Annotation) -> None:
@@ -167,33 +181,44 @@ class Store:
             entries = [(ANNOTATIONS, a.to_dict()) for a in annotations]  # to_dict first: it splices the span dicts
             self.storage.put(entries, encode=lambda i: annotations[i].to_json(), spliced=lambda i: spliced_from(annotations[i].spans))
 
-    def answered_ids(self, annotator: str) -> set[str]:
-        """Articles this annotator has answered (cheap: no spans are read)."""
+    def answered_ids(self, annotator: str, role: Role = Role.ANNOTATOR) -> set[str]:
+        """Articles this annotator (or reviewer) has answered (cheap: no spans are read)."""
         columns = self.storage.fields(ANNOTATIONS).columns
         return {
             article_id
-            for article_id, who, answer in zip(columns["article_id"], columns["annotator"], columns["answer"])
-            if who == annotator and answer is not None
+            for article_id, who, answer, kind in zip(columns["article_id"], columns["annotator"], columns["answer"], columns["role"])
+            if who == annotator and answer is not None and (kind or Role.ANNOTATOR) == role
         }
 
-    def annotation_updated(self, article_id: str, annotator: str) -> str | None:
+    def annotation_updated(self, article_id: str, annotator: str, role: Role = Role.ANNOTATOR) -> str | None:
         """When this record was last saved (cheap: no spans are read)."""
-        doc_id = self.storage.doc_id(ANNOTATIONS, _key(article_id, annotator))
+        doc_id = self.storage.doc_id(ANNOTATIONS, annotation_key(article_id, annotator, role))
         return None if doc_id is None else str(self.storage.fields(ANNOTATIONS).get(doc_id)["updated"] or "")
 
+    def annotation_count(self) -> int:
+        return len(self.storage.fields(ANNOTATIONS).ids)
+
     def annotations(
-        self, *, article_id: str | None = None, annotator: str | None = None, answered: bool = False, except_annotator: str | None = None
+        self,
+        *,
+        article_id: str | None = None,
+        annotator: str | None = None,
+        answered: bool = False,
+        except_annotator: str | None = None,
+        role: Role | None = None,
     ) -> list[Annotation]:
-        """Records matching every filter given; only those are read and turned into objects."""
+        """Records matching every filter given; only those are read and turned into objects.
+        ``role`` None: annotators' and reviewers' records alike."""
         docs, fields = self._table(ANNOTATIONS), self.storage.fields(ANNOTATIONS)
         columns = fields.columns
         return [
             Annotation.from_dict(docs[doc_id])
-            for doc_id, of, who, answer in zip(fields.ids, columns["article_id"], columns["annotator"], columns["answer"])
+            for doc_id, of, who, answer, kind in zip(fields.ids, columns["article_id"], columns["annotator"], columns["answer"], columns["role"])
             if (article_id is None or of == article_id)
             and (annotator is None or who == annotator)
             and (not answered or answer is not None)
             and (except_annotator is None or who != except_annotator)
+            and (role is None or (kind or Role.ANNOTATOR) == role)
         ]
 
 

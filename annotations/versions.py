@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -60,10 +61,38 @@ def differences(versions: Sequence[Version]) -> list[Difference]:
 
 
 def consensus(versions: Sequence[Version]) -> list[Span]:
-    """The spans every version has, identically: where a review starts."""
+    """The spans every version has, identically."""
     if not versions:
         return []
     common = set(map(_same, versions[0].spans))
     for version in versions[1:]:
         common &= set(map(_same, version.spans))
     return [s.replace(state=SpanState.CONFIRMED) for s in versions[0].spans if _same(s) in common]
+
+
+def majority_choice(difference: Difference, versions: Sequence[Version]) -> str:
+    """The version whose spans in this stretch the most versions share (ties: the one listed first)."""
+    shapes = {name: tuple(map(_same, spans)) for name, spans in difference.spans.items()}
+    votes = Counter(shapes.values())
+    best = max(votes.values())
+    return next(v.name for v in versions if votes[shapes[v.name]] == best)
+
+
+def majority(versions: Sequence[Version]) -> list[Span]:
+    """Where a review starts: the spans every version agrees on, and in each stretch where they differ,
+    the spans the most versions have there (as Prodigy's review pre-selects the most common version).
+
+    Each stretch is taken whole from one version, so the result never overlaps itself."""
+    if not versions:
+        return []
+    diffs = differences(versions)
+    spans = [s for s in consensus(versions) if not any(d.start <= s.start < d.end for d in diffs)]
+    for diff in diffs:
+        spans += [s.replace(state=SpanState.CONFIRMED) for s in diff.spans[majority_choice(diff, versions)]]
+    return sorted(spans)
+
+
+def matching(difference: Difference, spans: Sequence[Span]) -> list[str]:
+    """The versions whose spans in the difference's stretch are exactly ``spans`` there."""
+    mine = tuple(_same(s) for s in spans if difference.start <= s.start < difference.end)
+    return [name for name, theirs in difference.spans.items() if tuple(map(_same, theirs)) == mine]

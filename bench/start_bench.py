@@ -26,7 +26,7 @@ from pathlib import Path
 from common import Row, median
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "sample_articles" / "putin-lukashenko-sochi.txt"
+SEED = ROOT / "sample_articles" / "1-putin-lukashenko-sochi.txt"
 FIRST_WORDS = "KEY POINTS"  # the seed article's, on screen once it is drawn
 TERMINAL = {"TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
 

@@ -30,15 +30,15 @@ def make_app(db: Path, spec: pipelines.PipelineSpec, keymap=None, articles=None)
 
 
 async def settle(pilot: Pilot, timeout: float = 60) -> None:
-    """Wait until the article on screen has its suggestions and tokens: the workers hand them over one
-    after the other (tokens are fetched only once the suggestions are in), so wait for the state, not a count."""
+    """Wait until the article on screen has its suggestions and tokens: the background thread hands them
+    over one after the other (tokens are fetched only once the suggestions are in), so wait for the
+    state, not a count."""
     import time
 
     app = pilot.app
     deadline = time.monotonic() + timeout
     while True:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await pilot.pause(0.01)
         draft = app.session.draft  # type: ignore[attr-defined]
         if draft.tokens is not None and not draft.suggestions_pending:
             break

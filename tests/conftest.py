@@ -14,7 +14,7 @@ from goldspan.annotations import pipelines
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_articles"
-SEED = SAMPLES / "putin-lukashenko-sochi.txt"
+SEED = SAMPLES / "1-putin-lukashenko-sochi.txt"
 
 SEED_PATTERNS = [
     {"label": "PERSON", "pattern": "Vladimir Putin"},

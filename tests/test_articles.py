@@ -110,3 +110,21 @@ def test_the_sample_articles_load_cleanly() -> None:
     assert len(report.articles) >= 6
     assert max(a.word_count for a in report.articles) > 5000
     assert any("Putin" in a.title for a in report.articles)
+
+
+def test_files_of_other_kinds_in_a_folder_are_named_not_skipped_silently(tmp_path: Path) -> None:
+    (tmp_path / "story.txt").write_text("Story\nbody", encoding="utf-8")
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4")
+    (tmp_path / "photo.bin").write_bytes(b"\x00\x01")
+    (tmp_path / ".hidden.swp").write_bytes(b"x")
+    report = load_articles([tmp_path])
+    assert len(report.articles) == 1
+    assert report.notices == [f"{tmp_path}: skipped 2 files that are not .txt, .md or .jsonl: {tmp_path / 'photo.bin'}, {tmp_path / 'scan.pdf'}."]
+
+
+def test_the_samples_open_on_the_seed_article_first() -> None:
+    from .conftest import SEED
+
+    first = load_articles([SAMPLES]).articles[0]
+    assert first.text == load_articles([SEED]).articles[0].text  # not the 5,000-word article, as in alphabetical order
+    assert max(a.word_count for a in load_articles([SAMPLES]).articles[-1:]) > 5000  # that one comes last

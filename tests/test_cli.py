@@ -37,7 +37,8 @@ def test_stats_on_a_missing_db_and_unknown_options_are_one_line_errors(tmp_path:
 
 def test_a_missing_model_says_which_command_installs_one(tmp_path: Path, folder: Path) -> None:
     result = run_goldspan("preannotate", folder / "seed.txt", "--db", tmp_path / "g.json", "--model", "de_core_news_sm")
-    assert_one_line_error(result, "de_core_news_sm", "pip install")
+    assert_one_line_error(result, "de_core_news_sm", "not on PyPI", "python -m spacy download de_core_news_sm")
+    assert "pip install" not in result.stderr  # there is no such PyPI package to name
 
 
 def test_a_source_with_no_articles_is_refused(tmp_path: Path) -> None:
@@ -65,3 +66,17 @@ def test_annotate_stopped_by_bad_input_gives_the_cycle_collector_back(tmp_path: 
         main(["annotate", "--db", str(tmp_path / "none.json")])
     assert stopped.value.code == 2 and "no such database" in capsys.readouterr().err
     assert gc.isenabled()
+
+
+def test_a_db_in_a_folder_that_does_not_exist_says_so(tmp_path: Path, folder: Path) -> None:
+    result = run_goldspan("preannotate", folder / "seed.txt", "--db", tmp_path / "no" / "such" / "g.json", "--model", "blank:en")
+    assert_one_line_error(result, "does not exist")
+    assert "may not write" not in result.stderr and not (tmp_path / "no").exists()
+
+
+def test_counts_of_one_are_singular(tmp_path: Path, folder: Path) -> None:
+    db = tmp_path / "g.json"
+    result = run_goldspan("preannotate", folder / "seed.txt", "--db", db, "--model", "blank:en")
+    assert "1 article read, 1 new to the database" in result.stdout, result.stdout
+    export = run_goldspan("export", "--db", db, "--format", "doccano", "--out", tmp_path / "x.jsonl")
+    assert export.returncode == 0 and "1 articles" not in export.stdout + export.stderr

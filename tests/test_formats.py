@@ -146,12 +146,14 @@ def test_doccano_import_continues_in_the_annotator(tmp_path: Path) -> None:
 def test_bad_options_and_inputs_are_one_line_errors(tmp_path: Path) -> None:
     with Store(tmp_path / "g.json") as store, pytest.raises(InputError, match="--split"):
         export(store, "spacy", tmp_path / "out", split=1.5)
-    assert_one_line_error(run_goldspan("export", "--db", tmp_path / "g.json", "--format", "xml"), "--format xml")
+    assert_one_line_error(run_goldspan("export", "--db", tmp_path / "g.json", "--format", "xml", "--out", tmp_path / "x"), "--format xml")
+    assert_one_line_error(run_goldspan("export", "--db", tmp_path / "g.json", "--format", "conll"), "--out")  # no file named `corpus` here
     assert_one_line_error(run_goldspan("import", tmp_path / "nope.jsonl", "--db", tmp_path / "g.json"), "nope.jsonl")
     bad = tmp_path / "bad.spacy"
     bad.write_bytes(b"not a docbin")
-    result = run_goldspan("import", bad, "--db", tmp_path / "g.json", "--format", "spacy")
-    assert result.returncode == 1 and "not a spaCy DocBin" in result.stderr and "Traceback" not in result.stderr
+    result = run_goldspan("import", bad, "--db", tmp_path / "new.json", "--format", "spacy")
+    assert_one_line_error(result, "not a spaCy DocBin", "nothing was imported")
+    assert not any(p.name.startswith("new.json") for p in tmp_path.iterdir())
 
 
 def test_export_skips_what_was_not_accepted_and_can_write_rejections_as_negatives(tmp_path: Path) -> None:
@@ -162,7 +164,109 @@ def test_export_skips_what_was_not_accepted_and_can_write_rejections_as_negative
             store.add_articles([article])
             store.save_annotation(Annotation(article.id, "alice", (Span(len(text) - 6, len(text) - 1, 2, 3, "GPE"),) if answer else (), answer))
         summary = export(store, "doccano", tmp_path / "a.jsonl")
-        assert (summary.written, dict(summary.skipped)) == (1, {"answer reject": 1, "answer none yet": 1})
+        assert (summary.written, dict(summary.skipped)) == (1, {"rejected": 1, "not answered yet": 1})
         summary = export(store, "doccano", tmp_path / "b.jsonl", rejected_as_negative=True)
     rows = [json.loads(line) for line in (tmp_path / "b.jsonl").read_text(encoding="utf-8").splitlines()]
     assert summary.negatives == 1 and sorted(len(r["label"]) for r in rows) == [0, 1]
+
+
+def seed_gold_db(db: Path) -> tuple[Article, list[tuple[int, int, str]]]:
+    """The seed article with a few gold spans, accepted by alice."""
+    from .conftest import SEED
+    from goldspan.annotations.articles import load_articles
+
+    [article] = load_articles([SEED]).articles
+    doc = NLP.make_doc(article.text)
+    wanted = [("Ukraine", "GPE"), ("Lukashenko", "PERSON"), ("Minsk", "GPE")]
+    spans = []
+    for words, label in wanted:
+        start = article.text.index(words)
+        made = doc.char_span(start, start + len(words), label=label)
+        spans.append(Span(made.start_char, made.end_char, made.start, made.end, label, Origin.ANNOTATOR, SpanState.ADDED))
+    with Store(db) as store:
+        store.add_articles([article])
+        store.save_annotation(Annotation(article.id, "alice", tuple(spans), Answer.ACCEPT))
+    return article, sorted((s.start, s.end, s.label) for s in spans)
+
+
+@pytest.mark.parametrize("fmt", ["doccano", "brat", "conll"])
+def test_gold_imported_from_a_format_without_answers_is_accepted_gold(tmp_path: Path, fmt: str) -> None:
+    article, spans = seed_gold_db(tmp_path / "a.json")
+    out = tmp_path / ("out" if fmt == "brat" else f"out.{fmt}")
+    assert run_goldspan("export", "--db", tmp_path / "a.json", "--format", fmt, "--out", out).returncode == 0
+    result = run_goldspan("import", out, "--db", tmp_path / "b.json", "--format", fmt, "--annotator", "bob")
+    assert result.returncode == 0, result.stderr
+    assert "as gold (1 accepted" in result.stdout  # once: "as gold", with answer null
+    with Store(tmp_path / "b.json", read_only=True) as store:
+        [record] = store.annotations()
+    assert record.answer is Answer.ACCEPT and len(record.spans) == len(spans)
+    again = run_goldspan("export", "--db", tmp_path / "b.json", "--format", "doccano", "--out", tmp_path / "again.jsonl")
+    assert "Exported 1 article (3 spans)" in again.stdout  # once: 0 written, "skipped: 2 answer none yet"
+
+
+def test_conll_import_attaches_to_the_article_with_the_same_tokens(tmp_path: Path) -> None:
+    article, spans = seed_gold_db(tmp_path / "a.json")
+    assert run_goldspan("export", "--db", tmp_path / "a.json", "--format", "conll", "--out", tmp_path / "gold.conll").returncode == 0
+    result = run_goldspan("import", tmp_path / "gold.conll", "--db", tmp_path / "a.json", "--format", "conll", "--annotator", "bob")
+    assert result.returncode == 0, result.stderr
+    assert "0 new articles" in result.stdout and "attached to the article in the database with the same tokens" in result.stderr
+    with Store(tmp_path / "a.json", read_only=True) as store:
+        assert store.article_count() == 1
+        bob = store.annotation(article.id, "bob")  # on the very article, with the spans at the same offsets
+    assert bob is not None and [(s.start, s.end, s.label) for s in bob.spans] == spans
+
+
+def test_conll_import_with_no_such_article_rebuilds_the_text_by_spacys_rules_and_says_so(tmp_path: Path) -> None:
+    article, spans = seed_gold_db(tmp_path / "a.json")
+    assert run_goldspan("export", "--db", tmp_path / "a.json", "--format", "conll", "--out", tmp_path / "gold.conll").returncode == 0
+    result = run_goldspan("import", tmp_path / "gold.conll", "--db", tmp_path / "b.json", "--format", "conll")
+    assert result.returncode == 0, result.stderr
+    assert "the text of 1 article was rebuilt from its tokens" in result.stderr
+    with Store(tmp_path / "b.json", read_only=True) as store:
+        [rebuilt] = store.articles()
+        [record] = store.annotations()
+    text = rebuilt.text
+    assert "Ukraine's" in text and '"most cruel"' in text and "Lukashenko, a close ally" in text  # not "Ukraine 's", '" most cruel "'
+    assert "".join(text.split()) == "".join(article.text.split())  # the same characters, whitespace aside
+    assert [(text[s.start : s.end], s.label) for s in record.spans] == [(article.text[a:b], label) for a, b, label in spans]
+
+
+@pytest.mark.parametrize("args", [["--format", "jsonl"], ["--format", "prodigy"]], ids=["unknown format", "no such file"])
+def test_a_failed_import_creates_no_database(tmp_path: Path, args: list[str]) -> None:
+    source = tmp_path / ("missing.jsonl" if args[1] == "prodigy" else "x.jsonl")
+    if args[1] == "jsonl":
+        write_jsonl(source, [{"text": "A\nB", "spans": []}])
+    before = set(tmp_path.iterdir())
+    result = run_goldspan("import", source, *args, "--db", tmp_path / "i.json")
+    assert_one_line_error(result)
+    assert set(tmp_path.iterdir()) == before  # no i.json, .index, .journal or .lock
+
+
+def test_a_label_no_format_can_carry_is_refused_at_start_import_and_export(tmp_path: Path) -> None:
+    from .conftest import SEED
+
+    result = run_goldspan("annotate", SEED, "--db", tmp_path / "g.json", "--labels", "per son,ORG")
+    assert_one_line_error(result, "--labels", "'per son'", "whitespace")
+    assert not (tmp_path / "g.json").exists()
+    source = write_jsonl(tmp_path / "d.jsonl", [{"text": "Anna Nowak spoke.", "label": [[0, 10, "per son"]]}])
+    result = run_goldspan("import", source, "--db", tmp_path / "g.json", "--format", "doccano")
+    assert_one_line_error(result, "'per son'", "nothing was imported")
+    assert not (tmp_path / "g.json").exists()
+    article = Article.from_text("Anna Nowak spoke.")
+    with Store(tmp_path / "old.json") as store:  # a DB from before the rule
+        store.add_articles([article])
+        store.save_annotation(Annotation(article.id, "alice", (Span(0, 10, 0, 2, "per son"),), Answer.ACCEPT))
+    for fmt, out in (("conll", "x.conll"), ("brat", "brat")):
+        result = run_goldspan("export", "--db", tmp_path / "old.json", "--format", fmt, "--out", tmp_path / out)
+        assert_one_line_error(result, "'per son'", fmt)
+        assert not (tmp_path / out).exists()
+
+
+def test_the_prodigy_export_carries_the_annotators_note_and_flag(tmp_path: Path) -> None:
+    article = Article.from_text("One\nMinsk.")
+    with Store(tmp_path / "g.json") as store:
+        store.add_articles([article])
+        store.save_annotation(Annotation(article.id, "alice", (), Answer.ACCEPT, comment="no entities?", flagged=True))
+        export(store, "prodigy", tmp_path / "p.jsonl")
+    [task] = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert task["meta"]["comment"] == "no entities?" and task["meta"]["flagged"] is True

@@ -139,7 +139,7 @@ async def test_labels_with_spaces_markup_and_unicode_are_shown_literally_and_rea
         await pilot.pause()
         panel = str(app.screen.query_one("#labels").render())
         row = "".join(seg.text for seg in app.screen.query_one("ArticleView").render_line(1))
-    assert "[bold]PER…" in panel and "Ωμέγα" in panel and "t: 2 more labels" in panel  # literal, cut with an ellipsis
+    assert "[bold]PER[…" in panel and "Ωμέγα" in panel and "t: 2 more labels" in panel  # literal, cut with an ellipsis
     assert " [bold]PER[/] " in row and " L9 " in row
     with Store(tmp_path / "g.json", read_only=True) as check:
         record = check.annotation(article.id, "alice")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from goldspan.annotations import pipelines
 from goldspan.annotations.articles import load_articles
-from goldspan.annotations.datamodel import Annotation, Answer, SpanState
+from goldspan.annotations.datamodel import Annotation, Answer, Role, SpanState
 from goldspan.annotations.keymap import default_keymap
 from goldspan.annotations.review import ReviewSession, differences, plan_review
 from goldspan.annotations.session import Session
@@ -52,13 +52,13 @@ async def test_step_take_a_take_b_accept(tmp_path: Path, pattern_spec: pipelines
         await pilot.press("d", "A")  # alice's ORG "The Moscow Times", which bob left out
         await pilot.press("a")
     with Store(db, read_only=True) as check:
-        record = check.annotation(seed_id, "lead")
+        record = check.annotation(seed_id, "lead", Role.REVIEWER)
         text = check.article(seed_id).text  # type: ignore[union-attr]
     assert record is not None and record.answer is Answer.ACCEPT
     chosen = {(s.text_in(text), s.label) for s in record.spans if s.start in (text.index("Minsk"), text.index("The Moscow Times"))}
     assert chosen == {("Minsk", "ORG"), ("The Moscow Times", "ORG")}
     assert all(s.state is SpanState.CONFIRMED for s in record.spans)
-    assert record.note == "reviewed from alice, bob, model; took bob ×1, alice ×1"
+    assert record.note == "reviewed from alice, bob, model; took bob ×1, alice+model ×1"
 
 
 def test_filters_pick_the_articles(tmp_path: Path, pattern_spec: pipelines.PipelineSpec) -> None:
@@ -83,3 +83,73 @@ async def test_the_annotator_shows_how_many_differences_other_versions_have(tmp_
         await settle(pilot)
         status = str(app.screen.query_one("#status").render())
     assert "others: alice 0 diff, bob 2 diff" in status
+
+
+def test_a_review_starts_from_the_majority_and_asks_once_before_accepting_differences_not_looked_at(
+    tmp_path: Path, pattern_spec: pipelines.PipelineSpec
+) -> None:
+    """alice and the model call Minsk GPE and have The Moscow Times, bob does not: a stretch's spans
+    start as most versions have them. `a` straight away once saved only what every version had."""
+    db = tmp_path / "g.json"
+    seed_id = two_annotators(db, pattern_spec)
+    with Store(db) as store:
+        plan = plan_review(store, model=pattern_spec.model_id)
+        session = ReviewSession(store, plan, reviewer="lead", labels=("PERSON", "ORG", "GPE"))
+        text = session.article.text
+        shown = {(s.text_in(text), s.label) for s in session.spans}
+        assert {("Minsk", "GPE"), ("The Moscow Times", "ORG")} <= shown
+        assert session.answer(Answer.ACCEPT) == "2 differences not looked at: a again to accept with the majority's spans"
+        assert store.annotation(seed_id, "lead", Role.REVIEWER) is None  # asked, not saved
+        session.answer(Answer.ACCEPT)  # again: accepted with the majority's spans
+        record = store.annotation(seed_id, "lead", Role.REVIEWER)
+    assert record is not None and record.answer is Answer.ACCEPT
+    assert {("Minsk", "GPE"), ("The Moscow Times", "ORG")} <= {(s.text_in(text), s.label) for s in record.spans}
+    assert len(record.spans) == len(plan.versions[seed_id][0].spans)  # alice's (= the model's) spans, none lost
+    assert record.note == "reviewed from alice, bob, model; took alice+model ×2"
+
+
+async def test_flags_and_notes_reach_the_review(tmp_path: Path, pattern_spec: pipelines.PipelineSpec) -> None:
+    db = tmp_path / "g.json"
+    seed_id = two_annotators(db, pattern_spec)
+    store = Store(db)
+    flagged_id = next(a.id for a in store.articles() if a.id != seed_id)  # an article both agree on
+    record = store.annotation(flagged_id, "bob")
+    assert record is not None
+    store.save_annotation(Annotation(flagged_id, "bob", record.spans, Answer.ACCEPT, comment="ask about the dates", flagged=True))
+    plan = plan_review(store, model=pattern_spec.model_id, only="flagged")
+    assert [a.id for a in plan.articles] == [flagged_id]  # flagged by bob: reviewed though the versions agree
+    assert plan.remarks[flagged_id] == ["bob ⚑ flagged: ask about the dates"]
+    session = ReviewSession(store, plan, reviewer="lead", labels=("PERSON", "ORG", "GPE"))
+    app = GoldspanApp(session, pipelines.resolve("blank:en"), keymap=default_keymap(), screen=ReviewScreen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        panel = str(app.screen.query_one("#differences").render())
+    assert "bob ⚑ flagged: ask about the dates" in panel
+
+
+def test_review_puts_the_labels_on_the_same_number_keys_as_annotate() -> None:
+    from goldspan.annotations.labels import choose_labels, review_labels
+
+    model = pipelines.resolve(None)
+    used = ["NORP", "GPE", "PERSON"]  # what the versions happen to use: once, 4 was NORP in review and LOC in annotate
+    assert review_labels(model.labels, None, used)[:10] == choose_labels(model.labels, None)[:10]
+    assert review_labels(model.labels, "GPE,PERSON", used)[:2] == ("GPE", "PERSON")
+    assert review_labels((), None, used) == ("PERSON", "GPE", "NORP")  # no model installed: the labels in use
+
+
+def test_the_review_screen_in_a_real_terminal_fits_its_top_line_and_keys(tmp_path: Path, pattern_spec: pipelines.PipelineSpec) -> None:
+    from .conftest import goldspan_command
+    from .helpers.terminal import Terminal
+
+    db = tmp_path / "g.json"
+    two_annotators(db, pattern_spec)
+    term = Terminal([*goldspan_command(), "review", "--db", str(db), "--as", "lead"], tmp_path, size=(120, 40))
+    term.wait_for("difference")
+    term.drain()
+    rows = term.screen()
+    top = rows[0].rstrip()
+    assert top.startswith(" review · article 1/1") and not top.endswith("…"), top  # once cut at 120 columns
+    assert "versions: alice, bob, model" in top
+    assert any("4 LOC" in row for row in rows), "\n".join(rows)  # annotate's keys: 4 is LOC, not NORP
+    term.type("q")
+    assert term.exit_status() == 0

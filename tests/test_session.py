@@ -119,13 +119,13 @@ def test_undo_and_redo_across_a_relabel_and_an_article_change(session: Session) 
     session.apply_label("ORG")
     session.answer(Answer.ACCEPT)
     assert session.index == 1
-    assert session.undo() == "undone"  # the accept: back on the first article, unanswered
+    assert session.undo() == "undone: 46 entities confirmed, answer accept (article 1)"  # back on the first article, unanswered
     assert session.index == 0 and session.store.annotation(session.article.id, "alice").answer is None  # type: ignore[union-attr]
     session.undo()
     assert ("Minsk", "GPE", "suggested") in stored(session)
     session.redo()
     assert ("Minsk", "ORG", "edited") in stored(session)
-    assert session.undo() == "undone" and session.undo() == "nothing to undo"
+    assert session.undo() == "undone: 'Minsk' GPE → ORG" and session.undo() == "nothing to undo"
 
 
 def test_accept_makes_suggestions_gold_reject_and_skip_answer(session: Session) -> None:
@@ -310,3 +310,52 @@ def test_accept_waits_for_the_models_suggestions(tmp_path: Path) -> None:
     record = store.annotation(article.id, "alice")
     assert record is not None and record.answer is Answer.ACCEPT
     assert [(sp.text_in(article.text), sp.label, sp.state) for sp in record.spans] == [("Poland", "GPE", SpanState.CONFIRMED)]
+
+
+def test_star_then_a_label_gives_it_to_every_mention_not_answered_yet_in_one_undoable_step(session: Session) -> None:
+    text = session.article.text
+    mentions = [m.start() for m in __import__("re").finditer(r"\bBelarus\b", text)]
+    focus_on(session, "Belarus", 1)
+    session.confirm()  # one mention looked at and kept as GPE: an answer of the annotator's
+    focus_on(session, "Belarus", 2)
+    session.remove()  # one taken away: that text has no span now
+    before = stored(session)
+    focus_on(session, "Belarus", 0)
+    assert session.begin_every_mention() == "every 'Belarus': press a label key (escape cancels)"
+    said = session.apply_label("ORG")
+    after = stored(session)
+    belarus = [(label, state) for t, label, state in after if t == "Belarus"]
+    assert belarus.count(("GPE", "confirmed")) == 1  # the one the annotator had confirmed keeps its label
+    assert len(belarus) == len(mentions)  # the removed mention is labelled again, as text no span covers
+    relabelled = len(mentions) - 2
+    assert said == f"ORG for {len(mentions) - 1} mentions of 'Belarus'; {relabelled} relabelled, 1 added; 1 mention you had answered kept its label"
+    assert session.undo().startswith("undone: ")  # one step: everything as before the star
+    assert stored(session) == before
+
+
+def test_star_is_cancelled_by_escape_and_by_moving_on(session: Session) -> None:
+    focus_on(session, "Belarus")
+    session.begin_every_mention()
+    assert session.cancel() == "labelling every mention cancelled"
+    session.begin_every_mention()
+    session.focus_next()  # moving on drops it: the next label key labels the focused entity alone
+    target = session.focused
+    assert target is not None
+    session.apply_label("ORG")
+    assert sum(1 for t, label, _ in stored(session) if label == "ORG" and t == target.text_in(session.article.text)) == 1
+
+
+def test_a_note_and_a_flag_are_saved_with_the_annotation_in_fields_of_their_own(session: Session) -> None:
+    assert session.set_comment("  Belarus: GPE or ORG?  ") == "note saved"
+    assert session.toggle_flag() == "flagged for review"
+    record = session.store.annotation(session.article.id, "alice")
+    assert record is not None and (record.comment, record.flagged, record.note, record.answer) == ("Belarus: GPE or ORG?", True, "", None)
+    assert session.toggle_flag() == "flag removed" and session.set_comment("") == "note removed"
+    record = session.store.annotation(session.article.id, "alice")
+    assert record is not None and (record.comment, record.flagged) == ("", False)
+
+
+def test_v_says_how_to_go_on(session: Session) -> None:
+    from goldspan.annotations.session import NEW_SPAN
+
+    assert session.begin_span() == NEW_SPAN == "new span: move, then a label key; escape cancels"

@@ -3,15 +3,9 @@ and annotating what a DB already holds."""
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
-import select
 import signal
-import struct
 import subprocess
-import termios
-import time
 from pathlib import Path
 
 import pytest
@@ -23,67 +17,7 @@ from goldspan.annotations.store import Store
 from goldspan.annotations.suggest import preannotate
 
 from .conftest import SEED, goldspan_command
-
-
-class Terminal:
-    """A child process on a pty (100x30 unless told), read as a stream (enough to find words on the screen)."""
-
-    def __init__(self, argv: list[str], cwd: Path, size: tuple[int, int] = (100, 30)) -> None:
-        self.size = size
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # child
-            os.chdir(cwd)
-            env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(size[0]), "LINES": str(size[1])}
-            env.pop("GOLDSPAN_DEBUG", None)
-            os.execve(argv[0], argv, env)
-        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
-        self.seen = b""
-
-    def wait_for(self, text: str, timeout: float = 60) -> None:
-        end = time.monotonic() + timeout
-        while text.encode() not in self.seen:
-            remaining = end - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"{text!r} never appeared on the screen")
-            ready, _, _ = select.select([self.fd], [], [], min(remaining, 0.5))
-            if ready:
-                try:
-                    self.seen += os.read(self.fd, 65536)
-                except OSError:
-                    raise AssertionError(f"the program ended before {text!r} appeared") from None
-
-    def drain(self, quiet: float = 0.5, timeout: float = 20) -> None:
-        """Read until the program has drawn nothing for ``quiet`` seconds: its screen has settled."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end and select.select([self.fd], [], [], quiet)[0]:
-            self.seen += os.read(self.fd, 65536)
-
-    def screen(self) -> list[str]:
-        """The terminal's rows as a terminal would show them now (pyte emulates one)."""
-        import pyte
-
-        screen = pyte.Screen(*self.size)
-        pyte.ByteStream(screen).feed(self.seen)
-        return list(screen.display)
-
-    def type(self, keys: str) -> None:
-        os.write(self.fd, keys.encode())
-
-    def exit_status(self, timeout: float = 20) -> int:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            try:
-                ready, _, _ = select.select([self.fd], [], [], 0.2)
-                if ready:
-                    os.read(self.fd, 65536)
-            except OSError:
-                pass
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                os.close(self.fd)
-                return os.waitstatus_to_exitcode(status)
-        os.kill(self.pid, signal.SIGKILL)
-        raise AssertionError("the program did not end")
+from .helpers.terminal import Terminal
 
 
 @pytest.fixture
@@ -102,9 +36,7 @@ def test_a_change_shown_as_saved_survives_the_end(tmp_path: Path, prepared: tupl
     if not Path(argv[0]).exists():
         pytest.skip("the goldspan console script is not installed")
     term = Terminal(argv, tmp_path)
-    term.wait_for("KEY POINTS")
-    term.type("j")  # focus the first entity: "Lukashenko" (PERSON) in the title
-    time.sleep(0.3)
+    term.wait_for("KEY POINTS")  # the first entity, "Lukashenko" (PERSON) in the title, has the focus
     term.type("2")  # make it ORG; the status line then says "saved HH:MM:SS"
     term.wait_for("saved ")
     if ending == "q":
@@ -183,5 +115,86 @@ def test_no_word_of_the_article_is_hidden_under_its_scrollbar(tmp_path: Path, pr
     for word in re.findall(r"\w+", paragraph):  # every word, in order (the entity tags come between)
         assert word in shown[at:], f"{word!r} is not on the screen:\n" + "\n".join(rows)
         at = shown.index(word, at) + 1
+    term.type("q")
+    assert term.exit_status() == 0
+
+
+# Each dialog, and what it shows once open.
+DIALOGS = {"g": "Go to article", "t": "Label (type to filter", "?": "goldspan keys", "/": "leave search", "c": "Note on"}
+
+
+@pytest.mark.parametrize("ending", ["hang up", "SIGTERM"])
+@pytest.mark.parametrize("key", list(DIALOGS))
+def test_closing_the_terminal_with_a_dialog_open_ends_goldspan_within_two_seconds(
+    tmp_path: Path, prepared: tuple[Path, list[str]], key: str, ending: str
+) -> None:
+    """A closed terminal (SIGHUP) or a SIGTERM with go-to, the label picker, help, search or the
+    note open once left goldspan running forever as an orphan; whatever is open, it ends, with
+    everything shown as saved kept."""
+    db, argv = prepared
+    if not Path(argv[0]).exists():
+        pytest.skip("the goldspan console script is not installed")
+    term = Terminal(argv, tmp_path)
+    term.wait_for("KEY POINTS")
+    term.type("2")  # the focused first entity, Lukashenko, becomes ORG
+    term.wait_for("saved ")
+    term.type(key)
+    term.wait_for(DIALOGS[key])
+    if ending == "hang up":
+        term.hang_up()
+    else:
+        os.kill(term.pid, signal.SIGTERM)
+    assert term.ends_within(2.0) is not None, f"goldspan was still running 2 s after {ending} with {key!r} open"
+    [article] = load_articles([SEED]).articles
+    with Store(db, read_only=True) as store:
+        record = store.annotation(article.id, "alice")
+    assert record is not None and (record.spans[0].text_in(article.text), record.spans[0].label) == ("Lukashenko", "ORG")
+
+
+@pytest.mark.parametrize("where", ["screen", "g", "t", "/"])
+def test_ctrl_c_quits_from_everywhere(tmp_path: Path, prepared: tuple[Path, list[str]], where: str) -> None:
+    db, argv = prepared
+    if not Path(argv[0]).exists():
+        pytest.skip("the goldspan console script is not installed")
+    term = Terminal(argv, tmp_path)
+    term.wait_for("KEY POINTS")
+    if where != "screen":
+        term.type(where)
+        term.wait_for(DIALOGS[where])
+    term.type("\x03")
+    term.wait_for("every change was saved")
+    assert term.exit_status() == 0
+
+
+def test_ctrl_c_while_the_model_loads_says_stopping_and_does_not_wait_for_it(tmp_path: Path) -> None:
+    """The model's load cannot be interrupted; quitting must not wait for it (a blank terminal for the
+    3-4 s the load still took). Here it never ends: a quit that waited would never return."""
+    import sys
+
+    script = Path(__file__).parent / "helpers" / "blocked_model.py"
+    term = Terminal([sys.executable, str(script), str(tmp_path / "g.json"), str(SEED)], tmp_path)
+    term.wait_for("loading")  # the status line: the model is loading, and will never be done
+    term.type("\x03")
+    term.wait_for("stopping…")
+    term.wait_for("answered; every change was saved")
+    assert term.ends_within(20) == 0
+
+
+def test_no_color_means_the_terminals_own_colours_with_reverse_video_for_labels(tmp_path: Path, prepared: tuple[Path, list[str]]) -> None:
+    """NO_COLOR once drew labels grey on near-black (59,59,59 on 30,30,30): no colour means none."""
+    db, argv = prepared
+    if not Path(argv[0]).exists():
+        pytest.skip("the goldspan console script is not installed")
+    term = Terminal(argv, tmp_path, env={"NO_COLOR": "1"})
+    term.wait_for("KEY POINTS")
+    term.drain()
+    screen = term.emulated()
+    rows = list(screen.display)
+    y = next(i for i, row in enumerate(rows) if " GPE " in row.split("│")[0])
+    x = rows[y].index(" GPE ") + 1
+    cells = [screen.buffer[y][x + i] for i in range(3)]  # the tag "GPE"
+    assert all(c.reverse for c in cells), "labels are drawn in reverse video"
+    coloured = {(c.fg, c.bg) for row in screen.buffer.values() for c in row.values()} - {("default", "default")}
+    assert not coloured, f"colours drawn with NO_COLOR: {sorted(coloured)[:5]}"
     term.type("q")
     assert term.exit_status() == 0

@@ -8,27 +8,32 @@ thread, which alone touches the session and the store.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
 import signal
+import threading
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from rich.text import Text
-from textual import events, work
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
+from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
-from textual.worker import get_current_worker
 
 from goldspan.annotations.datamodel import Answer, Article, Span, first_line
 from goldspan.annotations.errors import GoldspanError
-from goldspan.annotations.keymap import ACTIONS, Action
+from goldspan.annotations.keymap import ACTIONS, Action, default_keymap
 from goldspan.annotations.pipelines import PipelineSpec, load
 from goldspan.annotations.session import Outcome, Session
+from goldspan.annotations.words import plural
 
+from .background import Background
 from .widgets.article_view import ArticleView, ViewState
 from .widgets.entity_list import STATE_MARK, EntityList, ListState
 
@@ -66,13 +71,19 @@ SESSION_CALLS: dict[str, tuple[str, tuple[object, ...]]] = {
     "next_article": ("next_article", ()),
     "previous_article": ("previous_article", ()),
     "save_again": ("save_again", ()),
+    "every_mention": ("begin_every_mention", ()),
+    "flag": ("toggle_flag", ()),
 }
 
 
 def screen_bindings(actions: Sequence[Action] = ACTIONS) -> list[Binding]:
-    """One Binding per action, with its id, so a keymap file can move it (App.set_keymap)."""
+    """One Binding per action, with its id, so a keymap file can move it (App.set_keymap).
+
+    Actions of one group sit side by side in the footer under one name: ``[ ] start``."""
+    groups = {a.group: Binding.Group(a.group, compact=True) for a in actions if a.group}
     return [
-        Binding(",".join(a.keys), f"run('{a.id}')", a.footer or a.description, show=bool(a.footer), id=a.id)
+        Binding(",".join(a.keys), f"run('{a.id}')", a.footer or a.description, show=bool(a.footer or a.group), id=a.id,
+                group=groups.get(a.group))  # fmt: skip
         for a in actions
     ]
 
@@ -98,6 +109,7 @@ class AnnotateScreen(Screen[None]):
     AnnotateScreen.too-small #message { display: none; }
     """
     MIN_SIZE = (60, 12)
+    show_others = True  # the top line counts the differences from other annotators' versions
 
     def __init__(self, session: Session, colours: Mapping[str, str]) -> None:
         super().__init__()
@@ -115,7 +127,7 @@ class AnnotateScreen(Screen[None]):
                 yield from self.extra_panels()
                 yield Static(id="labels")
         yield Static(id="message")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(ArticleView).focus()
@@ -129,6 +141,21 @@ class AnnotateScreen(Screen[None]):
             self.query_one("#too-small", Static).update(
                 Text(f"terminal too small ({width}x{height}): goldspan needs {self.MIN_SIZE[0]}x{self.MIN_SIZE[1]}; your work is saved", justify="center")
             )
+        self.call_after_refresh(self._relabel)  # the label panel's columns follow its new width
+
+    def _relabel(self) -> None:
+        self.query_one("#labels", Static).update(self._labels_text())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While the search box has the keyboard, the annotator's keys would be typed into it: they are
+        off, and the footer shows the search box's own keys instead."""
+        if action == "run" and self.searching:
+            return False
+        return True
+
+    @property
+    def searching(self) -> bool:
+        return isinstance(self.focused, Input) and self.focused.id == "search"
 
     # Hooks for screens built on this one (the review screen).
     def extra_panels(self) -> Iterable[Widget]:
@@ -189,13 +216,14 @@ class AnnotateScreen(Screen[None]):
             saved = Text(f"saved {datetime.fromisoformat(s.last_saved).astimezone():%H:%M:%S}", style="green")
         else:
             saved = Text("nothing changed yet", style="dim")
-        others = s.other_versions()
+        others = s.other_versions() if self.show_others else []
         versus = ("others: " + ", ".join(f"{name} {n} diff" for name, n in others) + " · ") if others else ""
+        marks = ("⚑ flagged · " if draft.flagged else "") + ("✉ note · " if draft.comment else "")
         text = Text.assemble(
             self.status_prefix(),
             (f"article {s.index + 1}/{len(s.articles)}", "bold"),
             answer,
-            f" · done {s.done} · {s.annotator} · {model} · {versus}",
+            f" · done {s.done} · {s.annotator} · {model} · {marks}{versus}",
             saved,
         )
         text.truncate(max(20, self.size.width - 2), overflow="ellipsis")
@@ -206,18 +234,24 @@ class AnnotateScreen(Screen[None]):
         counts = s.label_counts()
         out = Text()
         shown = [label for label in s.labels[:10]]
+        # Two columns in whatever width the panel has: at 60 columns it has 25, and cells of 16
+        # wrapped "0 PRODUCT 0" onto two lines.
+        room = self.query_one("#labels", Static).content_size.width or 32
+        cell_width = max(8, min(16, room // 2))
         for i, label in enumerate(shown):
             key = s.label_key(label) or " "
-            name = label if len(label) <= 10 else label[:9] + "…"
-            cell = Text.assemble((f"{key}", "bold"), " ", (name, f"reverse {self.colours.get(label, '')}"), f" {counts.get(label, 0)}")
-            cell.truncate(16, pad=True)
+            count = f" {counts.get(label, 0)}"
+            fits = max(1, cell_width - 3 - len(count))
+            name = label if len(label) <= fits else label[: fits - 1] + "…"
+            cell = Text.assemble((f"{key}", "bold"), " ", (name, f"reverse {self.colours.get(label, '')}"), count)
+            cell.truncate(cell_width, pad=True)
             out.append_text(cell)
             out.append("\n" if i % 2 else "")
         if len(shown) % 2:
             out.append("\n")
         extra = [label for label in counts if label not in shown]
         if extra:
-            out.append(f"t: {len(extra)} more labels\n", style="dim")
+            out.append(f"t: {plural(len(extra), 'more label')}\n", style="dim")
         out.append(" ".join(f"{mark} {state}" for state, mark in STATE_MARK.items()), style="dim")
         return out
 
@@ -232,7 +266,7 @@ class AnnotateScreen(Screen[None]):
             method, args = self.calls[action]
             self.redraw(getattr(self.session, method)(*args))
         elif action == "quit":
-            self.app.exit()
+            self.app_.leave()
         else:
             getattr(self, f"action_{action}")()
 
@@ -256,20 +290,29 @@ class AnnotateScreen(Screen[None]):
 
     def action_goto(self) -> None:
         s = self.session
-        choices = [
-            (str(i + 1), f"{i + 1:>4}  {'✓' if article_id in s.answered else ' '}  {title}")
-            for i, (article_id, title) in enumerate(zip(s.articles.ids, s.articles.titles))
-        ]
+        articles = [(i + 1, article_id in s.answered, title) for i, (article_id, title) in enumerate(zip(s.articles.ids, s.articles.titles))]
 
         def chosen(value: str | None) -> None:
             if value is None:
                 return self.redraw()
+            if value.isdigit():  # a number is that article, never a title with the digit in it
+                return self.redraw(s.go_to(int(value) - 1))
             index = s.find_article(value)
-            self.redraw(f"no article matches {value!r}" if index is None else s.go_to(index))
+            self.redraw(f"no article title has {value!r} in it" if index is None else s.go_to(index))
 
         from .screens import GotoScreen
 
-        self.app.push_screen(GotoScreen("Go to article (number or title)", choices, "number or title…"), chosen)
+        self.app.push_screen(GotoScreen(articles), chosen)
+
+    def action_comment(self) -> None:
+        s = self.session
+
+        def written(text: str | None) -> None:
+            self.redraw(None if text is None else s.set_comment(text))
+
+        from .screens import CommentScreen
+
+        self.app.push_screen(CommentScreen(s.draft.comment, s.article.title), written)
 
     def action_help(self) -> None:
         from .screens import HelpScreen
@@ -277,11 +320,13 @@ class AnnotateScreen(Screen[None]):
         self.app.push_screen(HelpScreen(self.app_.keymap, self.session.labels, self.help_actions))
 
     def action_search(self) -> None:
-        box = next(self.query("#search").results(Input), None)
+        from .widgets.search_box import SearchBox
+
+        box = next(self.query("#search").results(SearchBox), None)
         if box is None:
             # Built when first asked for: composed at start, this box nobody sees yet was a fifth of
             # what the first frame's widgets cost (about 7 ms).
-            box = Input(placeholder="search: type, enter for the next hit, escape to leave", id="search")
+            box = SearchBox(placeholder="search: type, enter for the next hit, escape to leave", id="search")
             self.mount(box, before="#message")
         box.add_class("active")
         box.value = self.search_text
@@ -296,14 +341,12 @@ class AnnotateScreen(Screen[None]):
         if event.input.id == "search":
             self.redraw(self.session.search(event.value))
 
-    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
-        box = self.focused
-        if event.key == "escape" and isinstance(box, Input) and box.id == "search":
-            event.stop()
-            box.remove_class("active")
-            self.search_text = ""
-            self.query_one(ArticleView).focus()
-            self.redraw()
+    def on_search_box_left(self, event: Message) -> None:
+        event.stop()
+        self.query_one("#search", Input).remove_class("active")
+        self.search_text = ""
+        self.query_one(ArticleView).focus()
+        self.redraw()
 
     def on_article_view_clicked(self, event: ArticleView.Clicked) -> None:
         s = self.session
@@ -322,6 +365,13 @@ class AnnotateScreen(Screen[None]):
 class GoldspanApp(App[None]):
     TITLE = "goldspan"
     ENABLE_COMMAND_PALETTE = False
+    # ctrl+c quits from everywhere, a dialog or the search box included (where Input would take it).
+    BINDINGS = [Binding("ctrl+c", "quit_now", "quit", show=False, priority=True)]
+    CSS = """
+    Footer.-compact FooterLabel { margin-right: 1; }
+    Footer.-compact KeyGroup { padding-left: 0; }
+    """
+    SIGNAL_GRACE = 1.5  # seconds from SIGTERM or SIGHUP to a forced exit, if the clean one is stuck
 
     def __init__(
         self,
@@ -334,6 +384,13 @@ class GoldspanApp(App[None]):
         screen: Callable[[Session, Mapping[str, str]], AnnotateScreen] | None = None,
     ) -> None:
         super().__init__()
+        if self.no_color:
+            # NO_COLOR means no colour: Textual's default for it is greyscale, which drew some labels
+            # grey on near-black (59,59,59 on 30,30,30). The terminal's own colours, with the
+            # underline and reverse video the screen uses anyway, are what NO_COLOR asks for.
+            from textual.filter import Monochrome, NoColor
+
+            self._filters = [f for f in self._filters if not isinstance(f, Monochrome)] + [NoColor()]
         self.make_screen = screen or AnnotateScreen
         self.session = session
         self.spec = spec
@@ -341,12 +398,16 @@ class GoldspanApp(App[None]):
         self.notes = list(notes)
         self.loader = loader
         self.model_status = "model not needed yet"
-        self._nlp: Language | None = None
-        self._tokenizer = None
+        self.background = Background()
+        self._nlp: Language | None = None  # touched by the background thread only
+        self._tokenizer: Callable[[str], object] | None = None  # likewise
         self._preparing: set[tuple[str, int]] = set()
         labels = list(dict.fromkeys([*session.labels, *session.label_counts()]))
         self.colours = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
-        self.set_keymap({action: ",".join(keys) for action, keys in self.keymap.items()})  # before the first screen shows its keys
+        # Before the first screen shows its keys. Only the keys the user moved: Textual re-adds every
+        # binding it remaps, and the footer would lose the order its keys are listed in.
+        defaults = default_keymap()
+        self.set_keymap({action: ",".join(keys) for action, keys in self.keymap.items() if tuple(keys) != defaults.get(action)})
 
     def get_default_screen(self) -> AnnotateScreen:
         # The annotate screen is the app's first screen, composed and drawn in Textual's start-up
@@ -361,7 +422,57 @@ class GoldspanApp(App[None]):
         for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
             # Every change is already on disk; leave cleanly so the terminal is restored. (SIGINT
             # comes from `kill -INT`: in raw mode ctrl+c arrives as a key, not as this signal.)
-            loop.add_signal_handler(sig, self.exit)
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        from textual.drivers.linux_driver import LinuxDriver
+
+        driver = self._driver
+        fileno = getattr(driver, "fileno", None)
+        self._terminal = fileno if isinstance(driver, LinuxDriver) and isinstance(fileno, int) and os.isatty(fileno) else None
+        if self._terminal is not None:
+            self.set_interval(1.0, self._check_terminal, name="terminal-gone")
+
+    def _on_signal(self, sig: int) -> None:
+        """End within SIGNAL_GRACE seconds whatever is open. Textual's own shutdown can hang once the
+        terminal is gone (its writer thread dies on the dead pty and the bounded queue it fed blocks
+        the next write; its input thread spins on end-of-file): a closed terminal left orphans that
+        ignored SIGTERM. Everything shown as saved is in the journal already, fsync'd, so the forced
+        exit loses nothing (the next open replays it, as after kill -9)."""
+        self.background.stop()
+        if not getattr(self, "_forced_exit", None):
+            self._forced_exit = threading.Timer(self.SIGNAL_GRACE, os._exit, args=(128 + sig,))
+            self._forced_exit.daemon = True
+            self._forced_exit.start()
+        self.exit()
+
+    def _check_terminal(self) -> None:
+        """The terminal closed without a SIGHUP reaching us (the shell that had it died first): end
+        as if it had come. A hung-up terminal fails every ioctl."""
+        import termios
+
+        try:
+            termios.tcgetattr(self._terminal)
+        except (termios.error, OSError):
+            self._on_signal(signal.SIGHUP)
+
+    def action_quit_now(self) -> None:
+        self.leave()
+
+    def leave(self) -> None:
+        """q and ctrl+c: say so at once; the model, if it is still loading, is not waited for."""
+        busy = self.background.busy
+        self.background.stop()
+        if busy and self.screen_ is not None:
+            self.screen_.redraw("stopping…")
+            self.call_after_refresh(self.exit)  # once the message is on the screen
+        else:
+            self.exit()
+
+    def get_key_display(self, binding: Binding) -> str:
+        """An action's first key as the keymap lists it (j for next entity, not tab, which Textual's
+        own focus binding puts first), as short as a footer at 100 columns needs: ␣ for space."""
+        keys = self.keymap.get(binding.id or "")
+        key = keys[0] if keys else binding.key
+        return {"space": "␣", "escape": "esc"}.get(key) or super().get_key_display(dataclasses.replace(binding, key=key))
 
     def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
         keys = ", ".join(sorted({f"{b.key} ({b.id or b.action})" for b in clashed_bindings}))
@@ -386,35 +497,47 @@ class GoldspanApp(App[None]):
         if key in self._preparing:
             return
         self._preparing.add(key)
-        self._prepare(draft.article, tuple(draft.spans), draft.version, draft.suggestions_pending)
+        article, spans, version, needs = draft.article, tuple(draft.spans), draft.version, draft.suggestions_pending
+        self.background.submit(lambda: self._prepare(article, spans, version, needs))
 
-    @work(thread=True, group="prepare", exit_on_error=False)
     def _prepare(self, article: Article, spans: tuple[Span, ...], version: int, needs_suggestions: bool) -> None:
-        from goldspan.annotations.align import align_article, blank_tokenizer  # here, in the worker: not needed for the first paint
+        """On the background thread: the model's suggestions for the article, or its tokens."""
+        from goldspan.annotations.align import align_article, blank_tokenizer  # here: not needed for the first paint
 
-        worker = get_current_worker()
+        stopping = self.background.stopping
         try:
             if needs_suggestions:
-                suggestions = self._suggest(article, stop=lambda: worker.is_cancelled)
-                if suggestions is not None and not worker.is_cancelled:
-                    self.call_from_thread(self._got_suggestions, article, version, suggestions)
+                suggestions = self._suggest(article, stop=stopping.is_set)
+                if suggestions is not None and not stopping.is_set():
+                    self._hand_over(self._got_suggestions, article, version, suggestions)
                 return
             if self._tokenizer is None:
                 self._tokenizer = blank_tokenizer(self.spec)
-            aligned = align_article(self._tokenizer, article, spans)
+            aligned = align_article(self._tokenizer, article, spans)  # type: ignore[arg-type]
         except Exception as error:  # a model or tokenizer that fails must not take the annotator down
             reason = str(error) if isinstance(error, GoldspanError) else f"spaCy failed ({type(error).__name__}: {error})."
-            self.call_from_thread(self._failed, article, version, reason, needs_suggestions)
+            self._hand_over(self._failed, article, version, reason, needs_suggestions)
             return
-        if not worker.is_cancelled:
-            self.call_from_thread(self._got_tokens, article, version, aligned)
+        if not stopping.is_set():
+            self._hand_over(self._got_tokens, article, version, aligned)
+
+    def _hand_over(self, callback: Callable[..., None], *args: object) -> None:
+        """Run ``callback`` on the UI thread, which alone touches the session and the store."""
+        if self.background.stopping.is_set():
+            return
+        try:
+            self.call_from_thread(callback, *args)
+        except RuntimeError:
+            pass  # the app has closed meanwhile: nothing left to show it on
 
     def _suggest(self, article: Article, stop: Callable[[], bool]) -> tuple[Span, ...] | None:
-        """The model's spans for the article; None if the app quit first (Textual cancels workers then)."""
+        """The model's spans for the article; None if the app quit first."""
         if self._nlp is None:
-            self.call_from_thread(self._set_model_status, f"loading {self.spec.name}…")
+            self._hand_over(self._set_model_status, f"loading {self.spec.name}…")
             self._nlp = self.loader(self.spec)
-            self.call_from_thread(self._set_model_status, str(self.spec.model_id))
+            if stop():
+                return None
+            self._hand_over(self._set_model_status, str(self.spec.model_id))
         # One piece at a time, so a quit is noticed within one piece of a long article.
         from goldspan.annotations.suggest import suggest  # as align above
 

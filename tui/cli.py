@@ -14,7 +14,6 @@ import getpass
 import json
 import os
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Callable, Optional, ParamSpec, Sequence, TypeVar
 
@@ -24,6 +23,7 @@ from rich.console import Console
 from goldspan.annotations.articles import LoadReport, load_articles
 from goldspan.annotations.errors import GoldspanError, InputError
 from goldspan.annotations.store import DEFAULT_DB, Store
+from goldspan.annotations.words import plural
 
 if TYPE_CHECKING:
     from goldspan.annotations.datamodel import Article
@@ -89,10 +89,6 @@ def screen_command(command: Callable[P, R]) -> Callable[P, R]:
 def say(message: str) -> None:
     """A one-line message on stderr, printed as plain text (article paths may contain [brackets])."""
     err.print(message, markup=False)
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def default_annotator() -> str:
@@ -191,33 +187,18 @@ def stats(
 
 def quality(db: Path, *, as_json: bool, agreement: bool, model_vs_gold: bool, model: str | None, annotators: list[str] | None) -> int:
     """`stats --agreement` / `--model-vs-gold`: the metrics, as tables or as one JSON object."""
-    from goldspan.annotations import metrics
-    from goldspan.annotations.datamodel import Answer
+    from goldspan.annotations import quality as figures
 
     from .stats_view import print_agreement, print_model_report
 
     result: dict[str, object] = {}
     with Store(db, read_only=True) as store:
         report_store_notices(store)
-        articles = {a.id: a for a in store.articles()}
-        annotations = [a for a in store.annotations() if not annotators or a.annotator in annotators]
         if agreement:
-            counts = metrics.token_counts(articles[a.article_id] for a in {a.article_id: a for a in annotations}.values())
-            pairs = metrics.pairwise_agreement([a for a in annotations if a.article_id in counts], counts, annotators)
-            if not pairs:
-                raise InputError(f"{db}: agreement needs two annotators who answered the same articles; found none.")
+            pairs = figures.agreement(store, annotators)
             result["agreement"] = [p.as_json() for p in pairs]
         if model_vs_gold:
-            cached = store.all_suggestions()
-            names = Counter(str(s.model) for s in cached)
-            if not names:
-                raise InputError(f"{db}: no model suggestions are stored; run goldspan preannotate first.")
-            chosen = model or names.most_common(1)[0][0]
-            matching = [s for s in cached if str(s.model) == chosen or s.model.name == chosen]
-            if not matching:
-                raise InputError(f"--model {chosen}: no suggestions from it in {db}; there are: {', '.join(names)}.")
-            gold = [a for a in annotations if a.answer is Answer.ACCEPT]
-            report = metrics.model_vs_gold(articles, gold, {s.article_id: s.spans for s in matching}, str(matching[0].model))
+            report = figures.model_against_gold(store, model, annotators)
             result["model_vs_gold"] = report.as_json()
     if as_json:
         out.print_json(json.dumps(result, ensure_ascii=False))
@@ -283,33 +264,42 @@ def annotate(
     "  goldspan export --db goldspan.json --format prodigy --out gold.jsonl --annotator alice",
 )
 def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="A file, or a folder for spacy, brat and --split.", show_default=False)],
     db: DbOption = Path(DEFAULT_DB),
     format: Annotated[str, typer.Option("--format", "-f", help="spacy, prodigy, doccano, conll or brat.")] = "spacy",
-    out: Annotated[Path, typer.Option("--out", "-o", help="A file, or a folder for spacy, brat and --split.")] = Path("corpus"),
     answer: Annotated[str, typer.Option("--answer", help="Which answers to export: accept, reject, ignore or any.")] = "accept",
-    annotator: Annotated[Optional[str], typer.Option("--annotator", help="Only this annotator's annotations.")] = None,
-    split: Annotated[Optional[float], typer.Option("--split", help="Share for train.*, the rest in dev.* (e.g. 0.8).")] = None,
+    annotator: Annotated[Optional[str], typer.Option("--annotator", help="Only this annotator's own versions (not the final record).")] = None,
+    all_versions: Annotated[
+        bool, typer.Option("--all-versions", help="Every version of every article (each annotator's and each review), not one final record per article.")
+    ] = False,
+    split: Annotated[Optional[float], typer.Option("--split", help="Share of articles for train.*, the rest in dev.* (e.g. 0.8).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the train/dev shuffle.")] = 0,
     rejected_as_negative: Annotated[bool, typer.Option("--rejected-as-negative", help="Also write rejected articles, with no entities.")] = False,
     lang: Annotated[str, typer.Option("--lang", help="Language of spaCy's tokenizer.")] = "en",
 ) -> int:
-    """Write gold annotations for training: spaCy DocBin, Prodigy or doccano JSONL, CoNLL IOB2, or brat standoff."""
+    """Write gold annotations for training, one final record per article: spaCy DocBin, Prodigy or doccano JSONL, CoNLL IOB2, or brat standoff."""
     from goldspan.annotations.exchange import export as run
 
     from .progress import record_progress
 
-    with Store(db, read_only=True) as store, record_progress(err, "Exporting", len(store.annotations())) as tick:
-        summary = run(store, format, out, answer=answer, annotator=annotator, split=split, seed=seed,
+    with Store(db, read_only=True) as store, record_progress(err, "Exporting", store.annotation_count()) as tick:
+        summary = run(store, format, out, answer=answer, annotator=annotator, all_versions=all_versions, split=split, seed=seed,
                       rejected_as_negative=rejected_as_negative, lang=lang, on_record=tick)  # fmt: skip
     skipped = ", ".join(f"{n} {why}" for why, n in summary.skipped.items()) or "none"
     files = ", ".join(str(f) for f in summary.files)
-    say_out(
-        f"Exported {plural(summary.written, 'article')} ({plural(summary.spans, 'span')}"
-        f"{f', {summary.negatives} rejected as negatives' if summary.negatives else ''}) to {files}; skipped: {skipped}."
-    )
+    what = plural(summary.articles, "article") if summary.written == summary.articles else f"{plural(summary.written, 'record')} of {plural(summary.articles, 'article')}"
+    details = [plural(summary.spans, "span")]
+    if summary.reviewed:
+        details.append(f"{summary.reviewed} reviewed")
+    if summary.negatives:
+        details.append(f"{summary.negatives} rejected as negatives")
+    say_out(f"Exported {what} ({', '.join(details)}) to {files}; skipped: {skipped}.")
+    if summary.disagreeing:
+        them = "it" if summary.disagreeing == 1 else "them"
+        say(f"note: {plural(summary.disagreeing, 'article')} left out: the annotators disagree and nobody has reviewed {them} yet; "
+            f"settle {them} with goldspan review (or --all-versions writes every version).")  # fmt: skip
     if summary.several_versions:
-        say(f"note: {plural(summary.several_versions, 'article')} had more than one annotator's version and each was exported; "
-            "use --annotator, or settle them with goldspan review.")  # fmt: skip
+        say(f"note: {plural(summary.several_versions, 'article')} had more than one version and each was exported (--all-versions).")
     return 0
 
 
@@ -329,28 +319,42 @@ def import_(
     shared: SharedOption = False,
 ) -> int:
     """Bring annotations made elsewhere into the database, fitted to spaCy's tokens, as gold or as suggestions."""
-    from goldspan.annotations.exchange import import_records
+    from goldspan.annotations.exchange import read_import, store_import
 
     from .progress import record_progress
 
     if as_ not in ("gold", "suggestions"):
         raise InputError(f"--as {as_}: choose gold or suggestions.")
-    with Store(db, shared=shared, must_write=True) as store, record_progress(err, "Importing", None) as tick:
+    with record_progress(err, "Reading", None) as tick:  # all of it checked before the database is opened, or created
+        found = read_import(format, source, lang=lang, on_record=tick)
+    with Store(db, shared=shared, must_write=True) as store:
         report_store_notices(store)
-        summary = import_records(store, format, source, annotator=annotator or default_annotator(), as_gold=as_ == "gold",
-                                 replace=replace, lang=lang, on_record=tick)  # fmt: skip
+        summary = store_import(store, found, annotator=annotator or default_annotator(), as_gold=as_ == "gold", replace=replace, lang=lang)
     for line in summary.problems:
         say(f"skipped: {line}")
     for line in summary.notes[:20]:
         say(f"note: {line}")
+    if summary.rebuilt:
+        say(f"note: CoNLL keeps tokens, not text: the text of {plural(summary.rebuilt, 'article')} was rebuilt from {'its' if summary.rebuilt == 1 else 'their'} "
+            "tokens by spaCy's rules (no article in the database has the same tokens).")  # fmt: skip
+    if summary.matched:
+        say(f"note: {plural(summary.matched, 'CoNLL document')} attached to the article{'' if summary.matched == 1 else 's'} in the database with the same tokens.")
     skipped = ", ".join(f"{n} {why}" for why, n in summary.skipped.items())
+    if as_ == "gold":
+        kinds = ", ".join(f"{n} {ANSWER_WORDS.get(answer, answer)}" for answer, n in summary.answers.items()) or "none"
+        written = f"{plural(summary.written, 'annotation')} as gold ({kinds}"
+    else:
+        written = f"{plural(summary.written, 'annotation')} as suggestions to confirm ("
     say_out(
-        f"Read {plural(summary.read, 'record')}; wrote {plural(summary.written, 'annotation')} as {as_} "
-        f"({plural(summary.spans, 'span')}, {summary.new_articles} new articles) to {db}; "
-        f"{summary.snapped} spans snapped to token boundaries, {summary.dropped} dropped (overlap or no token); "
+        f"Read {plural(summary.read, 'record')}; wrote {written}; {plural(summary.spans, 'span')}, "
+        f"{plural(summary.new_articles, 'new article')}) to {db}; "
+        f"{plural(summary.snapped, 'span')} snapped to token boundaries, {summary.dropped} dropped (overlap or no token); "
         f"skipped {len(summary.problems) + sum(summary.skipped.values())}{f' ({skipped})' if skipped else ''}."
     )
     return 1 if summary.problems else 0
+
+
+ANSWER_WORDS = {"accept": "accepted", "reject": "rejected", "ignore": "skipped"}
 
 
 @app.command(
@@ -362,14 +366,19 @@ def review(
     db: DbOption = Path(DEFAULT_DB),
     annotators: Annotated[Optional[list[str]], typer.Option("--annotator", help="Versions of these annotators (repeat; default: all).")] = None,
     label: Annotated[Optional[str], typer.Option("--label", help="Only differences involving this label.")] = None,
-    only: Annotated[str, typer.Option("--only", help="disagreements (between annotators), model-errors, or all.")] = "disagreements",
+    only: Annotated[str, typer.Option("--only", help="disagreements (between annotators), model-errors, flagged (by an annotator), or all.")] = "disagreements",
     model: Annotated[Optional[str], typer.Option("--model", help="Whose cached suggestions count as one more version (default: the most used model).")] = None,
-    reviewer: Annotated[Optional[str], typer.Option("--as", help="Save the reviewed gold as this annotator (default: your user name).")] = None,
+    reviewer: Annotated[
+        Optional[str], typer.Option("--as", help="The reviewer's name (default: your user name); a review never replaces anyone's own annotation.")
+    ] = None,
+    labels: Annotated[Optional[str], typer.Option("--labels", help="Comma-separated labels in number-key order, as given to annotate.")] = None,
     keys: Annotated[Optional[Path], typer.Option("--keys", help="Keymap file, as for annotate.", dir_okay=False)] = None,
 ) -> int:
     """Compare annotators and the model article by article, settle each difference, and save one reviewed gold version."""
     from goldspan.annotations import pipelines
-    from goldspan.annotations.labels import labels_in_use
+    from goldspan.annotations.errors import ModelError
+    from goldspan.annotations.labels import parse_labels, review_labels
+    from goldspan.annotations.quality import choose_model
     from goldspan.annotations.review import ONLY, ReviewSession, plan_review
 
     from .app import GoldspanApp
@@ -377,21 +386,24 @@ def review(
 
     if only not in ONLY:
         raise InputError(f"--only {only}: choose one of {', '.join(ONLY)}.")
+    if labels is not None:
+        parse_labels(labels)  # refused before anything opens
     keymap = keymap_from(keys)
     with Store(db, must_write=True) as store:
         report_store_notices(store)
-        models = Counter(s.model for s in store.all_suggestions())
-        chosen = next((m for m in models if model in (str(m), m.name)), None) if model else (models.most_common(1)[0][0] if models else None)
-        if model and chosen is None:
-            raise InputError(f"--model {model}: no suggestions from it in {db}.")
+        chosen = choose_model(store, model)
         plan = plan_review(store, annotators=annotators, model=chosen, label=label, only=only)
         if not plan.articles:
             why = ", ".join(f"{n} with {reason}" for reason, n in plan.skipped.items()) or "no articles"
             raise InputError(f"{db}: nothing to review ({why}).")
-        labels = labels_in_use(s.label for versions in plan.versions.values() for v in versions for s in v.spans)
-        session = ReviewSession(store, plan, reviewer=reviewer or default_annotator(), labels=labels)
+        try:  # the labels on the number keys are annotate's: those of the model it would use
+            model_labels = pipelines.resolve(chosen.name if chosen and pipelines.is_installed(chosen.name) else None).labels
+        except ModelError:
+            model_labels = ()
+        used = (s.label for versions in plan.versions.values() for v in versions for s in v.spans)
+        session = ReviewSession(store, plan, reviewer=reviewer or default_annotator(), labels=review_labels(model_labels, labels, used))
         app = GoldspanApp(session, pipelines.resolve("blank:en"), keymap=keymap, screen=ReviewScreen)
-        app.model_status = "versions: " + ", ".join(plan.names) + (f" ({chosen})" if chosen else "")
+        app.model_status = "versions: " + ", ".join(plan.names)
         return run_app(app, lambda: f"{db}: {session.done} of {plural(len(session.articles), 'article')} reviewed by {session.annotator}")
 
 

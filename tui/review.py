@@ -12,14 +12,17 @@ from goldspan.annotations.keymap import ACTIONS, REVIEW_ACTIONS
 from goldspan.annotations.review import ReviewSession
 
 from .app import SESSION_CALLS, AnnotateScreen, screen_bindings
+from goldspan.annotations.words import plural
+
 from .wrap import visible
 
 LETTERS = "ABCEF"
 
 
 class ReviewScreen(AnnotateScreen):
-    BINDINGS = screen_bindings((*ACTIONS, *REVIEW_ACTIONS))
-    help_actions = (*ACTIONS, *REVIEW_ACTIONS)
+    BINDINGS = screen_bindings((*REVIEW_ACTIONS, *ACTIONS))  # the review's own keys first in the footer
+    help_actions = (*REVIEW_ACTIONS, *ACTIONS)
+    show_others = False  # the differences panel shows every version
     calls = SESSION_CALLS | {
         "next_difference": ("step_difference", (1,)),
         "previous_difference": ("step_difference", (-1,)),
@@ -50,12 +53,18 @@ class ReviewScreen(AnnotateScreen):
         review = self.review
         diffs, now = review.differences(), review.current_difference
         versions = review.versions()
-        if not diffs:
-            return Text("the versions agree: a accepts", style="dim")
         out = Text()
+        for remark in review.plan.remarks.get(review.article.id, ()):
+            out.append(visible(remark) + "\n", style="italic")
+        if not diffs:
+            out.append("the versions agree: a accepts", style="dim")
+            return out
         if now is None:
-            out.append(f"{len(diffs)} differences: d steps through them\n", style="bold")
+            unlooked = review.unlooked()
+            out.append(f"{plural(len(diffs), 'difference')}, started from the majority's spans: d steps through them\n", style="bold")
             out.append("  ".join(f"{LETTERS[i]} {v.name}" for i, v in enumerate(versions[:5])), style="dim")
+            if unlooked < len(diffs):
+                out.append(f"\n{unlooked} not looked at yet", style="dim")
             return out
         diff = diffs[now]
         out.append(f"difference {now + 1}/{len(diffs)} ({diff.kind()})\n", style="bold")

@@ -122,7 +122,53 @@ class PickerScreen(ModalScreen[str | None]):
 
 
 class GotoScreen(PickerScreen):
-    """Articles by number or title; typing a number and enter goes there even if the list is empty."""
+    """Articles by number or title: digits pick by number (4 is article 4, not a title with a 4 in
+    it), anything else by title; a number and enter go there even if the list shows none."""
+
+    def __init__(self, articles: Sequence[tuple[int, bool, str]]) -> None:
+        self.articles = list(articles)  # (number, answered, title)
+        choices = [(str(n), f"{n:>4}  {'✓' if done else ' '}  {title}") for n, done, title in self.articles]
+        super().__init__("Go to article (number or title)", choices, "number or title…")
+
+    def _options(self, query: str) -> list[Option]:
+        needle = query.strip()
+        if needle.isdigit():
+            exact = [n for n, _, _ in self.articles if str(n) == needle]
+            rest = [n for n, _, _ in self.articles if str(n).startswith(needle) and str(n) != needle]
+            picked = set(exact + rest)
+            order = exact + rest
+        else:
+            folded = needle.casefold()
+            order = [n for n, _, title in self.articles if folded in title.casefold()]
+            picked = set(order)
+        shown = dict(self.choices)
+        return [Option(Text(shown[str(n)]), id=str(n)) for n in order if n in picked]
 
     def fallback(self, typed: str) -> str | None:
         return typed.strip() or None
+
+
+class CommentScreen(ModalScreen[str | None]):
+    """The annotator's note on an article: enter saves it (empty removes it), escape leaves it as it was."""
+
+    DEFAULT_CSS = """
+    CommentScreen { align: center middle; }
+    CommentScreen > Vertical { width: 80; max-width: 100%; height: auto; border: thick $primary; background: $panel; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "cancel")]
+
+    def __init__(self, comment: str, title: str) -> None:
+        super().__init__()
+        self.comment = comment
+        self.article_title = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text.assemble(("Note on ", "bold"), (self.article_title, "italic"), " (enter saves, empty removes, escape cancels)"))
+            yield Input(value=self.comment, placeholder="e.g. not sure whether Belarus is GPE or ORG here")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

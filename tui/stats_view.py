@@ -8,6 +8,7 @@ from rich.text import Text
 
 from goldspan.annotations.metrics import ModelReport, PairAgreement
 from goldspan.annotations.stats import CorpusStats
+from goldspan.annotations.words import plural
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -15,7 +16,7 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 def print_gold_spans(console: Console, stats: CorpusStats) -> None:
-    table = Table(title="Gold spans (accepted articles)", title_justify="left")
+    table = Table(title="Gold spans (the final record of each accepted article)", title_justify="left")
     for name in ("#", "annotator", "start", "end", "label", "text", "state"):
         table.add_column(name, justify="right" if name in ("#", "start", "end") else "left")
     for g in stats.gold_spans:
@@ -33,6 +34,10 @@ def print_stats(console: Console, stats: CorpusStats, *, limit: int | None) -> N
     summary.add_row("articles answered", f"{stats.annotated:,}")
     for answer, n in stats.by_answer.items():
         summary.add_row(f"  annotations: {answer}", f"{n:,}")
+    summary.add_row("articles in the gold (one final record each)", f"{stats.final_articles:,}")
+    summary.add_row("  settled by a reviewer", f"{stats.reviewed:,}")
+    summary.add_row("articles awaiting review (annotators disagree)", f"{stats.awaiting_review:,}")
+    summary.add_row("articles flagged for review", f"{stats.flagged:,}")
     console.print(summary)
 
     if stats.suggestions_per_label:
@@ -47,7 +52,7 @@ def print_stats(console: Console, stats: CorpusStats, *, limit: int | None) -> N
         console.print(table)
 
     if stats.gold_per_label:
-        table = Table(title="Gold spans per label (accepted articles)", title_justify="left")
+        table = Table(title="Gold spans per label (the final record of each accepted article)", title_justify="left")
         table.add_column("label")
         table.add_column("spans", justify="right")
         for label, n in stats.gold_per_label.items():
@@ -56,10 +61,10 @@ def print_stats(console: Console, stats: CorpusStats, *, limit: int | None) -> N
 
     if stats.annotators:
         table = Table(title="Annotators", title_justify="left")
-        for name in ("annotator", "articles", "accept", "reject", "ignore", "in progress", "gold spans"):
+        for name in ("annotator", "articles", "accept", "reject", "ignore", "in progress", "spans accepted", "flagged"):
             table.add_column(name, justify="left" if name == "annotator" else "right")
         for a in stats.annotators:
-            table.add_row(Text(a.annotator), *map(str, (a.articles, a.accept, a.reject, a.ignore, a.in_progress, a.spans)))
+            table.add_row(Text(a.annotator), *map(str, (a.articles, a.accept, a.reject, a.ignore, a.in_progress, a.spans, a.flagged)))
         console.print(table)
 
     rows = stats.per_article if limit is None else stats.per_article[:limit]
@@ -71,20 +76,23 @@ def print_stats(console: Console, stats: CorpusStats, *, limit: int | None) -> N
     table.add_column("answers / gold", overflow="fold", ratio=2)
     for row in rows:
         suggestions = "\n".join(f"{_counts(c)}" + (f" ({m})" if len(row.suggestions) > 1 else "") for m, c in row.suggestions.items())
-        answers = ", ".join(f"{who}: {answer}" for who, answer in row.answers.items())
+        answers = ", ".join(f"{who}: {answer}" + (" ⚑" if who in row.flagged_by else "") for who, answer in row.answers.items())
         if row.gold:
             answers += f"\ngold: {_counts(row.gold)}"
+        for who, comment in row.comments.items():
+            answers += f"\n{who}'s note: {comment}"
         table.add_row(str(row.number), Text(row.title), f"{row.words:,}", Text(suggestions or "-"), Text(answers or "-"))
     console.print(table)
     if limit is not None and len(stats.per_article) > limit:
-        console.print(f"… and {len(stats.per_article) - limit:,} more articles (use --all to list them).", markup=False)
+        console.print(f"… and {plural(len(stats.per_article) - limit, 'more article')} (use --all to list them).", markup=False)
 
 
 def print_agreement(console: Console, pairs: list[PairAgreement]) -> None:
     for pair in pairs:
         table = Table(
-            title=f"Agreement {pair.first} (reference) vs {pair.second}: {pair.articles} articles both accepted, "
-            f"same answer on {pair.same_answer} of {pair.both_answered}; token kappa {pair.kappa:.3f} over {pair.tokens:,} tokens",
+            title=f"Agreement {pair.first} (reference) vs {pair.second}: {plural(pair.articles, 'article')} both accepted, "
+            f"same answer on {pair.same_answer} of {pair.both_answered}; token kappa {pair.kappa:.3f} over {plural(pair.tokens, 'token')} "
+            f"(whitespace tokens left out: {pair.whitespace_tokens:,})",
             title_justify="left",
         )
         for name in ("label", "both", "only first", "only second", "precision", "recall", "F1"):
@@ -96,7 +104,10 @@ def print_agreement(console: Console, pairs: list[PairAgreement]) -> None:
 
 def print_model_report(console: Console, report: ModelReport) -> None:
     scores = report.scores
-    table = Table(title=f"{report.model} against the gold ({report.articles} accepted articles; spaCy's Scorer)", title_justify="left")
+    table = Table(
+        title=f"{report.model} against the gold ({plural(report.articles, 'accepted article')}, one final record each; spaCy's Scorer)",
+        title_justify="left",
+    )
     for name in ("label", "precision", "recall", "F1"):
         table.add_column(name, justify="left" if name == "label" else "right")
     for label, s in sorted((scores.get("ents_per_type") or {}).items()):

@@ -2,8 +2,11 @@
 ``-DOCSTART- -X- O O`` before each document, as ``spacy convert -c ner`` and seqeval read it.
 
 Tags come from spaCy (``offsets_to_biluo_tags`` then ``biluo_to_iob``); whitespace tokens are left
-out, as the format has no way to write them. Reading rebuilds each document's text from its
-tokens (space-separated, a line per sentence), so offsets are those of the rebuilt text.
+out, as the format has no way to write them. CoNLL keeps no text: reading rebuilds each document's
+text from its tokens, a line per sentence, joining a token to its neighbour where spaCy's own
+tokenizer rules make it a prefix or suffix (``Ukraine's``, ``"most cruel"``, ``(AP)``) and the
+tokenizer splits the joined text back into the same tokens. The import then attaches the document
+to the article in the DB with the same characters, if there is one (``exchange``).
 """
 
 from __future__ import annotations
@@ -90,10 +93,10 @@ def read(path: Path, nlp: Language, problems: list[str]) -> Iterator[Record]:
             continue
         words, spaces, tags = [], [], []
         for sent in sentences:
-            for i, (word, tag) in enumerate(sent):
-                words.append(word)
-                spaces.append(i < len(sent) - 1)
-                tags.append(tag)
+            sent_words = [word for word, _ in sent]
+            words += sent_words
+            spaces += spaces_between(nlp, sent_words)
+            tags += [tag for _, tag in sent]
             words.append("\n")
             spaces.append(False)
             tags.append("O")
@@ -104,4 +107,66 @@ def read(path: Path, nlp: Language, problems: list[str]) -> Iterator[Record]:
         except Exception as error:  # spaCy raises ValueError on an I- with no B- in BILUO form
             problems.append(f"{path}:{number}: the tags of this document are not valid IOB ({error}); skipped.")
             continue
-        yield Record(doc.text, [(s, e, label) for s, e, label in offsets], None, {}, f"{path}:{number}")
+        yield Record(doc.text, [(s, e, label) for s, e, label in offsets], None, {}, f"{path}:{number}", text_from_tokens=True)
+
+
+_CONTRACTIONS = frozenset({"n't", "'s", "'re", "'ve", "'ll", "'d", "'m", "’s", "n’t"})
+_JOINERS = frozenset({"-"})  # between two words, as in Russian-led: spaCy splits it off as an infix
+_DASHES = frozenset({"—", "–", "--"})  # punctuation that stands apart: "GDAŃSK, Poland — The bank"
+
+
+def spaces_between(nlp: Language, words: list[str]) -> list[bool]:
+    """Whether a space follows each word of a sentence (the last: False), by spaCy's own rules.
+
+    spaCy's lexical attributes say what a word is: punctuation that is not opening (``,`` ``.``
+    ``)`` ``!``), or a word its suffix rules split off whole (``%``), or a contraction (``'s``
+    ``n't``) joins the word before it; opening punctuation or a currency sign joins the word after
+    it; a hyphen or slash between two words joins both. A straight double quote opens and closes
+    by turns. Each join is kept only if spaCy's tokenizer splits the joined text back into the
+    same words."""
+    tokenizer = nlp.tokenizer
+    prefix, suffix = tokenizer.prefix_search, tokenizer.suffix_search  # type: ignore[attr-defined]
+
+    def whole(search: object, word: str) -> bool:
+        found = search(word) if search is not None else None  # type: ignore[operator]
+        return found is not None and found.end() - found.start() == len(word)
+
+    def splits_back(*pieces: str) -> bool:
+        return [t.text for t in tokenizer("".join(pieces))] == list(pieces)
+
+    def closing(word: str) -> bool:
+        if word in _DASHES:
+            return False
+        if word == "'":  # the Balkans' isolation
+            return True
+        lex = nlp.vocab[word]
+        if lex.is_quote or lex.is_left_punct:
+            return lex.is_right_punct and not lex.is_left_punct
+        return lex.is_punct or lex.is_right_punct or (whole(suffix, word) and not whole(prefix, word)) or word.lower() in _CONTRACTIONS
+
+    def opening(word: str) -> bool:
+        lex = nlp.vocab[word]
+        return (lex.is_left_punct and not lex.is_right_punct) or lex.is_currency
+
+    spaces = [True] * len(words)
+    quote_open = False
+    opened_at = -1  # the word that is an opening quote, if the last quote opened
+    for i, word in enumerate(words):
+        before, after = (words[i - 1] if i else None), (words[i + 1] if i + 1 < len(words) else None)
+        if word == '"':
+            if quote_open and before is not None:
+                spaces[i - 1] = not splits_back(before, word)
+            elif not quote_open and after is not None:
+                spaces[i] = not splits_back(word, after)
+                opened_at = i
+            quote_open = not quote_open
+        elif word in _JOINERS and before is not None and after is not None and before.isalnum() and after.isalnum():
+            if splits_back(before, word, after):
+                spaces[i - 1] = spaces[i] = False
+        elif before is not None and i - 1 != opened_at and closing(word) and not opening(before):
+            spaces[i - 1] = not splits_back(before, word)
+        if opening(word) and after is not None:
+            spaces[i] = not splits_back(word, after)
+    if spaces:
+        spaces[-1] = False
+    return spaces

@@ -18,6 +18,7 @@ class Record:
     answer: Answer | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # file (and line) it came from, for messages
+    text_from_tokens: bool = False  # the format keeps tokens, not text (CoNLL): the text was rebuilt from them
 
     def normalised(self) -> Record:
         """CRLF / CR made LF as goldspan stores text, with every span offset moved to match."""
@@ -41,7 +42,7 @@ class Record:
             return offset - bisect_right(removed, offset - 1)
 
         spans = [(moved(s), moved(e), label) for s, e, label in self.spans]
-        return Record("".join(out), spans, self.answer, self.meta, self.source)
+        return Record("".join(out), spans, self.answer, self.meta, self.source, self.text_from_tokens)
 
 
 def parse_answer(value: Any, where: str) -> Answer | None:

@@ -25,6 +25,13 @@ from ..wrap import visible
 STATE_MARK = {SpanState.SUGGESTED: "·", SpanState.CONFIRMED: "✓", SpanState.EDITED: "✎", SpanState.ADDED: "+"}
 
 
+def fit(words: str, room: int) -> str:
+    """``words`` in exactly ``room`` cells: padded, or cut with an ellipsis that says there is more."""
+    if cell_len(words) <= room:
+        return set_cell_size(words, room)
+    return set_cell_size(words, room - 1) + "…" if room > 1 else "…"
+
+
 @dataclass(frozen=True)
 class ListState:
     text: str
@@ -90,7 +97,7 @@ class EntityList(ScrollView):
         label_style = Style(color=colour, reverse=True, bold=True) if colour else Style(reverse=True)
         segments = [
             Segment(mark, base + Style(dim=span.state is SpanState.SUGGESTED)),
-            Segment(set_cell_size(words, room) + " ", base),
+            Segment(fit(words, room) + " ", base),
             Segment(label, base + label_style),
         ]
         return Strip(segments).crop_extend(0, width, None)

@@ -1,0 +1,57 @@
+"""`goldspan stats --agreement` and `--model-vs-gold`, assembled from the store: which records,
+which model, and the metrics over them (``metrics``). The CLI only prints what these return."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Sequence
+
+from . import metrics
+from .datamodel import Answer, ModelId, Role
+from .errors import InputError
+from .gold import final_set
+from .store import Store
+
+
+def models_used(store: Store) -> Counter[ModelId]:
+    """Each model with cached suggestions, with how many articles it has suggestions for."""
+    return Counter(s.model for s in store.all_suggestions())
+
+
+def choose_model(store: Store, asked: str | None) -> ModelId | None:
+    """``--model`` (by "name version" or name alone) among the models with suggestions in the DB, else
+    the one with suggestions for the most articles; None if there are no suggestions."""
+    used = models_used(store)
+    if asked is None:
+        return used.most_common(1)[0][0] if used else None
+    found = next((m for m in used if asked in (str(m), m.name)), None)
+    if found is None:
+        there = ", ".join(map(str, used)) or "none"
+        raise InputError(f"--model {asked}: no suggestions from it in {store.path}; there are: {there}.")
+    return found
+
+
+def agreement(store: Store, annotators: Sequence[str] | None = None) -> list[metrics.PairAgreement]:
+    """Every pair of annotators on the articles both accepted; reviewers' records are not annotators' versions."""
+    records = [a for a in store.annotations(answered=True, role=Role.ANNOTATOR) if not annotators or a.annotator in annotators]
+    both = {a.article_id for a in records if a.answer is Answer.ACCEPT}
+    articles = [article for article_id in sorted(both) if (article := store.article(article_id)) is not None]
+    pairs = metrics.pairwise_agreement(records, metrics.token_spaces(articles), annotators) if articles else []
+    if not pairs:
+        raise InputError(f"{store.path}: agreement needs two annotators who answered the same articles; found none.")
+    return pairs
+
+
+def model_against_gold(store: Store, model: str | None = None, annotators: Sequence[str] | None = None) -> metrics.ModelReport:
+    """The model's cached suggestions scored on the final gold: one record per article, as exported."""
+    chosen = choose_model(store, model)
+    if chosen is None:
+        raise InputError(f"{store.path}: no model suggestions are stored; run goldspan preannotate first.")
+    records = [a for a in store.annotations(answered=True) if not annotators or a.annotator in annotators]
+    gold = final_set(records).answered(Answer.ACCEPT)
+    articles, suggestions = {}, {}
+    for record in gold:
+        article, cached = store.article(record.article_id), store.suggestions(record.article_id, chosen)
+        if article is not None and cached is not None:
+            articles[article.id], suggestions[article.id] = article, cached.spans
+    return metrics.model_vs_gold(articles, gold, suggestions, str(chosen))
