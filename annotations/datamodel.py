@@ -42,8 +42,8 @@ class SpanState(StrEnum):
 class Role(StrEnum):
     """Whose kind of record an annotation is: an annotator's own version, or a reviewer's settled one.
 
-    A reviewer's record never replaces anyone's annotation, the reviewer's own included: the two are
-    stored under different keys (docs/schema.md)."""
+    A reviewer's record never replaces anyone's annotation, the reviewer's own included: reviews
+    are stored in a table of their own (docs/schema.md)."""
 
     ANNOTATOR = "annotator"
     REVIEWER = "reviewer"
@@ -339,10 +339,6 @@ class Annotation:
         object.__setattr__(self, "spans", sorted_spans(self.spans))
         if not self.annotator:
             raise ValueError("annotator must not be empty")
-
-    @property
-    def key(self) -> tuple[str, str, Role]:
-        return (self.article_id, self.annotator, self.role)
 
     @property
     def is_review(self) -> bool:

@@ -12,7 +12,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .align import align
 from .datamodel import Annotation, Answer, Article, Origin, Role, Span, SpanState
@@ -40,6 +40,7 @@ class ExportSummary:
     disagreeing: int = 0  # articles left out: annotators disagree and nobody reviewed them
     reviewed: int = 0  # records written that are reviewers' records
     articles: int = 0  # distinct articles written
+    sides: dict[str, int] = field(default_factory=dict)  # with --split: articles in train and in dev
 
 
 @dataclass
@@ -97,10 +98,12 @@ def export(
     seed: int = 0,
     rejected_as_negative: bool = False,
     lang: str = "en",
+    on_start: Callable[[int], None] | None = None,
     on_record: Callable[[], None] | None = None,
 ) -> ExportSummary:
     """Write the final record of each article (``gold.final_set``), or with ``annotator`` that
-    person's own versions, or with ``all_versions`` every record; ``split`` divides by article."""
+    person's own versions, or with ``all_versions`` every record; ``split`` divides by article.
+    ``on_start(n)``: how many records will be looked at; ``on_record()`` after each."""
     check_format(fmt)
     if answer not in ANSWER_CHOICES:
         raise InputError(f"--answer {answer}: choose one of {', '.join(ANSWER_CHOICES)}.")
@@ -111,15 +114,21 @@ def export(
     summary = ExportSummary()
     if annotator is not None:
         chosen = store.annotations(annotator=annotator, role=Role.ANNOTATOR)
+        remarks = _remarks(chosen)
     elif all_versions:
         chosen = store.annotations()
+        remarks = None  # each record carries its own
     else:
-        final = final_set(store.annotations())
+        everything = store.annotations()
+        final = final_set(everything)
         chosen, summary.disagreeing = final.records, len(final.disagreeing)
+        remarks = _remarks(everything)  # every version's note and flag travel with the article's final record
         if summary.disagreeing:
-            summary.skipped["annotators disagree, not reviewed"] += summary.disagreeing
+            summary.skipped[DISAGREEING] += summary.disagreeing
         if final.unanswered:
-            summary.skipped["not answered yet"] += len(final.unanswered)
+            summary.skipped[ANSWER_SKIPS["None"]] += len(final.unanswered)
+    if on_start:
+        on_start(len(chosen))
     records: list[tuple[str, Record]] = []
     versions: Counter[str] = Counter()
     for ann in chosen:
@@ -131,17 +140,16 @@ def export(
             continue
         negative = rejected_as_negative and ann.answer is Answer.REJECT
         if not negative and answer != "any" and (ann.answer is None or str(ann.answer) != answer):
-            summary.skipped[ANSWER_SKIPS.get(str(ann.answer), "not answered yet")] += 1
+            summary.skipped[ANSWER_SKIPS[str(ann.answer)]] += 1
             continue
         versions[ann.article_id] += 1
         spans = [] if negative else [(s.start, s.end, s.label) for s in ann.spans]
-        meta = {**dict(article.meta), "title": article.title, "source": article.source, "annotator": ann.annotator}
-        if ann.is_review:
-            meta["role"] = str(Role.REVIEWER)
-        if ann.comment:
-            meta["comment"] = ann.comment
-        if ann.flagged:
-            meta["flagged"] = True
+        meta = {**dict(article.meta), "title": article.title, "source": article.source, "annotator": ann.annotator, "role": str(ann.role)}
+        comments, flagged_by = remarks.get(ann.article_id, ({}, [])) if remarks is not None else _remarks([ann]).get(ann.article_id, ({}, []))
+        if comments:
+            meta["comments"] = comments
+        if flagged_by:
+            meta["flagged_by"] = flagged_by
         records.append((ann.article_id, Record(article.text, spans, ann.answer, meta)))
         summary.negatives += negative
         summary.spans += len(spans)
@@ -158,10 +166,13 @@ def export(
     nlp = blank(lang)
     if split is not None:
         # By article, never by record: with --all-versions an article's versions all go to one side.
+        # Neither side is left empty while there are two articles: spaCy cannot train with an empty dev set.
         order = list(dict.fromkeys(article_id for article_id, _ in records))
         random.Random(seed).shuffle(order)
-        train_ids = set(order[: round(len(order) * split)])
+        cut = min(max(1, round(len(order) * split)), len(order) - 1) if len(order) > 1 else len(order)
+        train_ids = set(order[:cut])
         parts = {"train": [r for a, r in records if a in train_ids], "dev": [r for a, r in records if a not in train_ids]}
+        summary.sides = {side: len({r.text for r in chunk}) for side, chunk in parts.items()}
     else:
         parts = {"train": [r for _, r in records]} if fmt == "spacy" else {"": [r for _, r in records]}
     for part, chunk in parts.items():
@@ -177,8 +188,22 @@ def export(
     return summary
 
 
-# Why a record was left out, by its answer, as the summary line counts them.
+def _remarks(records: Iterable[Annotation]) -> dict[str, tuple[dict[str, str], list[str]]]:
+    """Per article, every version's note (who → note) and who flagged it for review."""
+    found: dict[str, tuple[dict[str, str], list[str]]] = {}
+    for record in records:
+        if record.comment or record.flagged:
+            comments, flagged_by = found.setdefault(record.article_id, ({}, []))
+            if record.comment:
+                comments[record.who] = record.comment
+            if record.flagged:
+                flagged_by.append(record.who)
+    return found
+
+
+# Why a record was left out, as the summary line counts them ("2 rejected", "1 awaiting review").
 ANSWER_SKIPS = {"accept": "accepted", "reject": "rejected", "ignore": "skipped by the annotator", "None": "not answered yet"}
+DISAGREEING = "awaiting review (annotators disagree)"
 
 
 def read_import(fmt: str, path: Path, *, lang: str = "en", on_record: Callable[[], None] | None = None) -> ImportFile:
@@ -227,6 +252,7 @@ def store_import(store: Store, found: ImportFile, *, annotator: str, as_gold: bo
     as gold: suggestions to confirm in the annotator (no answer). A CoNLL document, whose text is
     rebuilt from its tokens, is attached to the article in the DB with the same tokens if there is one."""
     summary = ImportSummary(read=found.read, problems=list(found.problems))
+    has_answers = getattr(FORMATS[found.fmt], "HAS_ANSWERS", False)
     nlp = blank(lang)
     articles: list[Article] = []
     annotations: list[Annotation] = []
@@ -242,14 +268,14 @@ def store_import(store: Store, found: ImportFile, *, annotator: str, as_gold: bo
         raw_spans = [s for s in record.spans if s not in bad]
         article = None
         if record.text_from_tokens:
-            if by_tokens is None:
-                by_tokens = {_squeezed(a.text): a for a in store.articles()}
+            if by_tokens is None:  # the first article added wins where two differ only in whitespace
+                by_tokens = {}
+                for stored in store.articles():
+                    by_tokens.setdefault(_squeezed(stored.text), stored)
             article = by_tokens.get(_squeezed(record.text))
             if article is not None:
                 raw_spans = _moved_to(record.text, article.text, raw_spans)
-                summary.matched += 1
-            else:
-                summary.rebuilt += 1
+        matched = article is not None
         if article is None:
             title = record.meta.get("title") if isinstance(record.meta.get("title"), str) else ""
             article = Article.from_text(record.text, title=title, source=record.source, meta=record.meta)
@@ -260,6 +286,9 @@ def store_import(store: Store, found: ImportFile, *, annotator: str, as_gold: bo
         if not replace and store.annotation(article.id, annotator) is not None:
             summary.skipped[f"already annotated by {annotator} (--replace overwrites)"] += 1
             continue
+        if record.text_from_tokens:
+            summary.matched += matched
+            summary.rebuilt += not matched
         state = SpanState.CONFIRMED if as_gold else SpanState.SUGGESTED
         # token indices are placeholders here: align() sets them from spaCy's tokens
         candidates = [Span(s, e, 0, 1, label, Origin.IMPORT, state) for s, e, label in raw_spans]
@@ -269,8 +298,9 @@ def store_import(store: Store, found: ImportFile, *, annotator: str, as_gold: bo
         summary.notes.extend(f"{record.source}: {n}" for n in notes[:3])
         summary.spans += len(fitted)
         articles.append(article)
-        answer = (record.answer or Answer.ACCEPT) if as_gold else None  # gold from a format without answers is accepted gold
-        summary.answers[str(answer) if answer else "none"] += 1
+        # Gold from a format without answers is accepted gold; a Prodigy task keeps its own (none: not answered).
+        answer = (record.answer if has_answers else Answer.ACCEPT) if as_gold else None
+        summary.answers[str(answer)] += 1  # "None": not answered (suggestions, or a Prodigy task with no answer)
         annotations.append(Annotation(article.id, annotator, fitted, answer))
     summary.new_articles = store.add_articles(articles)
     store.save_annotations(annotations)

@@ -37,20 +37,21 @@ def _same_spans(a: Annotation, b: Annotation) -> bool:
     return [(s.start, s.end, s.label) for s in a.spans] == [(s.start, s.end, s.label) for s in b.spans]
 
 
-def final_record(versions: Sequence[Annotation]) -> Annotation | None | bool:
-    """The final record among one article's records; None if none has an answer yet; False if the
-    annotators disagree and no reviewer has settled it."""
+def final_record(versions: Sequence[Annotation]) -> tuple[Annotation | None, bool]:
+    """The final record among one article's records, and whether its annotators disagree (then
+    there is none, until a reviewer settles it); (None, False) while no record has an answer."""
     reviews = [v for v in versions if v.role is Role.REVIEWER and v.answer is not None]
     if reviews:
-        return max(reviews, key=lambda v: (v.updated, v.annotator))
+        return max(reviews, key=lambda v: (v.updated, v.annotator)), False
     answered = sorted((v for v in versions if v.role is Role.ANNOTATOR and v.answer is not None), key=lambda v: v.annotator)
     if not answered:
-        return None
+        return None, False
     accepts = [v for v in answered if v.answer is Answer.ACCEPT]
     if accepts:
-        return accepts[0] if all(_same_spans(accepts[0], other) for other in accepts[1:]) else False
+        agree = all(_same_spans(accepts[0], other) for other in accepts[1:])
+        return (accepts[0] if agree else None), not agree
     rejects = [v for v in answered if v.answer is Answer.REJECT]
-    return (rejects or answered)[0]
+    return (rejects or answered)[0], False
 
 
 def final_set(annotations: Iterable[Annotation]) -> FinalSet:
@@ -60,12 +61,12 @@ def final_set(annotations: Iterable[Annotation]) -> FinalSet:
         by_article.setdefault(ann.article_id, []).append(ann)
     result = FinalSet()
     for article_id, versions in by_article.items():
-        chosen = final_record(versions)
-        if chosen is False:
+        chosen, disagree = final_record(versions)
+        if disagree:
             result.disagreeing.append(article_id)
         elif chosen is None:
             result.unanswered.append(article_id)
         else:
-            result.records.append(chosen)  # type: ignore[arg-type]
-            result.reviewed += chosen.role is Role.REVIEWER  # type: ignore[union-attr]
+            result.records.append(chosen)
+            result.reviewed += chosen.role is Role.REVIEWER
     return result

@@ -58,8 +58,15 @@ def parse_labels(option: str) -> tuple[str, ...]:
 
 
 def choose_labels(model_labels: Iterable[str], option: str | None) -> tuple[str, ...]:
-    """``--labels`` when given (its order is the key order), else the model's labels in key order."""
-    return parse_labels(option) if option is not None else key_order(tuple(model_labels))
+    """``--labels`` when given (its order is the key order), else the model's labels in key order;
+    a model label that no export format can carry is refused here, before any work is done."""
+    if option is not None:
+        return parse_labels(option)
+    labels = key_order(tuple(model_labels))
+    for label in labels:
+        if (why := label_problem(label)) is not None:
+            raise InputError(f"the model's label {label!r} {why}; give --labels with names that can be exported.")
+    return labels
 
 
 def review_labels(model_labels: Sequence[str], option: str | None, used: Iterable[str]) -> tuple[str, ...]:

@@ -87,6 +87,17 @@ class Fields:
         row = self._rows[doc_id]
         return {name: column[row] for name, column in self.columns.items()}
 
+    def remove(self, doc_ids: Iterable[str]) -> None:
+        """Drop these documents' rows (a rare, whole-table step: a migration, not a key press)."""
+        gone = {self._rows[d] for d in doc_ids if d in self._rows}
+        if not gone:
+            return
+        keep = [row for row in range(len(self.ids)) if row not in gone]
+        self.ids[:] = [self.ids[row] for row in keep]
+        for column in self.columns.values():
+            column[:] = [column[row] for row in keep]
+        self._rows = dict(zip(self.ids, itertools.count()))
+
 
 @dataclass
 class TableIndex:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .datamodel import ModelId
 from .errors import InputError, ModelError
+from .labels import label_problem
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -162,6 +163,8 @@ def read_patterns(path: Path) -> tuple[dict[str, Any], ...]:
             raise InputError(f'{path}:{number}: a pattern needs a "label" string and a "pattern" (spaCy EntityRuler format).')
         if not isinstance(record["pattern"], (str, list)):
             raise InputError(f'{path}:{number}: "pattern" must be a string or a list of token patterns.')
+        if (why := label_problem(record["label"])) is not None:
+            raise InputError(f"{path}:{number}: the label {record['label']!r} {why}.")
         patterns.append(record)
     if not patterns:
         raise InputError(f"--patterns {path}: the file holds no patterns.")

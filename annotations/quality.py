@@ -47,7 +47,8 @@ def model_against_gold(store: Store, model: str | None = None, annotators: Seque
     chosen = choose_model(store, model)
     if chosen is None:
         raise InputError(f"{store.path}: no model suggestions are stored; run goldspan preannotate first.")
-    records = [a for a in store.annotations(answered=True) if not annotators or a.annotator in annotators]
+    # --annotator narrows the annotators' versions; a reviewer's record settles them whoever made it.
+    records = [a for a in store.annotations(answered=True) if not annotators or a.annotator in annotators or a.is_review]
     gold = final_set(records).answered(Answer.ACCEPT)
     articles, suggestions = {}, {}
     for record in gold:

@@ -16,7 +16,7 @@ from typing import Sequence
 from .datamodel import Annotation, Answer, Article, ModelId, Role, SpanState
 from .session import Draft, Outcome, Session, editing, first
 from .store import Store
-from .versions import Difference, Version, _same, consensus, differences, majority, matching
+from .versions import Difference, Version, _same, consensus, differences, majority, majority_choice, matching
 from .words import plural
 
 __all__ = ["Difference", "Version", "ReviewPlan", "ReviewSession", "consensus", "differences", "majority", "plan_review"]
@@ -101,13 +101,23 @@ class ReviewSession(Session):
         self.diff_index: dict[str, int | None] = {}
         self.looked: dict[str, set[int]] = {}  # per article, the differences the reviewer has stepped to
         self._asked: dict[str, int] = {}  # per article, how many differences were unlooked when `a` last asked
+        self._differences: dict[str, list[Difference]] = {}  # per article: its versions never change
         super().__init__(store, plan.articles, annotator=reviewer, labels=labels, model=None)
 
     def versions(self) -> list[Version]:
         return self.plan.versions[self.article.id]
 
-    def differences(self) -> list[Difference]:
-        return differences(self.versions())
+    def differences(self, article_id: str | None = None) -> list[Difference]:
+        article_id = article_id or self.article.id
+        found = self._differences.get(article_id)
+        if found is None:
+            found = self._differences[article_id] = differences(self.plan.versions[article_id])
+        return found
+
+    def ties(self) -> set[int]:
+        """The differences of this article where no spans have more versions behind them than others."""
+        versions = self.versions()
+        return {i for i, diff in enumerate(self.differences()) if majority_choice(diff, versions)[1]}
 
     @property
     def current_difference(self) -> int | None:
@@ -117,7 +127,7 @@ class ReviewSession(Session):
         record = self.store.annotation(article.id, self.annotator, self.role)
         if record is not None:  # a review begun earlier goes on where it was left
             return self._resumed(article, record)
-        spans = majority(self.plan.versions[article.id])
+        spans = majority(self.plan.versions[article.id], self.differences(article.id))
         return Draft(article, spans, None, focus=first(spans))
 
     def unlooked(self) -> int:
@@ -162,7 +172,9 @@ class ReviewSession(Session):
             unlooked = self.unlooked()
             if unlooked and self._asked.get(self.article.id) != unlooked:
                 self._asked[self.article.id] = unlooked
-                return f"{plural(unlooked, 'difference')} not looked at: a again to accept with the majority's spans"
+                ties = len(self.ties() - self.looked.get(self.article.id, set()))
+                tied = f" ({ties} of them {'a tie' if ties == 1 else 'ties'}, where the version with more entities is shown)" if ties else ""
+                return f"{plural(unlooked, 'difference')} not looked at{tied}: a again to accept with the majority's spans"
         return super().answer(answer)
 
     def note_for(self, draft: Draft) -> str:
@@ -170,7 +182,7 @@ class ReviewSession(Session):
         (found from the spans themselves, so edits, undo and an earlier session all count)."""
         versions = self.plan.versions[draft.article.id]
         taken: Counter[str] = Counter()
-        for diff in differences(versions):
+        for diff in self.differences(draft.article.id):
             names = matching(diff, draft.spans)
             taken["+".join(names) if names else "own edit"] += 1
         detail = "; took " + ", ".join(f"{n} ×{c}" for n, c in taken.items()) if taken else ""

@@ -23,7 +23,7 @@ from .datamodel import Annotation, Answer, Article, ArticleList, ModelId, Origin
 from .errors import StoreError
 from .store import Store
 from .versions import Version, differences
-from .words import plural
+from .words import plural, visible_words
 
 if TYPE_CHECKING:  # the tokens come from the worker, after the first paint
     from .align import Aligned
@@ -33,12 +33,6 @@ Outcome = str | None
 _START, _TOKEN_START = attrgetter("start"), attrgetter("token_start")
 READ_ONLY = "read-only: this database is open for reviewing, nothing can be changed"
 NEW_SPAN = "new span: move, then a label key; escape cancels"
-
-
-def visible_words(text: str, limit: int = 30) -> str:
-    """A piece of the article as a message shows it: on one line, and not too long."""
-    words = " ".join(text.split())
-    return words if len(words) <= limit else words[: limit - 1] + "…"
 
 
 def first(spans: Sequence[Span]) -> int | None:
@@ -443,7 +437,7 @@ class Session:
         by_bounds = {(s.start, s.end): i for i, s in enumerate(draft.spans)}
         spans = list(draft.spans)
         added: list[Span] = []
-        relabelled = kept = blocked = 0
+        relabelled = confirmed = kept = blocked = 0
         for match in re.finditer(re.escape(needle), text):
             start, end = match.span()
             first, last = token_at.get(start), token_ending.get(end)
@@ -458,7 +452,8 @@ class Session:
                 if span.label != label or span.state is SpanState.SUGGESTED:
                     state = span.state if span.state is SpanState.ADDED else SpanState.EDITED if span.label != label else SpanState.CONFIRMED
                     spans[at] = span.replace(label=label, state=state)
-                    relabelled += 1
+                    relabelled += span.label != label
+                    confirmed += span.label == label  # a suggestion that had it already: now confirmed
                 continue
             new = Span(start, end, first, last + 1, label, Origin.ANNOTATOR, SpanState.ADDED)
             here = bisect_left(draft.spans, start, key=_START)
@@ -466,7 +461,7 @@ class Session:
                 blocked += 1
                 continue
             added.append(new)
-        if not relabelled and not added:
+        if not relabelled and not confirmed and not added:
             overlapping = f"; {blocked} would overlap another entity" if blocked else ""
             return f"every mention of {visible_words(needle)!r} already has {label} or an answer of yours{overlapping}"
         result = sorted_spans([*spans, *added])
@@ -474,8 +469,8 @@ class Session:
         outcome = self._commit(list(result), draft.answer, focus)
         if outcome is not None:
             return outcome
-        said = [f"{label} for {plural(relabelled + len(added), 'mention')} of {visible_words(needle)!r}"]
-        said.append(f"{relabelled} relabelled, {len(added)} added")
+        said = [f"{label} for {plural(relabelled + confirmed + len(added), 'mention')} of {visible_words(needle)!r}"]
+        said.append(f"{relabelled} relabelled, {confirmed} confirmed, {len(added)} added")
         if kept:
             said.append(f"{plural(kept, 'mention')} you had answered kept {'its' if kept == 1 else 'their'} label")
         if blocked:
@@ -646,6 +641,7 @@ class Session:
         if not 0 <= index < len(self.articles):
             return f"there is no article {index + 1}; there are {len(self.articles)}"
         self.draft.anchor = None
+        self.draft.every_mention = False
         self.index = index
         return self._reload()
 
@@ -710,7 +706,7 @@ class Session:
             return "nothing to undo"
         change = self._undo.pop()
         self._redo.append(change)
-        return self._restore(change.article_index, change.before, change.focus_before, "undone: " + self._described(change))
+        return self._restore(change.article_index, change.before, change.focus_before, "undo: " + self._described(change, undoing=True))
 
     @editing
     def redo(self) -> Outcome:
@@ -718,12 +714,14 @@ class Session:
             return "nothing to redo"
         change = self._redo.pop()
         self._undo.append(change)
-        return self._restore(change.article_index, change.after, change.focus_after, "redone: " + self._described(change))
+        return self._restore(change.article_index, change.after, change.focus_after, "redo: " + self._described(change, undoing=False))
 
-    def _described(self, change: Change) -> str:
+    def _described(self, change: Change, *, undoing: bool) -> str:
+        """What the undo (or redo) does now, in a few words: the change, backwards for an undo."""
         from .describe import describe_change
 
-        said = describe_change(self.articles[change.article_index].text, change.before, change.after)
+        text = self.articles[change.article_index].text
+        said = describe_change(text, change.after, change.before) if undoing else describe_change(text, change.before, change.after)
         return said if change.article_index == self.index else f"{said} (article {change.article_index + 1})"
 
     def _restore(self, index: int, state: tuple[tuple[Span, ...], Answer | None], focus: int | None, said: str) -> Outcome:

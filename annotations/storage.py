@@ -163,6 +163,18 @@ class JournalStorage(Storage):
             for table, doc in docs:
                 self._apply(table, doc)
 
+    def remove(self, entries: Sequence[tuple[str, str]]) -> None:
+        """Durably remove documents, each named by its table and key (``{"table": T, "remove": KEY}`` in
+        the journal). Removing what is not there changes nothing, so a replayed line is harmless; a
+        goldspan from before removals existed stops at such a line instead of misreading it."""
+        self._refuse_if_read_only()
+        dumps = _json_dumps()
+        with self._locked():
+            self._catch_up()
+            self._append("".join(dumps({"table": table, "remove": key}) + "\n" for table, key in entries).encode("utf-8"))
+            for table, key in entries:
+                self._remove(table, key)
+
     def refresh(self) -> None:
         """Take in what other processes have saved since this one last looked."""
         with self._locked():
@@ -269,6 +281,8 @@ class JournalStorage(Storage):
                 record = json.loads(line)
                 if "splice" in record:
                     self._apply_patch(record)
+                elif "remove" in record:
+                    self._remove(record["table"], record["remove"])
                 else:
                     self._apply(record["table"], record["doc"])
             except (ValueError, KeyError, TypeError) as error:
@@ -303,6 +317,18 @@ class JournalStorage(Storage):
         self._data.setdefault(table, {})[doc_id] = doc
         if table in self.indexed:
             self.fields(table).set(doc_id, doc)
+
+    def _remove(self, table: str, key: str) -> None:
+        if table not in self.key_of:
+            raise KeyError(f"unknown table {table!r}")
+        doc_id = self._keys.get(table, {}).pop(key, None)
+        if doc_id is None or self._data is None:
+            return
+        docs = self._data.get(table, {})
+        if doc_id in docs:
+            del docs[doc_id]  # not pop: on a table read through the index that would parse the record first
+        if table in self.indexed:
+            self.fields(table).remove([doc_id])
 
     def _stored(self, table: str, key: str) -> dict[str, Any] | None:
         doc_id = self._keys.get(table, {}).get(key)

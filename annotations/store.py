@@ -8,6 +8,7 @@ The layout is in docs/schema.md; why the journal, in docs/storage.md.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -17,43 +18,45 @@ from tinydb import TinyDB
 from .datamodel import Annotation, Article, ArticleList, ModelId, Role, Suggestions, now_iso, spliced_from
 from .errors import StoreError
 from .storage import JournalStorage, unwritable_reason
+from .words import plural
 
-# 2: annotations have a role (an annotator's version or a reviewer's record, keyed apart), and the
-# annotator's own comment and flag. A schema-1 DB opened for writing is marked 2: a goldspan that
-# reads only 1 would take a reviewer's record for that person's own annotation.
+# 2: reviewers' records have a table of their own ("reviews"), apart from the annotators' versions,
+# and annotations carry the annotator's own comment and flag. A schema-1 DB opened for writing is
+# migrated (the reviews it holds move to "reviews") and marked 2, which a goldspan that reads only 1
+# refuses; one that is already running stops at the first journal line it cannot read.
 SCHEMA_VERSION = 2
 FORMAT_NAME = "goldspan"
 DEFAULT_DB = "goldspan.json"
 
-META, ARTICLES, SUGGESTIONS, ANNOTATIONS = "meta", "articles", "suggestions", "annotations"
+META, ARTICLES, SUGGESTIONS, ANNOTATIONS, REVIEWS = "meta", "articles", "suggestions", "annotations", "reviews"
+REVIEW_NOTE = "reviewed from "  # how every review's note begins: what tells a schema-1 review from an annotation
 
 
 def _key(*parts: str) -> str:
     return json.dumps(parts, ensure_ascii=False)
 
 
+_RECORD_FIELDS = ("article_id", "annotator", "answer", "updated")
 # Fields kept in the index beside the main file, so that listing articles and finding who answered
 # what needs no record parsed (opening a DB of 10,000 annotated articles parses none of them).
 INDEXED = {
     ARTICLES: ("id", "title"),
-    ANNOTATIONS: ("article_id", "annotator", "answer", "updated", "role"),
+    ANNOTATIONS: _RECORD_FIELDS,
+    REVIEWS: _RECORD_FIELDS,
 }
-
-
-def annotation_key(article_id: str, annotator: str, role: Role | str | None = Role.ANNOTATOR) -> str:
-    """An annotator's record keeps the key it always had; a reviewer's gets one of its own, so a
-    review by someone who also annotated the article never replaces their annotation."""
-    if role in (None, Role.ANNOTATOR):
-        return _key(article_id, annotator)
-    return _key(article_id, annotator, str(role))
-
 
 KEYS = {
     META: lambda doc: "meta",
     ARTICLES: lambda doc: doc["id"],
     SUGGESTIONS: lambda doc: _key(doc["article_id"], doc["model"], doc["model_version"]),
-    ANNOTATIONS: lambda doc: annotation_key(doc["article_id"], doc["annotator"], doc.get("role")),
+    ANNOTATIONS: lambda doc: _key(doc["article_id"], doc["annotator"]),
+    REVIEWS: lambda doc: _key(doc["article_id"], doc["annotator"]),
 }
+
+
+def table_of(role: Role) -> str:
+    """Where records of this kind live: an annotator's versions and a reviewer's records never share a key."""
+    return REVIEWS if role is Role.REVIEWER else ANNOTATIONS
 
 
 class Store:
@@ -81,7 +84,7 @@ class Store:
         check = lambda data: _check_format(self.path, data)  # noqa: E731
         self.db = TinyDB(
             self.path, storage=JournalStorage, key_of=KEYS, check=check, read_only=read_only, shared=shared,
-            patchable={ANNOTATIONS: "spans"}, indexed=INDEXED,
+            patchable={ANNOTATIONS: "spans", REVIEWS: "spans"}, indexed=INDEXED,
         )  # fmt: skip
         self.storage: JournalStorage = self.db.storage  # type: ignore[assignment]
         self.notices.extend(self.storage.notices)
@@ -89,7 +92,22 @@ class Store:
         if data is None:
             self.storage.write({META: {"1": {"format": FORMAT_NAME, "schema_version": SCHEMA_VERSION, "created": now_iso()}}})
         elif not read_only and self.schema_version < SCHEMA_VERSION:
-            self.storage.put([(META, {**self._table(META)["1"], "schema_version": SCHEMA_VERSION})])
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Schema 1 to 2: a review was saved as the reviewer's own annotation (replacing it, if they had
+        one); each moves to the reviewers' table, where schema 2 keeps reviews. Then the DB is marked 2.
+        Each step can be repeated, so a crash in the middle only means it is done again at the next open."""
+        docs = self._table(ANNOTATIONS)
+        reviews = [Annotation.from_dict(docs[doc_id]) for doc_id in list(docs) if str(docs[doc_id].get("note", "")).startswith(REVIEW_NOTE)]
+        if reviews:
+            self.save_annotations([dataclasses.replace(r, role=Role.REVIEWER) for r in reviews])
+            self.storage.remove([(ANNOTATIONS, _key(r.article_id, r.annotator)) for r in reviews])
+            self.notices.append(
+                f"{self.path}: {plural(len(reviews), 'review')} made before schema 2 {'is' if len(reviews) == 1 else 'are'} now "
+                "kept as reviewers' records, apart from the annotators' versions."
+            )
+        self.storage.put([(META, {**self._table(META)["1"], "schema_version": SCHEMA_VERSION})])
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -167,59 +185,55 @@ class Store:
     # -- annotations -----------------------------------------------------------------------
 
     def annotation(self, article_id: str, annotator: str, role: Role = Role.ANNOTATOR) -> Annotation | None:
-        doc = self._get(ANNOTATIONS, annotation_key(article_id, annotator, role))
+        doc = self._get(table_of(role), _key(article_id, annotator))
         return None if doc is None else Annotation.from_dict(doc)
 
     def save_annotation(self, annotation: Annotation) -> None:
-        """Insert or replace this annotator's version of this article; on disk when it returns."""
+        """Insert or replace this annotator's (or reviewer's) record of this article; on disk when it returns."""
         self.save_annotations([annotation])
 
     def save_annotations(self, annotations: Iterable[Annotation]) -> None:
         """Many at once (an import): one append and one fsync for all of them."""
         annotations = list(annotations)
         if annotations:
-            entries = [(ANNOTATIONS, a.to_dict()) for a in annotations]  # to_dict first: it splices the span dicts
+            entries = [(table_of(a.role), a.to_dict()) for a in annotations]  # to_dict first: it splices the span dicts
             self.storage.put(entries, encode=lambda i: annotations[i].to_json(), spliced=lambda i: spliced_from(annotations[i].spans))
 
     def answered_ids(self, annotator: str, role: Role = Role.ANNOTATOR) -> set[str]:
         """Articles this annotator (or reviewer) has answered (cheap: no spans are read)."""
-        columns = self.storage.fields(ANNOTATIONS).columns
+        columns = self.storage.fields(table_of(role)).columns
         return {
             article_id
-            for article_id, who, answer, kind in zip(columns["article_id"], columns["annotator"], columns["answer"], columns["role"])
-            if who == annotator and answer is not None and (kind or Role.ANNOTATOR) == role
+            for article_id, who, answer in zip(columns["article_id"], columns["annotator"], columns["answer"])
+            if who == annotator and answer is not None
         }
 
     def annotation_updated(self, article_id: str, annotator: str, role: Role = Role.ANNOTATOR) -> str | None:
         """When this record was last saved (cheap: no spans are read)."""
-        doc_id = self.storage.doc_id(ANNOTATIONS, annotation_key(article_id, annotator, role))
-        return None if doc_id is None else str(self.storage.fields(ANNOTATIONS).get(doc_id)["updated"] or "")
+        table = table_of(role)
+        doc_id = self.storage.doc_id(table, _key(article_id, annotator))
+        return None if doc_id is None else str(self.storage.fields(table).get(doc_id)["updated"] or "")
 
     def annotation_count(self) -> int:
-        return len(self.storage.fields(ANNOTATIONS).ids)
+        """Annotators' and reviewers' records together."""
+        return len(self.storage.fields(ANNOTATIONS).ids) + len(self.storage.fields(REVIEWS).ids)
 
     def annotations(
-        self,
-        *,
-        article_id: str | None = None,
-        annotator: str | None = None,
-        answered: bool = False,
-        except_annotator: str | None = None,
-        role: Role | None = None,
+        self, *, article_id: str | None = None, annotator: str | None = None, answered: bool = False, role: Role | None = None
     ) -> list[Annotation]:
-        """Records matching every filter given; only those are read and turned into objects.
-        ``role`` None: annotators' and reviewers' records alike."""
-        docs, fields = self._table(ANNOTATIONS), self.storage.fields(ANNOTATIONS)
-        columns = fields.columns
-        return [
-            Annotation.from_dict(docs[doc_id])
-            for doc_id, of, who, answer, kind in zip(fields.ids, columns["article_id"], columns["annotator"], columns["answer"], columns["role"])
-            if (article_id is None or of == article_id)
-            and (annotator is None or who == annotator)
-            and (not answered or answer is not None)
-            and (except_annotator is None or who != except_annotator)
-            and (role is None or (kind or Role.ANNOTATOR) == role)
-        ]
+        """Records matching every filter given, annotators' first, then reviewers' (``role`` None: both);
+        only those are read and turned into objects."""
+        found: list[Annotation] = []
+        for kind in (Role.ANNOTATOR, Role.REVIEWER) if role is None else (role,):
+            table = table_of(kind)
+            docs, fields = self._table(table), self.storage.fields(table)
+            columns = fields.columns
+            found += [
+                Annotation.from_dict(docs[doc_id])
+                for doc_id, of, who, answer in zip(fields.ids, columns["article_id"], columns["annotator"], columns["answer"])
+                if (article_id is None or of == article_id) and (annotator is None or who == annotator) and (not answered or answer is not None)
+            ]
+        return found
 
 
 def _check_format(path: Path, data: dict) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Sequence
 
 from .datamodel import Span, SpanState
@@ -29,6 +31,9 @@ class Difference:
         if any(not spans for spans in self.spans.values()):
             return "missing"
         return "label" if len(shapes) == 1 else "boundary"
+
+
+_START = attrgetter("start")
 
 
 def _same(span: Span) -> tuple[int, int, str]:
@@ -70,29 +75,39 @@ def consensus(versions: Sequence[Version]) -> list[Span]:
     return [s.replace(state=SpanState.CONFIRMED) for s in versions[0].spans if _same(s) in common]
 
 
-def majority_choice(difference: Difference, versions: Sequence[Version]) -> str:
-    """The version whose spans in this stretch the most versions share (ties: the one listed first)."""
+def majority_choice(difference: Difference, versions: Sequence[Version]) -> tuple[str, bool]:
+    """The version whose spans in this stretch the most versions share, and whether that was a tie.
+
+    A tie (two versions that differ always are one) goes to the spans that keep the most entities,
+    then to the version listed first: a review should not start by dropping what one annotator found."""
     shapes = {name: tuple(map(_same, spans)) for name, spans in difference.spans.items()}
     votes = Counter(shapes.values())
     best = max(votes.values())
-    return next(v.name for v in versions if votes[shapes[v.name]] == best)
+    leaders = [v.name for v in versions if votes[shapes[v.name]] == best]
+    tie = len({shapes[name] for name in leaders}) > 1
+    return max(leaders, key=lambda name: (len(shapes[name]), -leaders.index(name))), tie
 
 
-def majority(versions: Sequence[Version]) -> list[Span]:
+def majority(versions: Sequence[Version], diffs: Sequence[Difference] | None = None) -> list[Span]:
     """Where a review starts: the spans every version agrees on, and in each stretch where they differ,
     the spans the most versions have there (as Prodigy's review pre-selects the most common version).
 
-    Each stretch is taken whole from one version, so the result never overlaps itself."""
+    Each stretch is taken whole from one version, so the result never overlaps itself. (A span every
+    version has is in no stretch: a version holding it can hold nothing that overlaps it.)"""
     if not versions:
         return []
-    diffs = differences(versions)
-    spans = [s for s in consensus(versions) if not any(d.start <= s.start < d.end for d in diffs)]
-    for diff in diffs:
-        spans += [s.replace(state=SpanState.CONFIRMED) for s in diff.spans[majority_choice(diff, versions)]]
+    spans = consensus(versions)
+    for diff in differences(versions) if diffs is None else diffs:
+        spans += [s.replace(state=SpanState.CONFIRMED) for s in diff.spans[majority_choice(diff, versions)[0]]]
     return sorted(spans)
 
 
+def within(spans: Sequence[Span], start: int, end: int) -> Sequence[Span]:
+    """The spans (in reading order) that start inside ``start..end``, found by bisection."""
+    return spans[bisect_left(spans, start, key=_START) : bisect_left(spans, end, key=_START)]
+
+
 def matching(difference: Difference, spans: Sequence[Span]) -> list[str]:
-    """The versions whose spans in the difference's stretch are exactly ``spans`` there."""
-    mine = tuple(_same(s) for s in spans if difference.start <= s.start < difference.end)
+    """The versions whose spans in the difference's stretch are exactly those of ``spans`` (in reading order) there."""
+    mine = tuple(map(_same, within(spans, difference.start, difference.end)))
     return [name for name, theirs in difference.spans.items() if tuple(map(_same, theirs)) == mine]

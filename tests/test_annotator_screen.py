@@ -119,9 +119,9 @@ async def test_messages_say_what_happened(db: Path, pattern_spec) -> None:
         await search(pilot, "Minsk")
         await pilot.press("2")
         await pilot.press("u")
-        assert message(app) == "undone: 'Minsk' GPE → ORG"  # the change it took back
+        assert message(app) == "undo: 'Minsk' ORG → GPE"  # what the undo did
         await pilot.press("ctrl+r")
-        assert message(app) == "redone: 'Minsk' GPE → ORG"
+        assert message(app) == "redo: 'Minsk' GPE → ORG"
         await pilot.press("v")
         assert message(app) == NEW_SPAN
         await pilot.press("escape", "n")

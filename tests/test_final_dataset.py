@@ -12,7 +12,7 @@ from spacy.tokens import DocBin
 
 from goldspan.annotations import pipelines
 from goldspan.annotations.articles import load_articles
-from goldspan.annotations.datamodel import Annotation, Answer, Article, Role
+from goldspan.annotations.datamodel import Annotation, Answer, Article, Role, Span
 from goldspan.annotations.exchange import export
 from goldspan.annotations.gold import final_set
 from goldspan.annotations.review import ReviewSession, plan_review
@@ -110,6 +110,29 @@ def test_final_records_follow_the_rule(pattern_spec: pipelines.PipelineSpec) -> 
     assert final.disagreeing == [] and final.unanswered == []
     in_progress = final_set([Annotation("d", "x", spans, None)])
     assert in_progress.records == [] and in_progress.unanswered == ["d"]
+    other = (Span(0, 5, 0, 1, "GPE"),)
+    disagree = [Annotation("e", "x", spans, Answer.ACCEPT), Annotation("e", "y", other, Answer.ACCEPT)]
+    assert final_set(disagree).records == [] and final_set(disagree).disagreeing == ["e"]
+    older = Annotation("e", "lead", other, Answer.ACCEPT, role=Role.REVIEWER, updated="2026-12-01T10:00:00+00:00")
+    newer = Annotation("e", "boss", spans, Answer.REJECT, role=Role.REVIEWER, updated="2026-12-01T11:00:00+00:00")
+    settled = final_set([*disagree, older, newer])  # the latest review wins, whatever the annotators said
+    assert [(r.annotator, r.answer) for r in settled.records] == [("boss", Answer.REJECT)] and settled.reviewed == 1
+
+
+def test_split_leaves_neither_side_empty_and_says_how_many_each_has(tmp_path: Path, pattern_spec: pipelines.PipelineSpec) -> None:
+    db = tmp_path / "g.json"
+    putin, seville = newcomer_db(db, pattern_spec)
+    review_as_root(db, pattern_spec, putin)
+    result = run_goldspan("export", "--db", db, "--format", "spacy", "--split", "0.8", "--out", tmp_path / "corpus")
+    assert result.returncode == 0, result.stderr
+    assert "train.spacy (1 article)" in result.stdout and "dev.spacy (1 article)" in result.stdout  # round(2 × 0.8) left dev empty
+
+
+def test_an_export_with_nothing_to_write_exits_1(tmp_path: Path, pattern_spec: pipelines.PipelineSpec) -> None:
+    db = tmp_path / "g.json"
+    newcomer_db(db, pattern_spec)
+    result = run_goldspan("export", "--db", db, "--format", "doccano", "--out", tmp_path / "x.jsonl", "--answer", "reject")
+    assert result.returncode == 1 and "Exported 0 articles" in result.stdout
 
 
 @pytest.mark.parametrize("all_versions", [False, True])

@@ -262,11 +262,43 @@ def test_a_label_no_format_can_carry_is_refused_at_start_import_and_export(tmp_p
         assert not (tmp_path / out).exists()
 
 
-def test_the_prodigy_export_carries_the_annotators_note_and_flag(tmp_path: Path) -> None:
+def test_the_prodigy_export_carries_every_versions_note_and_flag(tmp_path: Path) -> None:
     article = Article.from_text("One\nMinsk.")
     with Store(tmp_path / "g.json") as store:
         store.add_articles([article])
-        store.save_annotation(Annotation(article.id, "alice", (), Answer.ACCEPT, comment="no entities?", flagged=True))
+        store.save_annotation(Annotation(article.id, "alice", (), Answer.ACCEPT, comment="no entities?"))
+        store.save_annotation(Annotation(article.id, "bob", (), Answer.ACCEPT, comment="agree", flagged=True))  # agrees: alice's is final
         export(store, "prodigy", tmp_path / "p.jsonl")
+        export(store, "prodigy", tmp_path / "all.jsonl", all_versions=True)
     [task] = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert task["meta"]["comment"] == "no entities?" and task["meta"]["flagged"] is True
+    assert task["meta"]["annotator"] == "alice" and task["meta"]["role"] == "annotator"
+    assert task["meta"]["comments"] == {"alice": "no entities?", "bob": "agree"} and task["meta"]["flagged_by"] == ["bob"]
+    tasks = [json.loads(line) for line in (tmp_path / "all.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [t["meta"].get("comments") for t in tasks] == [{"alice": "no entities?"}, {"bob": "agree"}]  # each version its own
+
+
+def test_conll_rebuilt_text_keeps_quotes_that_open_a_sentence_with_it(tmp_path: Path) -> None:
+    """spaCy ends a sentence with the quote that opens the next one: rebuilt, it once read
+    'Market. "\\nThese …' and 'that, "Wójcik'."""
+    text = 'Title\n\nThe bridges cost more than that. "These are old," Wójcik said. "We need them."'
+    article = Article.from_text(text)
+    with Store(tmp_path / "a.json") as store:
+        store.add_articles([article])
+        store.save_annotation(Annotation(article.id, "alice", (), Answer.ACCEPT))
+        export(store, "conll", tmp_path / "x.conll")
+    result = run_goldspan("import", tmp_path / "x.conll", "--db", tmp_path / "b.json", "--format", "conll")
+    assert result.returncode == 0, result.stderr
+    with Store(tmp_path / "b.json", read_only=True) as store:
+        [rebuilt] = store.articles()
+    assert " ".join(rebuilt.text.split()) == " ".join(text.split())
+
+
+def test_prodigy_tasks_keep_their_own_answers_even_none(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "p.jsonl", [
+        {"text": "Anna Nowak spoke.", "spans": [{"start": 0, "end": 10, "label": "PERSON"}]},  # not answered in Prodigy
+        {"text": "Jan Kowalski spoke.", "spans": [], "answer": "reject"},
+    ])  # fmt: skip
+    with Store(tmp_path / "g.json") as store:
+        summary = import_records(store, "prodigy", source, annotator="alice")
+        answers = sorted(str(a.answer) for a in store.annotations())
+    assert answers == ["None", "reject"] and dict(summary.answers) == {"None": 1, "reject": 1}

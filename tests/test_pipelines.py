@@ -69,3 +69,16 @@ def test_labels_option_keeps_its_order_and_refuses_mistakes() -> None:
     for bad in ("", "PERSON,,GPE", "GPE,GPE"):
         with pytest.raises(InputError, match="--labels"):
             parse_labels(bad)
+
+
+def test_a_pattern_label_no_export_format_can_carry_is_refused_before_any_work(tmp_path: Path) -> None:
+    from goldspan.annotations.errors import InputError
+
+    from .conftest import SEED, assert_one_line_error, run_goldspan, write_jsonl
+
+    patterns = write_jsonl(tmp_path / "p.jsonl", [{"label": "GPE", "pattern": "Minsk"}, {"label": "per son", "pattern": "Putin"}])
+    with pytest.raises(InputError, match=r"p.jsonl:2: the label 'per son' contains whitespace"):
+        pipelines.read_patterns(patterns)
+    result = run_goldspan("preannotate", SEED, "--db", tmp_path / "g.json", "--model", "blank:en", "--patterns", patterns)
+    assert_one_line_error(result, "'per son'")
+    assert not (tmp_path / "g.json").exists()

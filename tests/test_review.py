@@ -153,3 +153,33 @@ def test_the_review_screen_in_a_real_terminal_fits_its_top_line_and_keys(tmp_pat
     assert any("4 LOC" in row for row in rows), "\n".join(rows)  # annotate's keys: 4 is LOC, not NORP
     term.type("q")
     assert term.exit_status() == 0
+
+
+def test_with_two_versions_a_tie_keeps_the_entities_and_says_it_was_a_tie(tmp_path: Path) -> None:
+    """Two versions that differ always tie: the first name must not win every stretch, dropping
+    what the other annotator found."""
+    from goldspan.annotations.datamodel import Article, Origin, Span
+
+    import spacy
+
+    text = "Story\nAnna Nowak met Piotr in Gdansk."
+    article = Article.from_text(text)
+    doc = spacy.blank("en").make_doc(text)
+
+    def span(words: str, label: str) -> Span:
+        made = doc.char_span(text.index(words), text.index(words) + len(words))
+        return Span(made.start_char, made.end_char, made.start, made.end, label, Origin.ANNOTATOR, SpanState.ADDED)
+
+    db = tmp_path / "g.json"
+    with Store(db) as store:
+        store.add_articles([article])
+        store.save_annotation(Annotation(article.id, "bob", (span("Anna Nowak", "PERSON"),), Answer.ACCEPT))
+        store.save_annotation(Annotation(article.id, "zed", (span("Anna Nowak", "PERSON"), span("Piotr", "PERSON"), span("Gdansk", "GPE")), Answer.ACCEPT))
+        plan = plan_review(store)
+        session = ReviewSession(store, plan, reviewer="lead", labels=("PERSON", "GPE"))
+        assert [(s.text_in(text), s.label) for s in session.spans] == [("Anna Nowak", "PERSON"), ("Piotr", "PERSON"), ("Gdansk", "GPE")]
+        said = session.answer(Answer.ACCEPT)
+        assert said == "2 differences not looked at (2 of them ties, where the version with more entities is shown): a again to accept with the majority's spans"
+        session.answer(Answer.ACCEPT)
+        record = store.annotation(article.id, "lead", Role.REVIEWER)
+    assert record is not None and len(record.spans) == 3 and record.note == "reviewed from bob, zed; took zed ×2"

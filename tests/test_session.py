@@ -119,13 +119,13 @@ def test_undo_and_redo_across_a_relabel_and_an_article_change(session: Session) 
     session.apply_label("ORG")
     session.answer(Answer.ACCEPT)
     assert session.index == 1
-    assert session.undo() == "undone: 46 entities confirmed, answer accept (article 1)"  # back on the first article, unanswered
+    assert session.undo() == "undo: 45 unconfirmed, answer accept taken back (article 1)"  # back on the first article, unanswered
     assert session.index == 0 and session.store.annotation(session.article.id, "alice").answer is None  # type: ignore[union-attr]
     session.undo()
     assert ("Minsk", "GPE", "suggested") in stored(session)
     session.redo()
     assert ("Minsk", "ORG", "edited") in stored(session)
-    assert session.undo() == "undone: 'Minsk' GPE → ORG" and session.undo() == "nothing to undo"
+    assert session.undo() == "undo: 'Minsk' ORG → GPE" and session.undo() == "nothing to undo"  # what the undo did
 
 
 def test_accept_makes_suggestions_gold_reject_and_skip_answer(session: Session) -> None:
@@ -328,8 +328,8 @@ def test_star_then_a_label_gives_it_to_every_mention_not_answered_yet_in_one_und
     assert belarus.count(("GPE", "confirmed")) == 1  # the one the annotator had confirmed keeps its label
     assert len(belarus) == len(mentions)  # the removed mention is labelled again, as text no span covers
     relabelled = len(mentions) - 2
-    assert said == f"ORG for {len(mentions) - 1} mentions of 'Belarus'; {relabelled} relabelled, 1 added; 1 mention you had answered kept its label"
-    assert session.undo().startswith("undone: ")  # one step: everything as before the star
+    assert said == f"ORG for {len(mentions) - 1} mentions of 'Belarus'; {relabelled} relabelled, 0 confirmed, 1 added; 1 mention you had answered kept its label"
+    assert session.undo() == f"undo: 'Belarus' → GPE ×{relabelled}, removed ORG 'Belarus'"  # one step: everything as before the star
     assert stored(session) == before
 
 
@@ -337,6 +337,10 @@ def test_star_is_cancelled_by_escape_and_by_moving_on(session: Session) -> None:
     focus_on(session, "Belarus")
     session.begin_every_mention()
     assert session.cancel() == "labelling every mention cancelled"
+    session.begin_every_mention()
+    session.next_article()
+    session.previous_article()  # leaving the article drops it too
+    assert not session.draft.every_mention
     session.begin_every_mention()
     session.focus_next()  # moving on drops it: the next label key labels the focused entity alone
     target = session.focused

@@ -280,3 +280,85 @@ def test_two_open_stores_patching_one_record_agree_and_the_last_save_wins(tmp_pa
             assert [s.label for s in store.annotation(article.id, "alice").spans] == ["NORP", "ORG", "PERSON"]  # type: ignore[union-attr]
     with Store(db, read_only=True) as reader:
         assert [s.label for s in reader.annotation(article.id, "alice").spans] == ["NORP", "ORG", "PERSON"]  # type: ignore[union-attr]
+
+
+def schema_1_db(path: Path) -> Article:
+    """A DB as goldspan wrote it before schema 2: lead's review saved as lead's own annotation."""
+    article = Article.from_text("Story\nAnna Nowak met Jan Kowalski in Gdańsk.")
+    spans = [dict(start=6, end=16, token_start=1, token_end=3, label="PERSON", origin="annotator", state="confirmed")]
+    record = lambda who, note="": {"article_id": article.id, "annotator": who, "spans": spans, "answer": "accept", "model": "",  # noqa: E731
+                                   "model_version": "", "created": "2026-11-30T10:00:00+00:00", "updated": "2026-11-30T10:00:00+00:00", "note": note}
+    data = {
+        "meta": {"1": {"format": "goldspan", "schema_version": 1, "created": "2026-11-30T10:00:00+00:00"}},
+        "articles": {"1": article.to_dict()},
+        "annotations": {"1": record("alice"), "2": {**record("bob"), "spans": []}, "3": record("lead", "reviewed from alice, bob; took alice ×1")},
+    }
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return article
+
+
+def test_a_schema_1_db_opened_for_writing_moves_its_reviews_to_the_reviewers_table(tmp_path: Path) -> None:
+    from goldspan.annotations.datamodel import Role
+
+    db = tmp_path / "old.json"
+    article = schema_1_db(db)
+    with Store(db, read_only=True) as store:  # looking only: nothing changes, the review is still lead's annotation
+        assert store.schema_version == 1 and store.annotation(article.id, "lead") is not None
+    assert json.loads(db.read_text(encoding="utf-8"))["meta"]["1"]["schema_version"] == 1
+    with Store(db) as store:
+        assert any("1 review made before schema 2 is now kept as reviewers' records" in n for n in store.notices)
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.annotation(article.id, "lead") is None
+        review = store.annotation(article.id, "lead", Role.REVIEWER)
+        assert review is not None and review.note.startswith("reviewed from") and review.role is Role.REVIEWER
+        assert sorted(a.annotator for a in store.annotations(role=Role.ANNOTATOR)) == ["alice", "bob"]
+    with Store(db) as store:  # migrated once: opening again changes nothing
+        assert store.notices == [] and len(store.annotations()) == 3
+    plain = tinydb.TinyDB(db, access_mode="r")
+    assert sorted(d["annotator"] for d in plain.table("annotations").all()) == ["alice", "bob"]
+    assert [d["annotator"] for d in plain.table("reviews").all()] == ["lead"]
+    result = run_goldspan("export", "--db", db, "--format", "doccano", "--out", tmp_path / "x.jsonl")
+    assert "Exported 1 article" in result.stdout  # settled by the review, not left out as a disagreement
+
+
+def test_a_goldspan_that_does_not_know_reviews_stops_at_them_instead_of_misfiling_them(tmp_path: Path) -> None:
+    """A schema-1 goldspan still running on a shared DB would have filed a review in place of the
+    reviewer's own annotation; the reviews table (and journaled removals) are lines it cannot read."""
+    from goldspan.annotations.datamodel import Role
+    from goldspan.annotations.storage import JournalStorage
+    from goldspan.annotations.store import KEYS, REVIEWS
+
+    db = tmp_path / "g.json"
+    article = Article.from_text("Story\nAnna Nowak spoke.")
+    with Store(db) as store:
+        store.add_articles([article])
+        store.save_annotation(Annotation(article.id, "lead", (), Answer.ACCEPT))
+    schema_1_keys = {table: key for table, key in KEYS.items() if table != REVIEWS}
+    old = JournalStorage(db, key_of=schema_1_keys)  # what a schema-1 process holds open
+    new = Store(db)
+    new.save_annotation(Annotation(article.id, "lead", (), Answer.ACCEPT, note="reviewed from alice, bob", role=Role.REVIEWER))
+    with pytest.raises(StoreError, match="damaged journal"):
+        old.refresh()
+    assert new.annotation(article.id, "lead") is not None  # lead's own annotation is intact
+    new.close()
+
+
+def test_a_removed_record_stays_removed_through_reopen_compaction_and_replay(tmp_path: Path) -> None:
+    from goldspan.annotations.store import ANNOTATIONS
+
+    db = tmp_path / "g.json"
+    article = Article.from_text("Story\nAnna Nowak spoke.")
+    with Store(db) as store:
+        store.add_articles([article])
+        store.save_annotations([Annotation(article.id, who, (), Answer.ACCEPT) for who in ("alice", "bob")])
+    store = Store(db)
+    other = Store(db)
+    store.storage.remove([(ANNOTATIONS, json.dumps([article.id, "alice"]))])
+    other.refresh()  # another process sees the removal
+    assert [a.annotator for a in other.annotations()] == ["bob"]
+    journal = (tmp_path / "g.json.journal").read_bytes()
+    other.close()
+    store.close()
+    (tmp_path / "g.json.journal").write_bytes(journal)  # as after a crash between compaction's two steps
+    with Store(db) as again:
+        assert [a.annotator for a in again.annotations()] == ["bob"]

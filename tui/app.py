@@ -8,12 +8,13 @@ thread, which alone touches the session and the store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import signal
 import threading
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from rich.text import Text
 from textual import events
@@ -176,6 +177,8 @@ class AnnotateScreen(Screen[None]):
     def redraw(self, message: Outcome = None, *, error: bool = False) -> None:
         s = self.session
         draft = s.draft
+        if self.app_.draft_needs_work(draft):
+            self.app_.prepare(s.index)  # first: the top line drawn below then says the model is loading
         article = s.article
         spans = draft.spans if isinstance(draft.spans, tuple) else tuple(draft.spans)  # a version's own tuple: no copy
         self.query_one(ArticleView).show(
@@ -202,8 +205,6 @@ class AnnotateScreen(Screen[None]):
             self.notify(message + " The change stays on screen; ctrl+s saves it again.", severity="error", timeout=20)
         note.set_class(error, "error")
         note.update(Text(message or "", style=""))
-        if self.app_.draft_needs_work(draft):
-            self.app_.prepare(s.index)
 
     def _status_text(self) -> Text:
         s = self.session
@@ -398,7 +399,9 @@ class GoldspanApp(App[None]):
         self.notes = list(notes)
         self.loader = loader
         self.model_status = "model not needed yet"
-        self.background = Background()
+        self.background = Background(on_error=self._background_failed)
+        self._terminal: int | None = None  # the terminal's file descriptor, once the screen runs on one
+        self._forced_exit: threading.Timer | None = None
         self._nlp: Language | None = None  # touched by the background thread only
         self._tokenizer: Callable[[str], object] | None = None  # likewise
         self._preparing: set[tuple[str, int]] = set()
@@ -432,27 +435,51 @@ class GoldspanApp(App[None]):
             self.set_interval(1.0, self._check_terminal, name="terminal-gone")
 
     def _on_signal(self, sig: int) -> None:
-        """End within SIGNAL_GRACE seconds whatever is open. Textual's own shutdown can hang once the
-        terminal is gone (its writer thread dies on the dead pty and the bounded queue it fed blocks
-        the next write; its input thread spins on end-of-file): a closed terminal left orphans that
-        ignored SIGTERM. Everything shown as saved is in the journal already, fsync'd, so the forced
-        exit loses nothing (the next open replays it, as after kill -9)."""
+        """SIGTERM, SIGINT, or SIGHUP with the terminal still there: leave as q does, within
+        SIGNAL_GRACE seconds whatever is open. SIGHUP from a terminal that has gone: at once."""
         self.background.stop()
-        if not getattr(self, "_forced_exit", None):
+        if sig == signal.SIGHUP and not self._terminal_alive():
+            self._end_without_terminal(sig)
+        if self._forced_exit is None:
+            # Should the clean way out hang, the process still ends; everything shown as saved is
+            # in the journal already, fsync'd, so this loses nothing (the next open replays it).
             self._forced_exit = threading.Timer(self.SIGNAL_GRACE, os._exit, args=(128 + sig,))
             self._forced_exit.daemon = True
             self._forced_exit.start()
         self.exit()
 
-    def _check_terminal(self) -> None:
-        """The terminal closed without a SIGHUP reaching us (the shell that had it died first): end
-        as if it had come. A hung-up terminal fails every ioctl."""
+    def _end_without_terminal(self, sig: int) -> None:
+        """The terminal is gone: there is nothing to restore on it, and Textual's shutdown, which writes
+        to it, hung there (its writer thread dies on the dead pty, the bounded queue it fed then blocks
+        the next write, and its input thread spins on end-of-file): closed terminals left orphans that
+        ignored SIGTERM. Fold the journal into the main file, as a clean close does, and end now."""
+        with contextlib.suppress(Exception):  # a full disk, say: the journal keeps everything anyway
+            self.session.store.close()
+        os._exit(128 + sig)
+
+    def _terminal_alive(self) -> bool:
+        if self._terminal is None:
+            return True  # a headless test driver, or a browser: no terminal to lose
         import termios
 
         try:
-            termios.tcgetattr(self._terminal)
+            termios.tcgetattr(self._terminal)  # a hung-up terminal fails every ioctl
         except (termios.error, OSError):
+            return False
+        return True
+
+    def _check_terminal(self) -> None:
+        """The terminal closed without a SIGHUP reaching us (the shell that had it died first): end
+        as if it had come."""
+        if not self._terminal_alive():
             self._on_signal(signal.SIGHUP)
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().run(*args, **kwargs)
+        finally:
+            if self._forced_exit is not None:  # the screen has closed: the rest (the store's close, the
+                self._forced_exit.cancel()  # goodbye line) runs to its end
 
     def action_quit_now(self) -> None:
         self.leave()
@@ -498,6 +525,10 @@ class GoldspanApp(App[None]):
             return
         self._preparing.add(key)
         article, spans, version, needs = draft.article, tuple(draft.spans), draft.version, draft.suggestions_pending
+        if needs and self._nlp is None:
+            # Said now, not when the background thread gets to it: the list already says the
+            # suggestions are on their way, and the top line said "model not needed yet".
+            self.model_status = f"loading {self.spec.name}…"
         self.background.submit(lambda: self._prepare(article, spans, version, needs))
 
     def _prepare(self, article: Article, spans: tuple[Span, ...], version: int, needs_suggestions: bool) -> None:
@@ -521,14 +552,20 @@ class GoldspanApp(App[None]):
         if not stopping.is_set():
             self._hand_over(self._got_tokens, article, version, aligned)
 
-    def _hand_over(self, callback: Callable[..., None], *args: object) -> None:
+    def _hand_over(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
         """Run ``callback`` on the UI thread, which alone touches the session and the store."""
         if self.background.stopping.is_set():
             return
         try:
-            self.call_from_thread(callback, *args)
+            self.call_from_thread(callback, *args, **kwargs)
         except RuntimeError:
-            pass  # the app has closed meanwhile: nothing left to show it on
+            if self.is_running and self._loop is not None:
+                raise  # a real error of the callback's: Background reports it
+            # else the app has closed meanwhile: nothing left to show it on
+
+    def _background_failed(self, error: BaseException) -> None:
+        """On the background thread: a job failed past its own handling (a bug). Say so; the next job runs."""
+        self._hand_over(self.notify, f"background work failed ({type(error).__name__}: {error}); the annotator goes on", severity="error")
 
     def _suggest(self, article: Article, stop: Callable[[], bool]) -> tuple[Span, ...] | None:
         """The model's spans for the article; None if the app quit first."""

@@ -9,6 +9,7 @@ thread, jobs in order: two articles never load the model twice.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from typing import Callable
@@ -17,9 +18,11 @@ Job = Callable[[], None]
 
 
 class Background:
-    def __init__(self, name: str = "goldspan-background") -> None:
+    def __init__(self, name: str = "goldspan-background", on_error: Callable[[BaseException], None] | None = None) -> None:
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self.stopping = threading.Event()  # set on quit: a job checks it between pieces of work
+        self.on_error = on_error  # told, on the background thread, of an error a job let through
+        self._name = name
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._pending = 0  # jobs submitted and not finished
         self._count = threading.Lock()
@@ -30,6 +33,8 @@ class Background:
         with self._count:
             self._pending += 1
         if not self.thread.is_alive():
+            if self.thread.ident is not None:  # it ran and ended: a thread starts only once
+                self.thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self.thread.start()
         self._jobs.put(job)
 
@@ -56,6 +61,10 @@ class Background:
                 return
             try:
                 job()
+            except Exception as error:  # one failed job must not end the work of every later one
+                if self.on_error is not None:
+                    with contextlib.suppress(Exception):  # nor a failure to report it
+                        self.on_error(error)
             finally:
                 with self._count:
                     self._pending -= 1

@@ -282,11 +282,12 @@ def export(
 
     from .progress import record_progress
 
-    with Store(db, read_only=True) as store, record_progress(err, "Exporting", store.annotation_count()) as tick:
+    with Store(db, read_only=True) as store, record_progress(err, "Exporting") as progress:
         summary = run(store, format, out, answer=answer, annotator=annotator, all_versions=all_versions, split=split, seed=seed,
-                      rejected_as_negative=rejected_as_negative, lang=lang, on_record=tick)  # fmt: skip
+                      rejected_as_negative=rejected_as_negative, lang=lang, on_start=progress.start, on_record=progress.advance)  # fmt: skip
     skipped = ", ".join(f"{n} {why}" for why, n in summary.skipped.items()) or "none"
-    files = ", ".join(str(f) for f in summary.files)
+    sides = [summary.sides.get(f.stem) for f in summary.files] if summary.sides else [None] * len(summary.files)
+    files = ", ".join(str(f) + (f" ({plural(n, 'article')})" if n is not None else "") for f, n in zip(summary.files, sides))
     what = plural(summary.articles, "article") if summary.written == summary.articles else f"{plural(summary.written, 'record')} of {plural(summary.articles, 'article')}"
     details = [plural(summary.spans, "span")]
     if summary.reviewed:
@@ -300,7 +301,9 @@ def export(
             f"settle {them} with goldspan review (or --all-versions writes every version).")  # fmt: skip
     if summary.several_versions:
         say(f"note: {plural(summary.several_versions, 'article')} had more than one version and each was exported (--all-versions).")
-    return 0
+    if summary.sides and not summary.sides.get("dev"):
+        say("note: with a single article there is nothing left for dev; spacy train needs a dev set (export more articles).")
+    return 0 if summary.written else 1  # 1: done, but nothing was there to write
 
 
 @app.command(
@@ -319,14 +322,15 @@ def import_(
     shared: SharedOption = False,
 ) -> int:
     """Bring annotations made elsewhere into the database, fitted to spaCy's tokens, as gold or as suggestions."""
-    from goldspan.annotations.exchange import read_import, store_import
+    from goldspan.annotations.exchange import ANSWER_SKIPS, read_import, store_import
 
     from .progress import record_progress
 
     if as_ not in ("gold", "suggestions"):
         raise InputError(f"--as {as_}: choose gold or suggestions.")
-    with record_progress(err, "Reading", None) as tick:  # all of it checked before the database is opened, or created
-        found = read_import(format, source, lang=lang, on_record=tick)
+    with record_progress(err, "Reading") as progress:  # all of it checked before the database is opened, or created
+        progress.start(None)
+        found = read_import(format, source, lang=lang, on_record=progress.advance)
     with Store(db, shared=shared, must_write=True) as store:
         report_store_notices(store)
         summary = store_import(store, found, annotator=annotator or default_annotator(), as_gold=as_ == "gold", replace=replace, lang=lang)
@@ -336,12 +340,12 @@ def import_(
         say(f"note: {line}")
     if summary.rebuilt:
         say(f"note: CoNLL keeps tokens, not text: the text of {plural(summary.rebuilt, 'article')} was rebuilt from {'its' if summary.rebuilt == 1 else 'their'} "
-            "tokens by spaCy's rules (no article in the database has the same tokens).")  # fmt: skip
+            "tokens by spaCy's rules, a line per sentence (no article in the database has the same tokens).")  # fmt: skip
     if summary.matched:
         say(f"note: {plural(summary.matched, 'CoNLL document')} attached to the article{'' if summary.matched == 1 else 's'} in the database with the same tokens.")
     skipped = ", ".join(f"{n} {why}" for why, n in summary.skipped.items())
     if as_ == "gold":
-        kinds = ", ".join(f"{n} {ANSWER_WORDS.get(answer, answer)}" for answer, n in summary.answers.items()) or "none"
+        kinds = ", ".join(f"{n} {ANSWER_SKIPS.get(answer, answer)}" for answer, n in summary.answers.items()) or "none"
         written = f"{plural(summary.written, 'annotation')} as gold ({kinds}"
     else:
         written = f"{plural(summary.written, 'annotation')} as suggestions to confirm ("
@@ -352,9 +356,6 @@ def import_(
         f"skipped {len(summary.problems) + sum(summary.skipped.values())}{f' ({skipped})' if skipped else ''}."
     )
     return 1 if summary.problems else 0
-
-
-ANSWER_WORDS = {"accept": "accepted", "reject": "rejected", "ignore": "skipped"}
 
 
 @app.command(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator
+from typing import Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -47,13 +47,36 @@ def parse_progress(console: Console) -> Iterator[ParseProgress]:
         progress.stop()
 
 
+class RecordProgress:
+    """A bar for exports and imports, shown once the total is known, on a terminal, and only for inputs
+    large enough to wait for."""
+
+    def __init__(self, console: Console, verb: str) -> None:
+        self.console, self.verb = console, verb
+        self._progress: Progress | None = None
+        self._task: int | None = None
+
+    def start(self, total: int | None) -> None:
+        if not self.console.is_terminal or (total is not None and total < 200) or self._progress is not None:
+            return
+        self._progress = Progress(TextColumn(self.verb), BarColumn(), MofNCompleteColumn(), TextColumn("records"), TimeElapsedColumn(),
+                                  console=self.console, transient=True)  # fmt: skip
+        self._progress.start()
+        self._task = self._progress.add_task(self.verb, total=total)
+
+    def advance(self) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.advance(self._task)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
 @contextlib.contextmanager
-def record_progress(console: Console, verb: str, total: int | None) -> Iterator[Callable[[], None]]:
-    """A bar for exports and imports; shown only on a terminal and for inputs large enough to wait for."""
-    if not console.is_terminal or (total is not None and total < 200):
-        yield lambda: None
-        return
-    with Progress(TextColumn(f"{verb}"), BarColumn(), MofNCompleteColumn(), TextColumn("records"), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:  # fmt: skip
-        task = progress.add_task(verb, total=total)
-        yield lambda: progress.advance(task)
+def record_progress(console: Console, verb: str) -> Iterator[RecordProgress]:
+    progress = RecordProgress(console, verb)
+    try:
+        yield progress
+    finally:
+        progress.stop()

@@ -132,17 +132,13 @@ class GotoScreen(PickerScreen):
 
     def _options(self, query: str) -> list[Option]:
         needle = query.strip()
-        if needle.isdigit():
-            exact = [n for n, _, _ in self.articles if str(n) == needle]
-            rest = [n for n, _, _ in self.articles if str(n).startswith(needle) and str(n) != needle]
-            picked = set(exact + rest)
-            order = exact + rest
+        if needle.isdigit():  # that number first, then the numbers it begins (4, then 40-49)
+            order = sorted((n for n, _, _ in self.articles if str(n).startswith(needle)), key=lambda n: str(n) != needle)
         else:
             folded = needle.casefold()
             order = [n for n, _, title in self.articles if folded in title.casefold()]
-            picked = set(order)
         shown = dict(self.choices)
-        return [Option(Text(shown[str(n)]), id=str(n)) for n in order if n in picked]
+        return [Option(Text(shown[str(n)]), id=str(n)) for n in order]
 
     def fallback(self, typed: str) -> str | None:
         return typed.strip() or None

@@ -91,17 +91,12 @@ def read(path: Path, nlp: Language, problems: list[str]) -> Iterator[Record]:
     for number, sentences in documents:
         if not sentences:
             continue
-        words, spaces, tags = [], [], []
+        words, tags = [], []
         for sent in sentences:
-            sent_words = [word for word, _ in sent]
-            words += sent_words
-            spaces += spaces_between(nlp, sent_words)
-            tags += [tag for _, tag in sent]
-            words.append("\n")
-            spaces.append(False)
-            tags.append("O")
-        words, spaces, tags = words[:-1], spaces[:-1], tags[:-1]
-        doc = Doc(nlp.vocab, words=words, spaces=spaces)
+            words += [word for word, _ in sent] + [BREAK]
+            tags += [tag for _, tag in sent] + ["O"]
+        words, tags = _opening_quotes_after_breaks(words[:-1], tags[:-1])
+        doc = Doc(nlp.vocab, words=words, spaces=spaces_between(nlp, words))
         try:
             offsets = biluo_tags_to_offsets(doc, iob_to_biluo(tags))
         except Exception as error:  # spaCy raises ValueError on an I- with no B- in BILUO form
@@ -113,17 +108,34 @@ def read(path: Path, nlp: Language, problems: list[str]) -> Iterator[Record]:
 _CONTRACTIONS = frozenset({"n't", "'s", "'re", "'ve", "'ll", "'d", "'m", "’s", "n’t"})
 _JOINERS = frozenset({"-"})  # between two words, as in Russian-led: spaCy splits it off as an infix
 _DASHES = frozenset({"—", "–", "--"})  # punctuation that stands apart: "GDAŃSK, Poland — The bank"
+BREAK = "\n"  # between the sentences of a rebuilt document: a line each
+
+
+def _opening_quotes_after_breaks(words: list[str], tags: list[str]) -> tuple[list[str], list[str]]:
+    """spaCy's sentences end a sentence with the quote that opens the next one (``Market . "`` then
+    ``These bridges``): such a quote moves to the start of the next line, where it belongs."""
+    words, tags = list(words), list(tags)
+    quote_open = False
+    i = 0
+    while i < len(words):
+        if words[i] == '"':
+            if not quote_open and i + 1 < len(words) and words[i + 1] == BREAK and tags[i] == "O":
+                words[i], words[i + 1] = words[i + 1], words[i]
+                i += 1  # the quote, now after the break, is the one that opens
+            quote_open = not quote_open
+        i += 1
+    return words, tags
 
 
 def spaces_between(nlp: Language, words: list[str]) -> list[bool]:
-    """Whether a space follows each word of a sentence (the last: False), by spaCy's own rules.
+    """Whether a space follows each word of a document (``BREAK`` between its lines), by spaCy's own rules.
 
     spaCy's lexical attributes say what a word is: punctuation that is not opening (``,`` ``.``
     ``)`` ``!``), or a word its suffix rules split off whole (``%``), or a contraction (``'s``
     ``n't``) joins the word before it; opening punctuation or a currency sign joins the word after
-    it; a hyphen or slash between two words joins both. A straight double quote opens and closes
-    by turns. Each join is kept only if spaCy's tokenizer splits the joined text back into the
-    same words."""
+    it; a hyphen between two words joins both. A straight double quote opens and closes by turns,
+    across sentences. Each join is kept only if spaCy's tokenizer splits the joined text back into
+    the same words. Nothing is joined across a break, and no space comes before one."""
     tokenizer = nlp.tokenizer
     prefix, suffix = tokenizer.prefix_search, tokenizer.suffix_search  # type: ignore[attr-defined]
 
@@ -152,8 +164,13 @@ def spaces_between(nlp: Language, words: list[str]) -> list[bool]:
     quote_open = False
     opened_at = -1  # the word that is an opening quote, if the last quote opened
     for i, word in enumerate(words):
-        before, after = (words[i - 1] if i else None), (words[i + 1] if i + 1 < len(words) else None)
-        if word == '"':
+        before = words[i - 1] if i and words[i - 1] != BREAK else None
+        after = words[i + 1] if i + 1 < len(words) and words[i + 1] != BREAK else None
+        if word == BREAK:
+            spaces[i] = False
+            if i:
+                spaces[i - 1] = False
+        elif word == '"':
             if quote_open and before is not None:
                 spaces[i - 1] = not splits_back(before, word)
             elif not quote_open and after is not None:
@@ -164,8 +181,11 @@ def spaces_between(nlp: Language, words: list[str]) -> list[bool]:
             if splits_back(before, word, after):
                 spaces[i - 1] = spaces[i] = False
         elif before is not None and i - 1 != opened_at and closing(word) and not opening(before):
-            spaces[i - 1] = not splits_back(before, word)
-        if opening(word) and after is not None:
+            # With the word before it when those two are joined already: "'s." alone is not "'s" ".",
+            # but "Romania's." is "Romania" "'s" ".".
+            joined = i >= 2 and not spaces[i - 2] and words[i - 2] != BREAK
+            spaces[i - 1] = not (splits_back(words[i - 2], before, word) if joined else splits_back(before, word))
+        if word != BREAK and opening(word) and after is not None:
             spaces[i] = not splits_back(word, after)
     if spaces:
         spaces[-1] = False

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 SUFFIX = ".jsonl"
+HAS_ANSWERS = True  # a task's own answer is imported as it is; the other formats have none
 TASK_KEYS = frozenset({"text", "meta", "tokens", "spans", "answer"})
 
 
