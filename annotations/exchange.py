@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from .align import align
+from .nlp.align import align
 from .datamodel import Annotation, Answer, Article, Origin, Role, Span, SpanState
 from .errors import InputError
 from .formats import FORMATS

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 PROBE = """
 import json, resource, sys, time
 from goldspan.annotations.store import Store
-from goldspan.annotations.session import Session
+from goldspan.annotations.session.session import Session
 t0 = time.perf_counter()
 store = Store(sys.argv[1])
 session = Session(store, store.article_list(), annotator="alice", labels=("PERSON",))

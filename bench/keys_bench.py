@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 from common import Row, median, p95
-from goldspan.annotations import pipelines
+from goldspan.annotations.nlp import pipelines
 from goldspan.annotations.datamodel import Annotation, Article, Origin, Span, SpanState
-from goldspan.annotations.keymap import default_keymap
-from goldspan.annotations.session import Session
+from goldspan.tui.keymap import default_keymap
+from goldspan.annotations.session.session import Session
 from goldspan.annotations.store import Store
 from goldspan.tui.app import GoldspanApp
 from goldspan.tui.widgets.article_view import ArticleView

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from common import Row, median
-from goldspan.annotations import pipelines
+from goldspan.annotations.nlp import pipelines
 from goldspan.annotations.datamodel import Article
 from goldspan.annotations.store import Store
-from goldspan.annotations.suggest import preannotate
+from goldspan.annotations.nlp.suggest import preannotate
 
 if TYPE_CHECKING:
     from spacy.language import Language

@@ -6,13 +6,13 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from goldspan.annotations import pipelines
+from goldspan.annotations.nlp import pipelines
 from goldspan.annotations.articles import load_articles
 from goldspan.annotations.datamodel import Article
-from goldspan.annotations.keymap import default_keymap
-from goldspan.annotations.session import Session
+from goldspan.tui.keymap import default_keymap
+from goldspan.annotations.session.session import Session
 from goldspan.annotations.store import Store
-from goldspan.annotations.suggest import preannotate
+from goldspan.annotations.nlp.suggest import preannotate
 from goldspan.tui.app import GoldspanApp
 
 from .conftest import SEED

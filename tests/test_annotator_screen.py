@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from textual.widgets._footer import FooterKey
 
-from goldspan.annotations import pipelines
+from goldspan.annotations.nlp import pipelines
 from goldspan.annotations.articles import load_articles
 from goldspan.annotations.datamodel import Article
-from goldspan.annotations.keymap import default_keymap
+from goldspan.tui.keymap import default_keymap
 from goldspan.annotations.labels import NEWS_FIRST
-from goldspan.annotations.session import NEW_SPAN, Session
+from goldspan.annotations.session.session import NEW_SPAN, Session
 from goldspan.annotations.store import Store
 from goldspan.tui.app import GoldspanApp
 from goldspan.tui.widgets.article_view import ArticleView

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from goldspan.annotations.articles import load_articles
 from goldspan.annotations.datamodel import Answer, Article, SpanState
-from goldspan.annotations.keymap import default_keymap
+from goldspan.tui.keymap import default_keymap
 from goldspan.annotations.store import Store
 from goldspan.tui.widgets.article_view import ArticleView
 
@@ -280,7 +280,7 @@ async def test_a_terminal_too_small_says_so_and_comes_back(db: Path, pattern_spe
 
 async def test_a_model_that_fails_to_load_leaves_the_annotator_usable_and_says_why(db: Path, pattern_spec) -> None:
     from goldspan.annotations.errors import ModelError
-    from goldspan.annotations.session import Session
+    from goldspan.annotations.session.session import Session
 
     def broken(spec):  # type: ignore[no-untyped-def]
         raise ModelError("--model en_core_web_sm: spaCy could not load it (E050 can't find model).")
@@ -310,9 +310,9 @@ async def test_quitting_while_the_model_parses_a_long_article_stops_it_after_the
 
     import time
 
-    from goldspan.annotations import pipelines
-    from goldspan.annotations.session import Session
-    from goldspan.annotations.suggest import CHUNK, chunks
+    from goldspan.annotations.nlp import pipelines
+    from goldspan.annotations.session.session import Session
+    from goldspan.annotations.nlp.suggest import CHUNK, chunks
     from goldspan.tui.app import GoldspanApp
 
     paragraph = "Anna Nowak arrived in Warsaw on Monday. " * 40
@@ -374,7 +374,7 @@ async def test_rows_drawn_fit_the_width_they_are_drawn_in_whatever_width_they_we
     follow; every word must still be on screen (words cut off at the right edge were the symptom)."""
     import re
 
-    from goldspan.tui.wrap import WrappedArticle
+    from goldspan.tui.widgets.wrap import WrappedArticle
 
     app = make_app(db, pattern_spec)
     async with app.run_test(size=(120, 40)) as pilot:

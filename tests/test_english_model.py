@@ -34,9 +34,9 @@ def test_preannotate_then_stats_on_the_samples(tmp_path: Path) -> None:
 
 
 def test_the_seed_article_gets_putin_as_person_and_minsk_as_gpe(tmp_path: Path) -> None:
-    from goldspan.annotations import pipelines
+    from goldspan.annotations.nlp import pipelines
     from goldspan.annotations.store import Store
-    from goldspan.annotations.suggest import preannotate
+    from goldspan.annotations.nlp.suggest import preannotate
 
     [article] = load_articles([SEED]).articles
     spec = pipelines.resolve(None)

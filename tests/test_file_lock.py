@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from goldspan.annotations import storage
+from goldspan.annotations.store import journal as storage
 from goldspan.annotations.errors import StoreWriteError
-from goldspan.annotations.file_lock import FileLock, LockTimeout
+from goldspan.annotations.store.lock import FileLock, LockTimeout
 from goldspan.annotations.store import Store
 
 HOLDER = """
 import sys
-from goldspan.annotations.file_lock import FileLock
+from goldspan.annotations.store.lock import FileLock
 lock = FileLock(sys.argv[1], timeout=10, mode=0o600)
 lock.acquire()
 print("held", flush=True)

@@ -10,14 +10,14 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
-from goldspan.annotations import pipelines
+from goldspan.annotations.nlp import pipelines
 from goldspan.annotations.articles import load_articles
 from goldspan.annotations.datamodel import Annotation, Answer, Article, Role, Span
 from goldspan.annotations.exchange import export
 from goldspan.annotations.gold import final_set
-from goldspan.annotations.review import ReviewSession, plan_review
+from goldspan.annotations.session.review import ReviewSession, plan_review
 from goldspan.annotations.store import Store
-from goldspan.annotations.suggest import preannotate
+from goldspan.annotations.nlp.suggest import preannotate
 
 from .conftest import SAMPLES, SEED, run_goldspan
 

@@ -127,7 +127,7 @@ def test_prodigy_files_as_prodigy_writes_them(tmp_path: Path) -> None:
 
 
 def test_doccano_import_continues_in_the_annotator(tmp_path: Path) -> None:
-    from goldspan.annotations.session import Session
+    from goldspan.annotations.session.session import Session
 
     src = write_jsonl(tmp_path / "doccano.jsonl", [
         {"id": 7, "text": "Anna Nowak lives in Warsaw.", "entities": [{"id": 1, "label": "PERSON", "start_offset": 0, "end_offset": 10}]},

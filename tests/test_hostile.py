@@ -15,7 +15,7 @@ import pytest
 from goldspan.annotations.articles import load_articles
 from goldspan.annotations.datamodel import Annotation, Article, Span
 from goldspan.annotations.store import Store
-from goldspan.tui.wrap import WrappedArticle, tag_text, visible
+from goldspan.tui.widgets.wrap import WrappedArticle, tag_text, visible
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
@@ -111,9 +111,9 @@ def test_the_view_shows_every_character_once_in_order_and_maps_cells_back(case: 
 async def test_labels_with_spaces_markup_and_unicode_are_shown_literally_and_reachable(
     tmp_path: Path,
 ) -> None:
-    from goldspan.annotations import pipelines
-    from goldspan.annotations.keymap import default_keymap
-    from goldspan.annotations.session import Session
+    from goldspan.annotations.nlp import pipelines
+    from goldspan.tui.keymap import default_keymap
+    from goldspan.annotations.session.session import Session
     from goldspan.annotations.store import Store
     from goldspan.tui.app import GoldspanApp
 
@@ -304,8 +304,8 @@ def test_a_db_on_a_read_only_file_system_is_read_and_never_written(
 
 async def test_a_twenty_megabyte_article_opens_and_its_last_words_are_annotated_at_the_right_offsets(tmp_path: Path, pattern_spec) -> None:  # type: ignore[no-untyped-def]
     from goldspan.annotations.datamodel import Suggestions
-    from goldspan.annotations.keymap import default_keymap
-    from goldspan.annotations.session import Session
+    from goldspan.tui.keymap import default_keymap
+    from goldspan.annotations.session.session import Session
     from goldspan.tui.app import GoldspanApp
     from goldspan.tui.widgets.article_view import ArticleView
 

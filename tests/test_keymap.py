@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from goldspan.annotations.errors import InputError
-from goldspan.annotations.keymap import ACTIONS, default_keymap, load_keymap, normalise_key
+from goldspan.tui.keymap import ACTIONS, default_keymap, load_keymap, normalise_key
 
 from .conftest import SEED, assert_one_line_error, run_goldspan
 

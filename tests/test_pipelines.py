@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from goldspan.annotations import pipelines
+from goldspan.annotations.nlp import pipelines
 from goldspan.annotations.errors import InputError, ModelError
 from goldspan.annotations.labels import choose_labels, key_order, parse_labels
 
@@ -15,7 +15,7 @@ from .conftest import write_jsonl
 
 def test_the_default_model_is_found_and_identified_without_importing_spacy() -> None:
     code = (
-        "import sys; from goldspan.annotations import pipelines; s = pipelines.resolve(None);"
+        "import sys; from goldspan.annotations.nlp import pipelines; s = pipelines.resolve(None);"
         "print(s.name, s.model_id.name, s.model_id.version, 'PERSON' in s.labels, 'spacy' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from goldspan.annotations import pipelines
+from goldspan.annotations.nlp import pipelines
 from goldspan.annotations.articles import load_articles
 from goldspan.annotations.datamodel import Annotation, Answer, Role, SpanState
-from goldspan.annotations.keymap import default_keymap
-from goldspan.annotations.review import ReviewSession, differences, plan_review
-from goldspan.annotations.session import Session
+from goldspan.tui.keymap import default_keymap
+from goldspan.annotations.session.review import ReviewSession, differences, plan_review
+from goldspan.annotations.session.session import Session
 from goldspan.annotations.store import Store
-from goldspan.annotations.suggest import preannotate
+from goldspan.annotations.nlp.suggest import preannotate
 from goldspan.tui.app import GoldspanApp
-from goldspan.tui.review import ReviewScreen
+from goldspan.tui.screens.review import ReviewScreen
 
 from .apphelpers import settle
 from .conftest import SAMPLES, SEED, assert_one_line_error, run_goldspan

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from goldspan.annotations import pipelines
-from goldspan.annotations.align import align_article, blank_tokenizer
+from goldspan.annotations.nlp import pipelines
+from goldspan.annotations.nlp.align import align_article, blank_tokenizer
 from goldspan.annotations.articles import load_articles
 from goldspan.annotations.datamodel import Annotation, Answer, Article, Origin, Span, SpanState
-from goldspan.annotations.session import Session
+from goldspan.annotations.session.session import Session
 from goldspan.annotations.store import Store
-from goldspan.annotations.suggest import preannotate
+from goldspan.annotations.nlp.suggest import preannotate
 
 from .conftest import SEED
 
@@ -360,6 +360,6 @@ def test_a_note_and_a_flag_are_saved_with_the_annotation_in_fields_of_their_own(
 
 
 def test_v_says_how_to_go_on(session: Session) -> None:
-    from goldspan.annotations.session import NEW_SPAN
+    from goldspan.annotations.session.session import NEW_SPAN
 
     assert session.begin_span() == NEW_SPAN == "new span: move, then a label key; escape cancels"

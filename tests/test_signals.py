@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from goldspan.annotations import pipelines
+from goldspan.annotations.nlp import pipelines
 from goldspan.annotations.articles import load_articles
 from goldspan.annotations.datamodel import Article
 from goldspan.annotations.store import Store
-from goldspan.annotations.suggest import preannotate
+from goldspan.annotations.nlp.suggest import preannotate
 
 from .conftest import SEED, goldspan_command
 from .helpers.terminal import Terminal

@@ -325,7 +325,7 @@ def test_a_goldspan_that_does_not_know_reviews_stops_at_them_instead_of_misfilin
     """A schema-1 goldspan still running on a shared DB would have filed a review in place of the
     reviewer's own annotation; the reviews table (and journaled removals) are lines it cannot read."""
     from goldspan.annotations.datamodel import Role
-    from goldspan.annotations.storage import JournalStorage
+    from goldspan.annotations.store.journal import JournalStorage
     from goldspan.annotations.store import KEYS, REVIEWS
 
     db = tmp_path / "g.json"

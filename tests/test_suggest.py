@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from goldspan.annotations import pipelines
+from goldspan.annotations.nlp import pipelines
 from goldspan.annotations.articles import load_articles
 from goldspan.annotations.datamodel import Origin
 from goldspan.annotations.store import Store
-from goldspan.annotations.suggest import preannotate
+from goldspan.annotations.nlp.suggest import preannotate
 
 from .conftest import SEED, write_jsonl
 
@@ -59,7 +59,7 @@ def test_parsing_in_two_processes_gives_the_same_suggestions(tmp_path: Path, pat
 
 def test_an_article_longer_than_spacys_limit_is_parsed_in_pieces(tmp_path: Path, pattern_spec: pipelines.PipelineSpec) -> None:
     from goldspan.annotations.datamodel import Article
-    from goldspan.annotations.suggest import CHUNK
+    from goldspan.annotations.nlp.suggest import CHUNK
 
     paragraph = "Vladimir Putin flew to Minsk. " * 40
     article = Article.from_text("Long\n\n" + "\n\n".join([paragraph] * (3 * CHUNK // len(paragraph))))
@@ -76,7 +76,7 @@ def test_an_article_longer_than_spacys_limit_is_parsed_in_pieces(tmp_path: Path,
 
 def test_parsing_stops_before_the_next_piece_once_asked(pattern_spec: pipelines.PipelineSpec) -> None:
     from goldspan.annotations.datamodel import Article
-    from goldspan.annotations.suggest import CHUNK, chunks, suggest
+    from goldspan.annotations.nlp.suggest import CHUNK, chunks, suggest
 
     paragraph = "Vladimir Putin flew to Minsk. " * 40
     article = Article.from_text("Long\n\n" + "\n\n".join([paragraph] * (3 * CHUNK // len(paragraph))))

@@ -29,9 +29,9 @@ from textual.widgets import Footer, Input, Static
 
 from goldspan.annotations.datamodel import Answer, Article, Span, first_line
 from goldspan.annotations.errors import GoldspanError
-from goldspan.annotations.keymap import ACTIONS, Action, default_keymap
-from goldspan.annotations.pipelines import PipelineSpec, load
-from goldspan.annotations.session import Outcome, Session
+from goldspan.tui.keymap import ACTIONS, Action, default_keymap
+from goldspan.annotations.nlp.pipelines import PipelineSpec, load
+from goldspan.annotations.session.session import Outcome, Session
 from goldspan.annotations.words import plural
 
 from .background import Background
@@ -41,7 +41,7 @@ from .widgets.entity_list import STATE_MARK, EntityList, ListState
 if TYPE_CHECKING:
     from spacy.language import Language
 
-    from goldspan.annotations.align import Aligned
+    from goldspan.annotations.nlp.align import Aligned
 
 # Named ANSI colours, so labels stay distinct on 16-colour terminals.
 PALETTE = ("bright_blue", "bright_green", "bright_magenta", "bright_cyan", "bright_yellow", "bright_red",
@@ -285,7 +285,7 @@ class AnnotateScreen(Screen[None]):
         def chosen(label: str | None) -> None:
             self.redraw(None if label is None else s.apply_label(label))
 
-        from .screens import PickerScreen  # the modal screens are imported when first opened, not at start
+        from .screens.modals import PickerScreen  # the modal screens are imported when first opened, not at start
 
         self.app.push_screen(PickerScreen("Label (type to filter, enter applies)", choices, "label…"), chosen)
 
@@ -301,7 +301,7 @@ class AnnotateScreen(Screen[None]):
             index = s.find_article(value)
             self.redraw(f"no article title has {value!r} in it" if index is None else s.go_to(index))
 
-        from .screens import GotoScreen
+        from .screens.modals import GotoScreen
 
         self.app.push_screen(GotoScreen(articles), chosen)
 
@@ -311,12 +311,12 @@ class AnnotateScreen(Screen[None]):
         def written(text: str | None) -> None:
             self.redraw(None if text is None else s.set_comment(text))
 
-        from .screens import CommentScreen
+        from .screens.modals import CommentScreen
 
         self.app.push_screen(CommentScreen(s.draft.comment, s.article.title), written)
 
     def action_help(self) -> None:
-        from .screens import HelpScreen
+        from .screens.modals import HelpScreen
 
         self.app.push_screen(HelpScreen(self.app_.keymap, self.session.labels, self.help_actions))
 
@@ -533,7 +533,7 @@ class GoldspanApp(App[None]):
 
     def _prepare(self, article: Article, spans: tuple[Span, ...], version: int, needs_suggestions: bool) -> None:
         """On the background thread: the model's suggestions for the article, or its tokens."""
-        from goldspan.annotations.align import align_article, blank_tokenizer  # here: not needed for the first paint
+        from goldspan.annotations.nlp.align import align_article, blank_tokenizer  # here: not needed for the first paint
 
         stopping = self.background.stopping
         try:
@@ -576,7 +576,7 @@ class GoldspanApp(App[None]):
                 return None
             self._hand_over(self._set_model_status, str(self.spec.model_id))
         # One piece at a time, so a quit is noticed within one piece of a long article.
-        from goldspan.annotations.suggest import suggest  # as align above
+        from goldspan.annotations.nlp.suggest import suggest  # as align above
 
         results = list(suggest(self._nlp, [article], self.spec.model_id, batch_size=1, stop=stop))
         return results[0].spans if results else None

@@ -129,8 +129,8 @@ def preannotate(
     shared: SharedOption = False,
 ) -> int:
     """Store articles and the spaCy model's entity suggestions for them, parsing each article once per model version."""
-    from goldspan.annotations import pipelines
-    from goldspan.annotations.suggest import preannotate as run
+    from goldspan.annotations.nlp import pipelines
+    from goldspan.annotations.nlp.suggest import preannotate as run
 
     from .progress import parse_progress
 
@@ -230,9 +230,9 @@ def annotate(
     shared: SharedOption = False,
 ) -> int:
     """Open the annotator: read each article beside its entities and fix them from the keyboard. Press ? in it for every key."""
-    from goldspan.annotations import pipelines
+    from goldspan.annotations.nlp import pipelines
     from goldspan.annotations.labels import choose_labels
-    from goldspan.annotations.session import Session
+    from goldspan.annotations.session.session import Session
 
     if not sources and not db.exists():
         raise InputError(f"{db}: no such database; name the article files or folders to annotate (e.g. goldspan annotate sample_articles/).")
@@ -376,14 +376,14 @@ def review(
     keys: Annotated[Optional[Path], typer.Option("--keys", help="Keymap file, as for annotate.", dir_okay=False)] = None,
 ) -> int:
     """Compare annotators and the model article by article, settle each difference, and save one reviewed gold version."""
-    from goldspan.annotations import pipelines
+    from goldspan.annotations.nlp import pipelines
     from goldspan.annotations.errors import ModelError
     from goldspan.annotations.labels import parse_labels, review_labels
     from goldspan.annotations.quality import choose_model
-    from goldspan.annotations.review import ONLY, ReviewSession, plan_review
+    from goldspan.annotations.session.review import ONLY, ReviewSession, plan_review
 
     from .app import GoldspanApp
-    from .review import ReviewScreen
+    from .screens.review import ReviewScreen
 
     if only not in ONLY:
         raise InputError(f"--only {only}: choose one of {', '.join(ONLY)}.")
@@ -410,7 +410,7 @@ def review(
 
 def keymap_from(keys: Path | None) -> dict[str, tuple[str, ...]]:
     """--keys, else the user's keymap file if there is one, else the defaults; errors stop before the screen."""
-    from goldspan.annotations.keymap import default_keymap_path, load_keymap
+    from goldspan.tui.keymap import default_keymap_path, load_keymap
 
     return load_keymap(keys if keys is not None else (default_keymap_path() if default_keymap_path().exists() else None))
 

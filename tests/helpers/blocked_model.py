@@ -10,10 +10,10 @@ from __future__ import annotations
 import sys
 import threading
 
-from goldspan.annotations import pipelines
+from goldspan.annotations.nlp import pipelines
 from goldspan.annotations.articles import load_articles
-from goldspan.annotations.keymap import default_keymap
-from goldspan.annotations.session import Session
+from goldspan.tui.keymap import default_keymap
+from goldspan.annotations.session.session import Session
 from goldspan.annotations.store import Store
 from goldspan.tui.app import GoldspanApp
 from goldspan.tui.cli import run_app

@@ -23,9 +23,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from goldspan.annotations.datamodel import Span
-from goldspan.annotations.session import find_all
+from goldspan.annotations.session.session import find_all
 
-from ..wrap import EAGER_CHARS, WrappedArticle, tag_text
+from .wrap import EAGER_CHARS, WrappedArticle, tag_text
 
 ENTITY_TEXT = Style(underline=True)
 FOCUS = Style(reverse=True, bold=True)

@@ -20,7 +20,7 @@ from textual.strip import Strip
 
 from goldspan.annotations.datamodel import Span, SpanState
 
-from ..wrap import visible
+from .wrap import visible
 
 STATE_MARK = {SpanState.SUGGESTED: "·", SpanState.CONFIRMED: "✓", SpanState.EDITED: "✎", SpanState.ADDED: "+"}
 

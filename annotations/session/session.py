@@ -19,15 +19,15 @@ from datetime import datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from .datamodel import Annotation, Answer, Article, ArticleList, ModelId, Origin, Role, Span, SpanState, edited_spans, now_iso, sorted_spans
-from .errors import StoreError
-from .store import Store
+from ..datamodel import Annotation, Answer, Article, ArticleList, ModelId, Origin, Role, Span, SpanState, edited_spans, now_iso, sorted_spans
+from ..errors import StoreError
+from ..store import Store
 from .versions import Version, differences
-from .words import plural, visible_words
+from ..words import plural, visible_words
 
 if TYPE_CHECKING:  # the tokens come from the worker, after the first paint
-    from .align import Aligned
-    from .tokens import Tokens
+    from ..nlp.align import Aligned
+    from ..nlp.tokens import Tokens
 
 Outcome = str | None
 _START, _TOKEN_START = attrgetter("start"), attrgetter("token_start")

@@ -8,13 +8,13 @@ from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Static
 
-from goldspan.annotations.keymap import ACTIONS, REVIEW_ACTIONS
-from goldspan.annotations.review import ReviewSession
+from goldspan.tui.keymap import ACTIONS, REVIEW_ACTIONS
+from goldspan.annotations.session.review import ReviewSession
 
-from .app import SESSION_CALLS, AnnotateScreen, screen_bindings
+from ..app import SESSION_CALLS, AnnotateScreen, screen_bindings
 from goldspan.annotations.words import plural
 
-from .wrap import visible
+from ..widgets.wrap import visible
 
 LETTERS = "ABCEF"
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
-from .datamodel import Article, ModelId, Origin, Span, Suggestions
+from ..datamodel import Article, ModelId, Origin, Span, Suggestions
 from .pipelines import PipelineSpec, entity_components, load
-from .store import Store
+from ..store import Store
 
 if TYPE_CHECKING:
     from spacy.language import Language

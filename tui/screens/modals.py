@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from goldspan.annotations.keymap import ACTIONS, Action
+from goldspan.tui.keymap import ACTIONS, Action
 
 
 def key_names(keys: Sequence[str]) -> str:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .datamodel import ModelId
-from .errors import InputError, ModelError
-from .labels import label_problem
+from ..datamodel import ModelId
+from ..errors import InputError, ModelError
+from ..labels import label_problem
 
 if TYPE_CHECKING:
     from spacy.language import Language

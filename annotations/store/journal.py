@@ -35,10 +35,10 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from tinydb.storages import Storage
 
-from .errors import ReadOnlyStoreError, StoreError, StoreWriteError
-from .file_lock import FileLock, LockTimeout
-from .main_index import Docs, Fields, encode_index, read_index, serialise
-from .stretch import changed_stretch
+from ..errors import ReadOnlyStoreError, StoreError, StoreWriteError
+from .lock import FileLock, LockTimeout
+from .index import Docs, Fields, encode_index, read_index, serialise
+from ..stretch import changed_stretch
 
 Data = dict[str, dict[str, Any]]
 REV = "_rev"  # a patchable document's revision: how a replayed patch knows whether it is already in

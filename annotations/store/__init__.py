@@ -15,10 +15,10 @@ from typing import Any, Iterable, Mapping
 
 from tinydb import TinyDB
 
-from .datamodel import Annotation, Article, ArticleList, ModelId, Role, Suggestions, now_iso, spliced_from
-from .errors import StoreError
-from .storage import JournalStorage, unwritable_reason
-from .words import plural
+from ..datamodel import Annotation, Article, ArticleList, ModelId, Role, Suggestions, now_iso, spliced_from
+from ..errors import StoreError
+from .journal import JournalStorage, unwritable_reason
+from ..words import plural
 
 # 2: reviewers' records have a table of their own ("reviews"), apart from the annotators' versions,
 # and annotations carry the annotator's own comment and flag. A schema-1 DB opened for writing is

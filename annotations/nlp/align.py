@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from .datamodel import Article, Span
+from ..datamodel import Article, Span
 from .pipelines import BLANK_PREFIX, PipelineSpec
 from .tokens import Tokens
 

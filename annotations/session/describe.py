@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
-from .datamodel import Answer, Span, SpanState
-from .stretch import changed_stretch
-from .words import plural, visible_words
+from ..datamodel import Answer, Span, SpanState
+from ..stretch import changed_stretch
+from ..words import plural, visible_words
 
 
 # A span's state as a change to it reads: undoing a confirmation makes it "unconfirmed" again.

@@ -13,11 +13,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from .datamodel import Annotation, Answer, Article, ModelId, Role, SpanState
+from ..datamodel import Annotation, Answer, Article, ModelId, Role, SpanState
 from .session import Draft, Outcome, Session, editing, first
-from .store import Store
+from ..store import Store
 from .versions import Difference, Version, _same, consensus, differences, majority, majority_choice, matching
-from .words import plural
+from ..words import plural
 
 __all__ = ["Difference", "Version", "ReviewPlan", "ReviewSession", "consensus", "differences", "majority", "plan_review"]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Sequence
 
-from .datamodel import Span, SpanState
+from ..datamodel import Span, SpanState
 
 
 @dataclass(frozen=True)

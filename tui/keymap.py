@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import InputError
+from goldspan.annotations.errors import InputError
 
 
 @dataclass(frozen=True)
