@@ -13,7 +13,7 @@ from goldspan.annotations.articles import load_articles
 from goldspan.annotations.datamodel import Article
 from goldspan.tui.keymap import default_keymap
 from goldspan.annotations.labels import NEWS_FIRST
-from goldspan.annotations.session.session import NEW_SPAN, Session
+from goldspan.annotations.session.session import Session
 from goldspan.annotations.store import Store
 from goldspan.tui.app import GoldspanApp
 from goldspan.tui.widgets.article_view import ArticleView
@@ -123,7 +123,7 @@ async def test_messages_say_what_happened(db: Path, pattern_spec) -> None:
         await pilot.press("ctrl+r")
         assert message(app) == "redo: 'Minsk' GPE → ORG"
         await pilot.press("v")
-        assert message(app) == NEW_SPAN
+        assert message(app) == "new span: move, then a label key; esc cancels"
         await pilot.press("escape", "n")
         await settle(pilot)
         await search(pilot, "The Democratic")
@@ -139,7 +139,7 @@ async def test_star_then_a_label_key_relabels_every_mention(db: Path, pattern_sp
         await search(pilot, "Belarus ")
         assert app.session.focused is not None and app.session.focused.text_in(app.session.article.text) == "Belarus"
         await pilot.press("asterisk")
-        assert message(app) == "every 'Belarus': press a label key (escape cancels)"
+        assert message(app) == "every 'Belarus': press a label key (esc cancels)"
         await pilot.press("2")
         assert message(app).startswith("ORG for ") and "mentions of 'Belarus'" in message(app)
         text = app.session.article.text
@@ -162,3 +162,15 @@ async def test_a_note_and_a_flag_from_the_keyboard(db: Path, pattern_spec) -> No
     with Store(db, read_only=True) as store:
         record = store.annotation(seed.id, "alice")
     assert record is not None and (record.comment, record.flagged) == ("is Belarus a GPE here?", True)
+
+
+async def test_messages_name_the_keys_as_the_keymap_binds_them(db: Path, pattern_spec) -> None:
+    """Once a key is remapped, a message that names it names the new key, not the default."""
+    keymap = {**default_keymap(), "cancel": ("ctrl+g",), "begin_span": ("s",)}
+    app = make_app(db, pattern_spec, keymap=keymap)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        assert message(app) == "new span: move, then a label key; ctrl+g cancels"
+        await pilot.press("ctrl+g")
+        assert message(app) == "new span cancelled"

@@ -98,7 +98,7 @@ def test_a_review_starts_from_the_majority_and_asks_once_before_accepting_differ
         text = session.article.text
         shown = {(s.text_in(text), s.label) for s in session.spans}
         assert {("Minsk", "GPE"), ("The Moscow Times", "ORG")} <= shown
-        assert session.answer(Answer.ACCEPT) == "2 differences not looked at: a again to accept with the majority's spans"
+        assert session.answer(Answer.ACCEPT) == "2 differences not looked at: <accept> again to accept with the majority's spans"
         assert store.annotation(seed_id, "lead", Role.REVIEWER) is None  # asked, not saved
         session.answer(Answer.ACCEPT)  # again: accepted with the majority's spans
         record = store.annotation(seed_id, "lead", Role.REVIEWER)
@@ -179,7 +179,7 @@ def test_with_two_versions_a_tie_keeps_the_entities_and_says_it_was_a_tie(tmp_pa
         session = ReviewSession(store, plan, reviewer="lead", labels=("PERSON", "GPE"))
         assert [(s.text_in(text), s.label) for s in session.spans] == [("Anna Nowak", "PERSON"), ("Piotr", "PERSON"), ("Gdansk", "GPE")]
         said = session.answer(Answer.ACCEPT)
-        assert said == "2 differences not looked at (2 of them ties, where the version with more entities is shown): a again to accept with the majority's spans"
+        assert said == "2 differences not looked at (2 of them ties, where the version with more entities is shown): <accept> again to accept with the majority's spans"
         session.answer(Answer.ACCEPT)
         record = store.annotation(article.id, "lead", Role.REVIEWER)
     assert record is not None and len(record.spans) == 3 and record.note == "reviewed from bob, zed; took zed ×2"

@@ -321,7 +321,7 @@ def test_star_then_a_label_gives_it_to_every_mention_not_answered_yet_in_one_und
     session.remove()  # one taken away: that text has no span now
     before = stored(session)
     focus_on(session, "Belarus", 0)
-    assert session.begin_every_mention() == "every 'Belarus': press a label key (escape cancels)"
+    assert session.begin_every_mention() == "every 'Belarus': press a label key (<cancel> cancels)"
     said = session.apply_label("ORG")
     after = stored(session)
     belarus = [(label, state) for t, label, state in after if t == "Belarus"]
@@ -360,6 +360,5 @@ def test_a_note_and_a_flag_are_saved_with_the_annotation_in_fields_of_their_own(
 
 
 def test_v_says_how_to_go_on(session: Session) -> None:
-    from goldspan.annotations.session.session import NEW_SPAN
-
-    assert session.begin_span() == NEW_SPAN == "new span: move, then a label key; escape cancels"
+    # A session alone names actions; the app gives it the keys as they are bound (test_annotator_screen).
+    assert session.begin_span() == "new span: move, then a label key; <cancel> cancels"

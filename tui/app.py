@@ -1,4 +1,5 @@
-"""The annotator app: keys map to ``Session`` calls; the screen is redrawn from the session's state.
+"""The annotator app: it runs the screen (``screens.annotate``) over a session, the model's work in
+the background, and the ways out (quit, signals, a terminal that goes away).
 
 The first article paints before spaCy is imported. A worker thread then tokenizes the article (and
 loads the model only when an article has no cached suggestions); its results come back to the UI
@@ -13,354 +14,26 @@ import dataclasses
 import os
 import signal
 import threading
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from rich.text import Text
-from textual import events
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
-from textual.message import Message
-from textual.screen import Screen
-from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
 
-from goldspan.annotations.datamodel import Answer, Article, Span, first_line
+from goldspan.annotations.datamodel import Article, Span
 from goldspan.annotations.errors import GoldspanError
-from goldspan.tui.keymap import ACTIONS, Action, default_keymap
 from goldspan.annotations.nlp.pipelines import PipelineSpec, load
-from goldspan.annotations.session.session import Outcome, Session
-from goldspan.annotations.words import plural
+from goldspan.annotations.session.outcome import done
+from goldspan.annotations.session.session import Session
 
 from .background import Background
-from .widgets.article_view import ArticleView, ViewState
-from .widgets.entity_list import STATE_MARK, EntityList, ListState
+from .keymap import default_keymap, key_namer
+from .screens.annotate import PALETTE, AnnotateScreen
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
     from goldspan.annotations.nlp.align import Aligned
-
-# Named ANSI colours, so labels stay distinct on 16-colour terminals.
-PALETTE = ("bright_blue", "bright_green", "bright_magenta", "bright_cyan", "bright_yellow", "bright_red",
-           "blue", "green", "magenta", "cyan", "yellow", "red")  # fmt: skip
-
-# Each action id → the Session method it calls and its arguments. Screen-level actions (pickers,
-# search, help, quit) are methods of AnnotateScreen named action_<id>.
-SESSION_CALLS: dict[str, tuple[str, tuple[object, ...]]] = {
-    "next_entity": ("focus_next", ()),
-    "previous_entity": ("focus_previous", ()),
-    "confirm": ("confirm", ()),
-    "remove": ("remove", ()),
-    "start_left": ("move_boundary", ("start", -1)),
-    "start_right": ("move_boundary", ("start", 1)),
-    "end_left": ("move_boundary", ("end", -1)),
-    "end_right": ("move_boundary", ("end", 1)),
-    "cursor_left": ("move_cursor", (-1,)),
-    "cursor_right": ("move_cursor", (1,)),
-    "word_right": ("move_word", (1,)),
-    "word_left": ("move_word", (-1,)),
-    "begin_span": ("begin_span", ()),
-    "cancel": ("cancel", ()),
-    "undo": ("undo", ()),
-    "redo": ("redo", ()),
-    "accept": ("answer", (Answer.ACCEPT,)),
-    "reject": ("answer", (Answer.REJECT,)),
-    "skip": ("answer", (Answer.IGNORE,)),
-    "next_article": ("next_article", ()),
-    "previous_article": ("previous_article", ()),
-    "save_again": ("save_again", ()),
-    "every_mention": ("begin_every_mention", ()),
-    "flag": ("toggle_flag", ()),
-}
-
-
-def screen_bindings(actions: Sequence[Action] = ACTIONS) -> list[Binding]:
-    """One Binding per action, with its id, so a keymap file can move it (App.set_keymap).
-
-    Actions of one group sit side by side in the footer under one name: ``[ ] start``."""
-    groups = {a.group: Binding.Group(a.group, compact=True) for a in actions if a.group}
-    return [
-        Binding(",".join(a.keys), f"run('{a.id}')", a.footer or a.description, show=bool(a.footer or a.group), id=a.id,
-                group=groups.get(a.group))  # fmt: skip
-        for a in actions
-    ]
-
-
-class AnnotateScreen(Screen[None]):
-    BINDINGS = screen_bindings()
-    calls = SESSION_CALLS
-    help_actions: Sequence[Action] = ACTIONS
-    DEFAULT_CSS = """
-    #status { height: 1; background: $primary-background; color: $text; padding: 0 1; }
-    #main { height: 1fr; }
-    #article { width: 1fr; }
-    #side { width: 36%; min-width: 28; max-width: 46; border-left: solid $primary; }
-    #entities { height: 1fr; }
-    #labels { height: auto; max-height: 9; border-top: solid $primary; padding: 0 1; }
-    #message { height: 1; padding: 0 1; }
-    #message.error { color: $error; text-style: bold; }
-    #search { display: none; }
-    #search.active { display: block; }
-    #too-small { display: none; }
-    AnnotateScreen.too-small #too-small { display: block; height: 1fr; content-align: center middle; text-style: bold; }
-    AnnotateScreen.too-small #status, AnnotateScreen.too-small #main, AnnotateScreen.too-small Footer,
-    AnnotateScreen.too-small #message { display: none; }
-    """
-    MIN_SIZE = (60, 12)
-    show_others = True  # the top line counts the differences from other annotators' versions
-
-    def __init__(self, session: Session, colours: Mapping[str, str]) -> None:
-        super().__init__()
-        self.session = session
-        self.colours = colours
-        self.search_text = ""
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="too-small")
-        yield Static(id="status")
-        with Horizontal(id="main"):
-            yield ArticleView(self.colours, id="article")
-            with Vertical(id="side"):
-                yield EntityList(self.colours, id="entities")
-                yield from self.extra_panels()
-                yield Static(id="labels")
-        yield Static(id="message")
-        yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one(ArticleView).focus()
-        self.redraw()
-
-    def on_resize(self, event: events.Resize) -> None:
-        width, height = event.size
-        small = width < self.MIN_SIZE[0] or height < self.MIN_SIZE[1]
-        self.set_class(small, "too-small")
-        if small:
-            self.query_one("#too-small", Static).update(
-                Text(f"terminal too small ({width}x{height}): goldspan needs {self.MIN_SIZE[0]}x{self.MIN_SIZE[1]}; your work is saved", justify="center")
-            )
-        self.call_after_refresh(self._relabel)  # the label panel's columns follow its new width
-
-    def _relabel(self) -> None:
-        self.query_one("#labels", Static).update(self._labels_text())
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """While the search box has the keyboard, the annotator's keys would be typed into it: they are
-        off, and the footer shows the search box's own keys instead."""
-        if action == "run" and self.searching:
-            return False
-        return True
-
-    @property
-    def searching(self) -> bool:
-        return isinstance(self.focused, Input) and self.focused.id == "search"
-
-    # Hooks for screens built on this one (the review screen).
-    def extra_panels(self) -> Iterable[Widget]:
-        return ()
-
-    def marks(self) -> tuple[tuple[int, int], ...]:
-        return ()
-
-    def status_prefix(self) -> str:
-        return ""
-
-    @property
-    def app_(self) -> GoldspanApp:
-        return self.app  # type: ignore[return-value]
-
-    # -- drawing ---------------------------------------------------------------------------
-
-    def redraw(self, message: Outcome = None, *, error: bool = False) -> None:
-        s = self.session
-        draft = s.draft
-        if self.app_.draft_needs_work(draft):
-            self.app_.prepare(s.index)  # first: the top line drawn below then says the model is loading
-        article = s.article
-        spans = draft.spans if isinstance(draft.spans, tuple) else tuple(draft.spans)  # a version's own tuple: no copy
-        self.query_one(ArticleView).show(
-            ViewState(
-                article.id,
-                article.text,
-                spans,
-                draft.focus,
-                s.cursor_chars,
-                s.selection,
-                self.search_text,
-                title_paragraph=first_line(article.text) == article.title,
-                marks=self.marks(),
-                version=(article.id, draft.version),
-                change=draft.change,
-            )
-        )
-        self.query_one(EntityList).show(ListState(article.text, spans, draft.focus, draft.suggestions_pending))
-        self.query_one("#labels", Static).update(self._labels_text())
-        self.query_one("#status", Static).update(self._status_text())
-        note = self.query_one("#message", Static)
-        error = error or bool(message and message.startswith(("NOT SAVED", "read-only")))
-        if message and message.startswith("NOT SAVED"):
-            self.notify(message + " The change stays on screen; ctrl+s saves it again.", severity="error", timeout=20)
-        note.set_class(error, "error")
-        note.update(Text(message or "", style=""))
-
-    def _status_text(self) -> Text:
-        s = self.session
-        draft = s.draft
-        answer = f" [{draft.answer}]" if draft.answer else ""
-        model = self.app_.model_status + (" · READ-ONLY" if s.store.read_only else "")
-        if s.save_error:
-            saved = Text(" NOT SAVED ", style="bold white on red")
-        elif s.last_saved:
-            saved = Text(f"saved {datetime.fromisoformat(s.last_saved).astimezone():%H:%M:%S}", style="green")
-        else:
-            saved = Text("nothing changed yet", style="dim")
-        others = s.other_versions() if self.show_others else []
-        versus = ("others: " + ", ".join(f"{name} {n} diff" for name, n in others) + " · ") if others else ""
-        marks = ("⚑ flagged · " if draft.flagged else "") + ("✉ note · " if draft.comment else "")
-        text = Text.assemble(
-            self.status_prefix(),
-            (f"article {s.index + 1}/{len(s.articles)}", "bold"),
-            answer,
-            f" · done {s.done} · {s.annotator} · {model} · {marks}{versus}",
-            saved,
-        )
-        text.truncate(max(20, self.size.width - 2), overflow="ellipsis")
-        return text
-
-    def _labels_text(self) -> Text:
-        s = self.session
-        counts = s.label_counts()
-        out = Text()
-        shown = [label for label in s.labels[:10]]
-        # Two columns in whatever width the panel has: at 60 columns it has 25, and cells of 16
-        # wrapped "0 PRODUCT 0" onto two lines.
-        room = self.query_one("#labels", Static).content_size.width or 32
-        cell_width = max(8, min(16, room // 2))
-        for i, label in enumerate(shown):
-            key = s.label_key(label) or " "
-            count = f" {counts.get(label, 0)}"
-            fits = max(1, cell_width - 3 - len(count))
-            name = label if len(label) <= fits else label[: fits - 1] + "…"
-            cell = Text.assemble((f"{key}", "bold"), " ", (name, f"reverse {self.colours.get(label, '')}"), count)
-            cell.truncate(cell_width, pad=True)
-            out.append_text(cell)
-            out.append("\n" if i % 2 else "")
-        if len(shown) % 2:
-            out.append("\n")
-        extra = [label for label in counts if label not in shown]
-        if extra:
-            out.append(f"t: {plural(len(extra), 'more label')}\n", style="dim")
-        out.append(" ".join(f"{mark} {state}" for state, mark in STATE_MARK.items()), style="dim")
-        return out
-
-    # -- actions: each is one session call, then a redraw -----------------------------------
-
-    def action_run(self, action: str) -> None:
-        if isinstance(self.focused, Input):
-            return
-        if action.startswith("label_"):
-            self.label(int(action.removeprefix("label_")) - 1)
-        elif action in self.calls:
-            method, args = self.calls[action]
-            self.redraw(getattr(self.session, method)(*args))
-        elif action == "quit":
-            self.app_.leave()
-        else:
-            getattr(self, f"action_{action}")()
-
-    def label(self, index: int) -> None:
-        labels = self.session.labels
-        if index >= len(labels):
-            self.redraw(f"no label on key {(index + 1) % 10}; t opens the label picker")
-            return
-        self.redraw(self.session.apply_label(labels[index]))
-
-    def action_pick_label(self) -> None:
-        s = self.session
-        choices = [(label, f"{s.label_key(label) or ' '}  {label}") for label in dict.fromkeys([*s.labels, *s.label_counts()])]
-
-        def chosen(label: str | None) -> None:
-            self.redraw(None if label is None else s.apply_label(label))
-
-        from .screens.modals import PickerScreen  # the modal screens are imported when first opened, not at start
-
-        self.app.push_screen(PickerScreen("Label (type to filter, enter applies)", choices, "label…"), chosen)
-
-    def action_goto(self) -> None:
-        s = self.session
-        articles = [(i + 1, article_id in s.answered, title) for i, (article_id, title) in enumerate(zip(s.articles.ids, s.articles.titles))]
-
-        def chosen(value: str | None) -> None:
-            if value is None:
-                return self.redraw()
-            if value.isdigit():  # a number is that article, never a title with the digit in it
-                return self.redraw(s.go_to(int(value) - 1))
-            index = s.find_article(value)
-            self.redraw(f"no article title has {value!r} in it" if index is None else s.go_to(index))
-
-        from .screens.modals import GotoScreen
-
-        self.app.push_screen(GotoScreen(articles), chosen)
-
-    def action_comment(self) -> None:
-        s = self.session
-
-        def written(text: str | None) -> None:
-            self.redraw(None if text is None else s.set_comment(text))
-
-        from .screens.modals import CommentScreen
-
-        self.app.push_screen(CommentScreen(s.draft.comment, s.article.title), written)
-
-    def action_help(self) -> None:
-        from .screens.modals import HelpScreen
-
-        self.app.push_screen(HelpScreen(self.app_.keymap, self.session.labels, self.help_actions))
-
-    def action_search(self) -> None:
-        from .widgets.search_box import SearchBox
-
-        box = next(self.query("#search").results(SearchBox), None)
-        if box is None:
-            # Built when first asked for: composed at start, this box nobody sees yet was a fifth of
-            # what the first frame's widgets cost (about 7 ms).
-            box = SearchBox(placeholder="search: type, enter for the next hit, escape to leave", id="search")
-            self.mount(box, before="#message")
-        box.add_class("active")
-        box.value = self.search_text
-        box.focus()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "search":
-            self.search_text = event.value
-            self.redraw(self.session.search(event.value, after=-1) if event.value else None)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "search":
-            self.redraw(self.session.search(event.value))
-
-    def on_search_box_left(self, event: Message) -> None:
-        event.stop()
-        self.query_one("#search", Input).remove_class("active")
-        self.search_text = ""
-        self.query_one(ArticleView).focus()
-        self.redraw()
-
-    def on_article_view_clicked(self, event: ArticleView.Clicked) -> None:
-        s = self.session
-        hit = next((i for i, span in enumerate(s.spans) if span.start <= event.offset < span.end), None)
-        if hit is not None:
-            s.focus_span(hit)
-            self.redraw()
-        else:
-            self.redraw(s.cursor_to_offset(event.offset))
-
-    def on_entity_list_clicked(self, event: EntityList.Clicked) -> None:
-        self.session.focus_span(event.index)
-        self.redraw()
 
 
 class GoldspanApp(App[None]):
@@ -396,6 +69,8 @@ class GoldspanApp(App[None]):
         self.session = session
         self.spec = spec
         self.keymap = dict(keymap)
+        self.key_name = key_namer(self.keymap)  # the key bound now to an action, as messages name it
+        session.key = self.key_name  # the session's messages name the keys as this keymap binds them
         self.notes = list(notes)
         self.loader = loader
         self.model_status = "model not needed yet"
@@ -489,7 +164,7 @@ class GoldspanApp(App[None]):
         busy = self.background.busy
         self.background.stop()
         if busy and self.screen_ is not None:
-            self.screen_.redraw("stopping…")
+            self.screen_.redraw(done("stopping…"))
             self.call_after_refresh(self.exit)  # once the message is on the screen
         else:
             self.exit()

@@ -18,7 +18,7 @@ import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from goldspan.annotations.errors import InputError
 
@@ -86,6 +86,26 @@ _NAMED_KEYS = frozenset(
     "up down left right home end pageup pagedown insert delete backspace tab enter escape space".split()
     + [f"f{n}" for n in range(1, 25)]
 )
+
+
+# Textual's key names as a person types them: what the help, the footer and messages show.
+_SHOWN = {"left_square_bracket": "[", "right_square_bracket": "]", "left_curly_bracket": "{", "right_curly_bracket": "}",
+          "slash": "/", "question_mark": "?", "asterisk": "*", "space": "␣", "escape": "esc", "enter": "⏎"}  # fmt: skip
+
+
+def shown_key(key: str) -> str:
+    """One key as a person types it: left_square_bracket → [, ctrl+r → ctrl+r."""
+    return _SHOWN.get(key, key)
+
+
+def key_namer(keymap: Mapping[str, tuple[str, ...]]) -> Callable[[str], str]:
+    """The key bound now to an action, as a message names it (its first key; the help lists them all)."""
+
+    def key_name(action: str) -> str:
+        keys = keymap.get(action) or ACTION_IDS[action].keys
+        return shown_key(keys[0]) if keys else f"<{action}>"
+
+    return key_name
 
 
 def default_keymap() -> dict[str, tuple[str, ...]]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..datamodel import Annotation, Answer, Article, ModelId, Role, SpanState
-from .session import Draft, Outcome, Session, editing, first
+from .outcome import Kind, done, refused
+from .session import Draft, Result, Session, action_name, editing, first
 from ..store import Store
 from .versions import Difference, Version, _same, consensus, differences, majority, majority_choice, matching
 from ..words import plural
@@ -96,13 +97,15 @@ class ReviewSession(Session):
 
     role = Role.REVIEWER
 
-    def __init__(self, store: Store, plan: ReviewPlan, *, reviewer: str, labels: Sequence[str]) -> None:
+    def __init__(
+        self, store: Store, plan: ReviewPlan, *, reviewer: str, labels: Sequence[str], key_name: Callable[[str], str] = action_name
+    ) -> None:
         self.plan = plan
         self.diff_index: dict[str, int | None] = {}
         self.looked: dict[str, set[int]] = {}  # per article, the differences the reviewer has stepped to
         self._asked: dict[str, int] = {}  # per article, how many differences were unlooked when `a` last asked
         self._differences: dict[str, list[Difference]] = {}  # per article: its versions never change
-        super().__init__(store, plan.articles, annotator=reviewer, labels=labels, model=None)
+        super().__init__(store, plan.articles, annotator=reviewer, labels=labels, model=None, key_name=key_name)
 
     def versions(self) -> list[Version]:
         return self.plan.versions[self.article.id]
@@ -134,39 +137,39 @@ class ReviewSession(Session):
         """Differences on this article that the reviewer has not stepped to yet."""
         return len(self.differences()) - len(self.looked.get(self.article.id, ()))
 
-    def step_difference(self, step: int) -> Outcome:
+    def step_difference(self, step: int) -> Result:
         diffs = self.differences()
         if not diffs:
-            return "the versions agree on this article: a accepts it"
+            return done(f"the versions agree on this article: {self.key('accept')} accepts it")
         now = self.current_difference
         target = (0 if step > 0 else len(diffs) - 1) if now is None else now + step
         if not 0 <= target < len(diffs):
-            return "last difference" if step > 0 else "first difference"
+            return refused("last difference" if step > 0 else "first difference")
         self.diff_index[self.article.id] = target
         self.looked.setdefault(self.article.id, set()).add(target)
         self.draft.focus = None
         outcome = self.cursor_to_offset(diffs[target].start)
-        return outcome if outcome == "tokens are not ready yet" else None
+        return outcome if outcome is not None and outcome.kind is Kind.WAITING else None
 
     @editing
-    def take(self, version: int) -> Outcome:
+    def take(self, version: int) -> Result:
         """Use version number ``version`` (0-based) for the current difference: its spans replace the draft's there."""
         versions, diffs, now = self.versions(), self.differences(), self.current_difference
         if now is None:
-            return "no difference chosen: d steps to the next one"
+            return refused(f"no difference chosen: {self.key('next_difference')} steps to the next one")
         if version >= len(versions):
-            return f"there are only {len(versions)} versions"
+            return refused(f"there are only {len(versions)} versions")
         diff, name = diffs[now], versions[version].name
         kept = [s for s in self.draft.spans if s.end <= diff.start or s.start >= diff.end]
         chosen = [s.replace(state=SpanState.CONFIRMED) for s in diff.spans[name]]
         if any(c.overlaps(k) for c in chosen for k in kept):
-            return "spans may not overlap"
+            return refused("spans may not overlap")
         spans = sorted([*kept, *chosen])
         outcome = self._commit(spans, self.draft.answer, spans.index(chosen[0]) if chosen else None)
-        return f"took {name}'s version" if outcome is None else outcome
+        return done(f"took {name}'s version") if outcome is None else outcome
 
     @editing
-    def answer(self, answer: Answer) -> Outcome:
+    def answer(self, answer: Answer) -> Result:
         """As the annotator's, but accepting with differences not looked at asks once first."""
         if answer is Answer.ACCEPT:
             unlooked = self.unlooked()
@@ -174,7 +177,7 @@ class ReviewSession(Session):
                 self._asked[self.article.id] = unlooked
                 ties = len(self.ties() - self.looked.get(self.article.id, set()))
                 tied = f" ({ties} of them {'a tie' if ties == 1 else 'ties'}, where the version with more entities is shown)" if ties else ""
-                return f"{plural(unlooked, 'difference')} not looked at{tied}: a again to accept with the majority's spans"
+                return refused(f"{plural(unlooked, 'difference')} not looked at{tied}: {self.key('accept')} again to accept with the majority's spans")
         return super().answer(answer)
 
     def note_for(self, draft: Draft) -> str:

@@ -4,8 +4,10 @@ The session owns the state (which article, which entity has focus, where the tok
 the undo history) and saves every change to the store before reporting it saved. The Textual app
 maps keys to these calls and redraws from ``Session`` state; it decides nothing itself.
 
-Actions return an ``Outcome``: ``None`` when the action simply happened, else a short message for
-the status line (a refusal such as "spans may not overlap", or news such as "all answered").
+Actions return ``None`` when the action simply happened, else an ``Outcome`` (``outcome``): a
+short message for the status line and its kind (a refusal such as "spans may not overlap", news
+such as "the article is answered", a save that failed). A message that names a key asks
+``key_name`` for the key bound to that action now, so a remapped key is named as the user has it.
 """
 
 from __future__ import annotations
@@ -22,17 +24,21 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from ..datamodel import Annotation, Answer, Article, ArticleList, ModelId, Origin, Role, Span, SpanState, edited_spans, now_iso, sorted_spans
 from ..errors import StoreError
 from ..store import Store
-from .versions import Version, differences
 from ..words import plural, visible_words
+from .outcome import READ_ONLY, Outcome, done, failed, not_saved, refused, waiting
+from .versions import Version, differences
 
 if TYPE_CHECKING:  # the tokens come from the worker, after the first paint
     from ..nlp.align import Aligned
     from ..nlp.tokens import Tokens
 
-Outcome = str | None
+Result = Outcome | None  # what an action returns: None when it simply happened
 _START, _TOKEN_START = attrgetter("start"), attrgetter("token_start")
-READ_ONLY = "read-only: this database is open for reviewing, nothing can be changed"
-NEW_SPAN = "new span: move, then a label key; escape cancels"
+
+
+def action_name(action: str) -> str:
+    """How a message names a key when no keymap is given (tests, scripts): the action, in angle brackets."""
+    return f"<{action}>"
 
 
 def first(spans: Sequence[Span]) -> int | None:
@@ -90,11 +96,11 @@ class Change:
     focus_after: int | None
 
 
-def editing(method: Callable[..., Outcome]) -> Callable[..., Outcome]:
+def editing(method: Callable[..., Result]) -> Callable[..., Result]:
     """Marks a key's action that changes annotations: refused first thing on a read-only DB."""
 
     @functools.wraps(method)
-    def guarded(self: Session, *args: Any) -> Outcome:
+    def guarded(self: Session, *args: Any) -> Result:
         return READ_ONLY if self.store.read_only else method(self, *args)
 
     return guarded
@@ -111,9 +117,11 @@ class Session:
         annotator: str,
         labels: Sequence[str],
         model: ModelId | None = None,
+        key_name: Callable[[str], str] = action_name,
     ) -> None:
         if not articles:
             raise ValueError("a session needs at least one article")
+        self.key = key_name  # the key bound to an action now, for messages that name one
         self.store = store
         self.articles = articles if isinstance(articles, ArticleList) else ArticleList.of(articles)
         self.annotator = annotator
@@ -286,16 +294,16 @@ class Session:
 
     # -- moving around ---------------------------------------------------------------------
 
-    def focus_next(self) -> Outcome:
+    def focus_next(self) -> Result:
         return self._focus_step(+1)
 
-    def focus_previous(self) -> Outcome:
+    def focus_previous(self) -> Result:
         return self._focus_step(-1)
 
-    def _focus_step(self, step: int) -> Outcome:
+    def _focus_step(self, step: int) -> Result:
         draft = self.draft
         if not draft.spans:
-            return "no entities in this article"
+            return refused("no entities in this article")
         if draft.focus is None:
             # From the cursor: the first entity after it (or before it, going back), found by bisection
             # (spans are in reading order).
@@ -308,7 +316,7 @@ class Session:
         else:
             target = draft.focus + step
             if not 0 <= target < len(draft.spans):
-                return "last entity" if step > 0 else "first entity"
+                return refused("last entity" if step > 0 else "first entity")
         self._focus(target)
         return None
 
@@ -324,14 +332,14 @@ class Session:
         if index is not None and draft.tokens is not None:
             draft.cursor = draft.spans[index].token_start
 
-    def _tokens_missing(self) -> Outcome:
+    def _tokens_missing(self) -> Result:
         """Why a token-based key cannot act yet (the worker has not tokenized the article), if so."""
         tokens = self.draft.tokens
         if tokens is None:
-            return "tokens are not ready yet"
-        return None if len(tokens) else "this article has no tokens"
+            return waiting("tokens are not ready yet")
+        return None if len(tokens) else refused("this article has no tokens")
 
-    def move_cursor(self, step: int) -> Outcome:
+    def move_cursor(self, step: int) -> Result:
         """One token left or right; the entity under the cursor, if any, takes the focus."""
         if missing := self._tokens_missing():
             return missing
@@ -344,7 +352,7 @@ class Session:
         self._focus_from_cursor()
         return None
 
-    def move_word(self, step: int) -> Outcome:
+    def move_word(self, step: int) -> Result:
         """To the next or previous token that starts with a letter or digit."""
         if missing := self._tokens_missing():
             return missing
@@ -354,12 +362,12 @@ class Session:
         while 0 <= i < len(draft.tokens) and not draft.tokens.is_word(draft.article.text, i):
             i += step
         if not 0 <= i < len(draft.tokens):
-            return "no more words"
+            return refused("no more words")
         draft.cursor = i
         self._focus_from_cursor()
         return None
 
-    def cursor_to_offset(self, offset: int) -> Outcome:
+    def cursor_to_offset(self, offset: int) -> Result:
         """Put the cursor on the token at (or after) a character offset: search hits, mouse clicks."""
         if missing := self._tokens_missing():
             return missing
@@ -384,40 +392,40 @@ class Session:
     # -- drawing a new span ----------------------------------------------------------------
 
     @editing
-    def begin_span(self) -> Outcome:
+    def begin_span(self) -> Result:
         if missing := self._tokens_missing():
             return missing
         draft = self.draft
         draft.anchor = draft.cursor
         draft.focus = None
         draft.every_mention = False
-        return NEW_SPAN
+        return done(f"new span: move, then a label key; {self.key('cancel')} cancels")
 
-    def cancel(self) -> Outcome:
+    def cancel(self) -> Result:
         """Drop the span being drawn, or the pending `*`, if any."""
         draft = self.draft
         if draft.every_mention:
             draft.every_mention = False
-            return "labelling every mention cancelled"
+            return done("labelling every mention cancelled")
         if draft.anchor is None:
             return None
         draft.anchor = None
         self._focus_from_cursor()
-        return "new span cancelled"
+        return done("new span cancelled")
 
     @editing
-    def begin_every_mention(self) -> Outcome:
+    def begin_every_mention(self) -> Result:
         """The next label key labels every mention of the focused entity's text (``label_every_mention``)."""
         span = self.focused
         if span is None:
-            return "no entity has the focus: every mention of which text?"
+            return refused("no entity has the focus: every mention of which text?")
         if missing := self._tokens_missing():
             return missing
         self.draft.anchor = None
         self.draft.every_mention = True
-        return f"every {visible_words(span.text_in(self.article.text))!r}: press a label key (escape cancels)"
+        return done(f"every {visible_words(span.text_in(self.article.text))!r}: press a label key ({self.key('cancel')} cancels)")
 
-    def _label_every_mention(self, label: str) -> Outcome:
+    def _label_every_mention(self, label: str) -> Result:
         """Give ``label`` to every mention of the focused entity's exact text in this article that has no
         answer yet (a suggestion, or text no span covers), and to the focused one: one undoable step.
 
@@ -427,7 +435,7 @@ class Session:
         draft = self.draft
         draft.every_mention = False
         if draft.focus is None or draft.tokens is None:
-            return "no entity has the focus"
+            return refused("no entity has the focus")
         focused = draft.spans[draft.focus]
         text = draft.article.text
         needle = focused.text_in(text)
@@ -463,7 +471,7 @@ class Session:
             added.append(new)
         if not relabelled and not confirmed and not added:
             overlapping = f"; {blocked} would overlap another entity" if blocked else ""
-            return f"every mention of {visible_words(needle)!r} already has {label} or an answer of yours{overlapping}"
+            return refused(f"every mention of {visible_words(needle)!r} already has {label} or an answer of yours{overlapping}")
         result = sorted_spans([*spans, *added])
         focus = next(i for i, s in enumerate(result) if (s.start, s.end) == (focused.start, focused.end))
         outcome = self._commit(list(result), draft.answer, focus)
@@ -475,12 +483,12 @@ class Session:
             said.append(f"{plural(kept, 'mention')} you had answered kept {'its' if kept == 1 else 'their'} label")
         if blocked:
             said.append(f"{blocked} left alone: {'it overlaps' if blocked == 1 else 'they overlap'} another entity")
-        return "; ".join(said)
+        return done("; ".join(said))
 
     # -- the annotator's note and flag ---------------------------------------------------
 
     @editing
-    def set_comment(self, comment: str) -> Outcome:
+    def set_comment(self, comment: str) -> Result:
         """A free-text note on this article, saved with the annotation (empty: none)."""
         draft = self.draft
         comment = " ".join(comment.split())
@@ -488,23 +496,23 @@ class Session:
             return None
         draft.comment = comment
         outcome = self._write(draft.spans, draft.answer, draft.focus)
-        return outcome or ("note saved" if comment else "note removed")
+        return outcome or done("note saved" if comment else "note removed")
 
     @editing
-    def toggle_flag(self) -> Outcome:
+    def toggle_flag(self) -> Result:
         """Flag the article for a lead's review, or take the flag off."""
         draft = self.draft
         draft.flagged = not draft.flagged
         outcome = self._write(draft.spans, draft.answer, draft.focus)
-        return outcome or ("flagged for review" if draft.flagged else "flag removed")
+        return outcome or done("flagged for review" if draft.flagged else "flag removed")
 
     # -- editing ---------------------------------------------------------------------------
 
     @editing
-    def apply_label(self, label: str) -> Outcome:
+    def apply_label(self, label: str) -> Result:
         """Label the span being drawn, else the focused entity (confirming it), else the token under the cursor."""
         if label not in self.labels and not any(s.label == label for s in self.spans):
-            return f"{label} is not one of this session's labels"
+            return refused(f"{label} is not one of this session's labels")
         draft = self.draft
         if draft.every_mention:
             return self._label_every_mention(label)
@@ -519,11 +527,12 @@ class Session:
             state = span.state if span.state is SpanState.ADDED else SpanState.EDITED if span.label != label else SpanState.CONFIRMED
             return self._replace(draft.focus, span.replace(label=label, state=state), advance=False)
         if draft.tokens is None:
-            return "no entity has the focus; move to one with j/k, or start one with v"
+            keys = f"{self.key('next_entity')}/{self.key('previous_entity')}"
+            return refused(f"no entity has the focus; move to one with {keys}, or start one with {self.key('begin_span')}")
         return self._add(draft.cursor, draft.cursor + 1, label)
 
     @editing
-    def confirm(self) -> Outcome:
+    def confirm(self) -> Result:
         """Keep the focused entity as it is and go to the next unconfirmed one."""
         draft = self.draft
         if draft.focus is None:
@@ -533,32 +542,32 @@ class Session:
             return self._replace(draft.focus, span.replace(state=SpanState.CONFIRMED), advance=True)
         return self._confirm_next()
 
-    def _confirm_next(self) -> Outcome:
+    def _confirm_next(self) -> Result:
         draft = self.draft
         start = -1 if draft.focus is None else draft.focus
         order = list(range(start + 1, len(draft.spans))) + list(range(0, start + 1))
         target = next((i for i in order if draft.spans[i].state is SpanState.SUGGESTED), None)
         if target is None:
-            return "every entity is reviewed: a accepts the article"
+            return done(f"every entity is reviewed: {self.key('accept')} accepts the article")
         self._focus(target)
         return None
 
     @editing
-    def remove(self) -> Outcome:
+    def remove(self) -> Result:
         draft = self.draft
         if draft.focus is None:
-            return "no entity has the focus"
+            return refused("no entity has the focus")
         index = draft.focus
         spans = [*draft.spans[:index], *draft.spans[index + 1 :]]
         focus = min(index, len(spans) - 1) if spans else None
         return self._commit(spans, draft.answer, focus, (index, index + 1, index))
 
     @editing
-    def move_boundary(self, edge: str, step: int) -> Outcome:
+    def move_boundary(self, edge: str, step: int) -> Result:
         """Move the focused entity's start or end (``edge``) one token left (-1) or right (+1)."""
         draft = self.draft
         if draft.focus is None:
-            return "no entity has the focus"
+            return refused("no entity has the focus")
         if missing := self._tokens_missing():
             return missing
         assert draft.tokens is not None
@@ -569,9 +578,9 @@ class Session:
         else:
             token_end += step
         if token_start >= token_end:
-            return "a span needs at least one token"
+            return refused("a span needs at least one token")
         if token_start < 0 or token_end > len(draft.tokens):
-            return "the article ends there"
+            return refused("the article ends there")
         start, end = draft.tokens.chars(token_start, token_end)
         moved = span.replace(
             start=start,
@@ -583,10 +592,10 @@ class Session:
         # The spans are sorted and disjoint and a move is one token: only the neighbours can be hit.
         neighbours = draft.spans[max(0, draft.focus - 1) : draft.focus] + draft.spans[draft.focus + 1 : draft.focus + 2]
         if any(moved.overlaps(o) for o in neighbours):
-            return "spans may not overlap"
+            return refused("spans may not overlap")
         return self._replace(draft.focus, moved, advance=False)
 
-    def _add(self, token_start: int, token_end: int, label: str) -> Outcome:
+    def _add(self, token_start: int, token_end: int, label: str) -> Result:
         draft = self.draft
         assert draft.tokens is not None
         start, end = draft.tokens.chars(token_start, token_end)
@@ -595,11 +604,11 @@ class Session:
         at = bisect_left(draft.spans, (start, end), key=lambda s: (s.start, s.end))
         if any(span.overlaps(o) for o in draft.spans[max(0, at - 1) : at + 1]):
             self._focus_from_cursor()
-            return "spans may not overlap"
+            return refused("spans may not overlap")
         spans = [*draft.spans[:at], span, *draft.spans[at:]]
         return self._commit(spans, draft.answer, at, (at, at, at + 1))
 
-    def _replace(self, index: int, span: Span, *, advance: bool) -> Outcome:
+    def _replace(self, index: int, span: Span, *, advance: bool) -> Result:
         draft = self.draft
         spans = list(draft.spans)
         spans[index] = span
@@ -611,12 +620,12 @@ class Session:
     # -- answers and articles --------------------------------------------------------------
 
     @editing
-    def answer(self, answer: Answer) -> Outcome:
+    def answer(self, answer: Answer) -> Result:
         """Accept (suggestions become gold), reject or skip the article, then go to the next one."""
         draft = self.draft
         if answer is Answer.ACCEPT and draft.suggestions_pending:
             # Accepted now, the gold would lack whatever the model is about to suggest.
-            return "the model's suggestions are still on their way: accept once they are in (reject and skip work now)"
+            return waiting(f"the model's suggestions are still on their way: accept once they are in ({self.key('reject')} and {self.key('skip')} work now)")
         spans = draft.spans
         if answer is Answer.ACCEPT:
             spans = [s.replace(state=SpanState.CONFIRMED) if s.state is SpanState.SUGGESTED else s for s in spans]
@@ -626,7 +635,7 @@ class Session:
             return outcome
         return self._after_answer()
 
-    def _after_answer(self) -> Outcome:
+    def _after_answer(self) -> Result:
         ids = self.articles.ids
         following = [i for i in range(self.index + 1, len(ids)) if ids[i] not in self.answered]
         earlier = [i for i in range(0, self.index) if ids[i] not in self.answered]
@@ -635,22 +644,22 @@ class Session:
             return None
         if self.index + 1 < len(self.articles):
             self.go_to(self.index + 1)
-        return "the article is answered" if len(self.articles) == 1 else f"all {len(self.articles):,} articles are answered"
+        return done("the article is answered" if len(self.articles) == 1 else f"all {len(self.articles):,} articles are answered")
 
-    def go_to(self, index: int) -> Outcome:
+    def go_to(self, index: int) -> Result:
         if not 0 <= index < len(self.articles):
-            return f"there is no article {index + 1}; there are {len(self.articles)}"
+            return refused(f"there is no article {index + 1}; there are {len(self.articles)}")
         self.draft.anchor = None
         self.draft.every_mention = False
         self.index = index
         return self._reload()
 
-    def _reload(self) -> Outcome:
+    def _reload(self) -> Result:
         """Take in other processes' saves; if one saved this article as this annotator, show theirs (last save wins)."""
         try:
             self.store.refresh()
         except StoreError as error:
-            return f"could not look for other sessions' saves: {error}"
+            return failed(f"could not look for other sessions' saves: {error}")
         self._load_others()
         draft = self._drafts.get(self.article.id)
         if draft is None or draft.unsaved or self.store.annotation_updated(self.article.id, self.annotator, self.role) in (None, draft.updated):
@@ -668,13 +677,13 @@ class Session:
             when = datetime.fromisoformat(record.updated).astimezone().strftime("%H:%M:%S")
         except ValueError:
             when = record.updated
-        return f"another goldspan session saved this article as {self.annotator} at {when}; showing that version"
+        return done(f"another goldspan session saved this article as {self.annotator} at {when}; showing that version")
 
-    def next_article(self) -> Outcome:
-        return "this is the last article" if self.index + 1 >= len(self.articles) else self.go_to(self.index + 1)
+    def next_article(self) -> Result:
+        return refused("this is the last article") if self.index + 1 >= len(self.articles) else self.go_to(self.index + 1)
 
-    def previous_article(self) -> Outcome:
-        return "this is the first article" if self.index == 0 else self.go_to(self.index - 1)
+    def previous_article(self) -> Result:
+        return refused("this is the first article") if self.index == 0 else self.go_to(self.index - 1)
 
     def find_article(self, query: str) -> int | None:
         """An article by number ("3") or by a piece of its title (case-insensitive)."""
@@ -686,13 +695,13 @@ class Session:
         order = [*range(self.index + 1, len(self.articles)), *range(0, self.index + 1)]
         return next((i for i in order if needle and needle in self.articles.titles[i].casefold()), None)
 
-    def search(self, query: str, *, after: int | None = None) -> Outcome:
+    def search(self, query: str, *, after: int | None = None) -> Result:
         """Move the cursor to the next occurrence of ``query`` after the cursor (wrapping), ignoring case."""
         if not query:
             return None
         hits = find_all(self.article.text, query)
         if not hits:
-            return f"{query!r} is not in this article"
+            return refused(f"{query!r} is not in this article")
         here = after if after is not None else (self.cursor_chars or (-1, -1))[0]
         start = next((a for a, _ in hits if a > here), hits[0][0])
         self.draft.anchor = None
@@ -701,17 +710,17 @@ class Session:
     # -- undo ------------------------------------------------------------------------------
 
     @editing
-    def undo(self) -> Outcome:
+    def undo(self) -> Result:
         if not self._undo:
-            return "nothing to undo"
+            return refused("nothing to undo")
         change = self._undo.pop()
         self._redo.append(change)
         return self._restore(change.article_index, change.before, change.focus_before, "undo: " + self._described(change, undoing=True))
 
     @editing
-    def redo(self) -> Outcome:
+    def redo(self) -> Result:
         if not self._redo:
-            return "nothing to redo"
+            return refused("nothing to redo")
         change = self._redo.pop()
         self._undo.append(change)
         return self._restore(change.article_index, change.after, change.focus_after, "redo: " + self._described(change, undoing=False))
@@ -724,11 +733,11 @@ class Session:
         said = describe_change(text, change.after, change.before) if undoing else describe_change(text, change.before, change.after)
         return said if change.article_index == self.index else f"{said} (article {change.article_index + 1})"
 
-    def _restore(self, index: int, state: tuple[tuple[Span, ...], Answer | None], focus: int | None, said: str) -> Outcome:
+    def _restore(self, index: int, state: tuple[tuple[Span, ...], Answer | None], focus: int | None, said: str) -> Result:
         if index != self.index:
             self.go_to(index)
         spans, answer = state
-        return self._write(spans, answer, focus) or said
+        return self._write(spans, answer, focus) or done(said)
 
     # -- saving ----------------------------------------------------------------------------
 
@@ -737,18 +746,18 @@ class Session:
         return ""
 
     @editing
-    def save_again(self) -> Outcome:
+    def save_again(self) -> Result:
         """Retry the saves that failed (a full disk, say), once the cause is fixed."""
         pending = [(i, d) for i, article_id in enumerate(self.articles.ids) if (d := self._drafts.get(article_id)) is not None and d.unsaved]
         if not pending:
-            return "nothing is waiting to be saved"
+            return refused("nothing is waiting to be saved")
         for _, draft in pending:
             outcome = self._write(draft.spans, draft.answer, draft.focus, draft)
             if outcome is not None:
                 return outcome
-        return f"saved {len(pending)} waiting {'change' if len(pending) == 1 else 'changes'}"
+        return done(f"saved {plural(len(pending), 'waiting change')}")
 
-    def _commit(self, spans: list[Span], answer: Answer | None, focus: int | None, change: tuple[int, int, int] | None = None) -> Outcome:
+    def _commit(self, spans: list[Span], answer: Answer | None, focus: int | None, change: tuple[int, int, int] | None = None) -> Result:
         """Apply a change to the current article, remember it for undo, and save it. ``change``: where
         ``spans`` differs from the draft's, when the caller made it so (see ``edited_spans``)."""
         if self.store.read_only:
@@ -767,7 +776,7 @@ class Session:
 
     def _write(
         self, spans: Sequence[Span], answer: Answer | None, focus: int | None, draft: Draft | None = None, *, checked: tuple[int, int, int] | None = None
-    ) -> Outcome:
+    ) -> Result:
         """Make this the draft's new version and save it. ``checked``: ``spans`` came from ``edited_spans``
         against the draft's spans, with this change."""
         draft = draft or self.draft
@@ -806,7 +815,7 @@ class Session:
         except StoreError as error:
             draft.unsaved = True
             self.save_error = str(error)
-            return f"NOT SAVED: {error}"
+            return not_saved(str(error))
         draft.created, draft.updated = record.created, record.updated
         draft.unsaved = False
         self.save_error = None

@@ -13,14 +13,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from goldspan.tui.keymap import ACTIONS, Action
+from goldspan.tui.keymap import ACTIONS, Action, shown_key
 
 
 def key_names(keys: Sequence[str]) -> str:
-    """Textual key names as a person types them: left_square_bracket → [."""
-    shown = {"left_square_bracket": "[", "right_square_bracket": "]", "left_curly_bracket": "{", "right_curly_bracket": "}",
-             "slash": "/", "question_mark": "?", "X": "X (shift+x)"}  # fmt: skip
-    return " / ".join(shown.get(k, k) for k in keys)
+    """Textual key names as a person types them: left_square_bracket → [; the help spells out X."""
+    spelled = {"X": "X (shift+x)", "space": "space", "enter": "enter", "escape": "escape"}
+    return " / ".join(spelled.get(k) or shown_key(k) for k in keys)
 
 
 class HelpScreen(ModalScreen[None]):

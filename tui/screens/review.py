@@ -2,32 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable, Mapping
 
 from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Static
 
-from goldspan.tui.keymap import ACTIONS, REVIEW_ACTIONS
 from goldspan.annotations.session.review import ReviewSession
-
-from ..app import SESSION_CALLS, AnnotateScreen, screen_bindings
+from goldspan.annotations.session.session import Result, Session
 from goldspan.annotations.words import plural
 
+from ..bindings import SESSION_ACTIONS, screen_bindings
+from ..keymap import ACTIONS, REVIEW_ACTIONS
 from ..widgets.wrap import visible
+from .annotate import AnnotateScreen
 
-LETTERS = "ABCEF"
 
+def _review(call: Callable[[ReviewSession], Result]) -> Callable[[Session], Result]:
+    """A review-only action, on the review's session (the screen holds a ReviewSession)."""
+    return lambda session: call(session)  # type: ignore[arg-type]
+
+
+REVIEW_SESSION_ACTIONS: Mapping[str, Callable[[Session], Result]] = {
+    **SESSION_ACTIONS,
+    "next_difference": _review(lambda r: r.step_difference(1)),
+    "previous_difference": _review(lambda r: r.step_difference(-1)),
+    **{f"take_{n}": _review(lambda r, version=n - 1: r.take(version)) for n in range(1, 6)},
+}
 
 class ReviewScreen(AnnotateScreen):
     BINDINGS = screen_bindings((*REVIEW_ACTIONS, *ACTIONS))  # the review's own keys first in the footer
     help_actions = (*REVIEW_ACTIONS, *ACTIONS)
     show_others = False  # the differences panel shows every version
-    calls = SESSION_CALLS | {
-        "next_difference": ("step_difference", (1,)),
-        "previous_difference": ("step_difference", (-1,)),
-        **{f"take_{n}": ("take", (n - 1,)) for n in range(1, 6)},
-    }
+    session_actions = REVIEW_SESSION_ACTIONS
     DEFAULT_CSS = AnnotateScreen.DEFAULT_CSS + """
     #differences { height: auto; max-height: 9; border-top: solid $warning; padding: 0 1; }
     """
@@ -56,13 +63,14 @@ class ReviewScreen(AnnotateScreen):
         out = Text()
         for remark in review.plan.remarks.get(review.article.id, ()):
             out.append(visible(remark) + "\n", style="italic")
+        key = self.app_.key_name
         if not diffs:
-            out.append("the versions agree: a accepts", style="dim")
+            out.append(f"the versions agree: {key('accept')} accepts", style="dim")
             return out
         if now is None:
             unlooked = review.unlooked()
-            out.append(f"{plural(len(diffs), 'difference')}, started from the majority's spans: d steps through them\n", style="bold")
-            out.append("  ".join(f"{LETTERS[i]} {v.name}" for i, v in enumerate(versions[:5])), style="dim")
+            out.append(f"{plural(len(diffs), 'difference')}, started from the majority's spans: {key('next_difference')} steps through them\n", style="bold")
+            out.append("  ".join(f"{key(f'take_{i + 1}')} {v.name}" for i, v in enumerate(versions[:5])), style="dim")
             if unlooked < len(diffs):
                 out.append(f"\n{unlooked} not looked at yet", style="dim")
             return out
@@ -71,6 +79,6 @@ class ReviewScreen(AnnotateScreen):
         text = review.article.text
         for i, version in enumerate(versions[:5]):
             said = ", ".join(f"{s.label} {visible(text[s.start:s.end])!r}" for s in diff.spans[version.name]) or "—"
-            out.append(f"{LETTERS[i]} ", style="bold")
+            out.append(f"{key(f'take_{i + 1}')} ", style="bold")
             out.append(f"{version.name}: {said}\n")
         return out
