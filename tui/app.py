@@ -20,9 +20,10 @@ from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 
-from goldspan.annotations.datamodel import Article, Span
+from goldspan.annotations.datamodel import Span
 from goldspan.annotations.errors import GoldspanError
 from goldspan.annotations.nlp.pipelines import PipelineSpec, load
+from goldspan.annotations.nlp.preparation import Preparer, Work
 from goldspan.annotations.session.outcome import done
 from goldspan.annotations.session.session import Session
 
@@ -72,13 +73,11 @@ class GoldspanApp(App[None]):
         self.key_name = key_namer(self.keymap)  # the key bound now to an action, as messages name it
         session.key = self.key_name  # the session's messages name the keys as this keymap binds them
         self.notes = list(notes)
-        self.loader = loader
+        self.preparer = Preparer(spec, loader)  # the model and the tokenizer, used by the background thread
         self.model_status = "model not needed yet"
         self.background = Background(on_error=self._background_failed)
         self._terminal: int | None = None  # the terminal's file descriptor, once the screen runs on one
         self._forced_exit: threading.Timer | None = None
-        self._nlp: Language | None = None  # touched by the background thread only
-        self._tokenizer: Callable[[str], object] | None = None  # likewise
         self._preparing: set[tuple[str, int]] = set()
         labels = list(dict.fromkeys([*session.labels, *session.label_counts()]))
         self.colours = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
@@ -94,7 +93,7 @@ class GoldspanApp(App[None]):
         return self.make_screen(self.session, self.colours)
 
     def on_mount(self) -> None:
-        for note in [*self.notes, *self.session.store.notices]:
+        for note in [*self.notes, *self.session.notices]:
             self.notify(note, severity="warning", timeout=8)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
@@ -129,7 +128,7 @@ class GoldspanApp(App[None]):
         the next write, and its input thread spins on end-of-file): closed terminals left orphans that
         ignored SIGTERM. Fold the journal into the main file, as a clean close does, and end now."""
         with contextlib.suppress(Exception):  # a full disk, say: the journal keeps everything anyway
-            self.session.store.close()
+            self.session.close()
         os._exit(128 + sig)
 
     def _terminal_alive(self) -> bool:
@@ -189,43 +188,45 @@ class GoldspanApp(App[None]):
 
     # -- background work -------------------------------------------------------------------
 
-    def draft_needs_work(self, draft) -> bool:  # type: ignore[no-untyped-def]
-        return draft.tokens is None or draft.suggestions_pending
-
     def prepare(self, index: int) -> None:
-        """Fetch what the article at ``index`` still lacks: suggestions, then tokens."""
-        draft = self.session.draft_for(index)
-        key = (draft.article.id, draft.version)
+        """Have what the article at ``index`` still lacks (suggestions, then tokens) prepared in the background."""
+        work = self.session.work_for(index)
+        if work is None:
+            return
+        key = (work.article.id, work.version)
         if key in self._preparing:
             return
         self._preparing.add(key)
-        article, spans, version, needs = draft.article, tuple(draft.spans), draft.version, draft.suggestions_pending
-        if needs and self._nlp is None:
+        if work.suggestions and not self.preparer.model_loaded:
             # Said now, not when the background thread gets to it: the list already says the
             # suggestions are on their way, and the top line said "model not needed yet".
             self.model_status = f"loading {self.spec.name}…"
-        self.background.submit(lambda: self._prepare(article, spans, version, needs))
+        self.background.submit(lambda: self._prepare(work))
 
-    def _prepare(self, article: Article, spans: tuple[Span, ...], version: int, needs_suggestions: bool) -> None:
-        """On the background thread: the model's suggestions for the article, or its tokens."""
-        from goldspan.annotations.nlp.align import align_article, blank_tokenizer  # here: not needed for the first paint
-
+    def _prepare(self, work: Work) -> None:
+        """On the background thread: the preparer's result for ``work``, handed to the UI thread."""
         stopping = self.background.stopping
+        article = work.article
         try:
-            if needs_suggestions:
-                suggestions = self._suggest(article, stop=stopping.is_set)
-                if suggestions is not None and not stopping.is_set():
-                    self._hand_over(self._got_suggestions, article, version, suggestions)
+            if work.suggestions:
+                loaded = []
+
+                def loading() -> None:
+                    loaded.append(True)
+                    self._hand_over(self._set_model_status, f"loading {self.spec.name}…")
+
+                spans = self.preparer.suggestions(article, stop=stopping.is_set, on_loading=loading)
+                if loaded:
+                    self._hand_over(self._set_model_status, str(self.spec.model_id))
+                if spans is not None:
+                    self._hand_over(self._got_suggestions, work, spans)
                 return
-            if self._tokenizer is None:
-                self._tokenizer = blank_tokenizer(self.spec)
-            aligned = align_article(self._tokenizer, article, spans)  # type: ignore[arg-type]
+            aligned = self.preparer.tokens(article, work.spans)
         except Exception as error:  # a model or tokenizer that fails must not take the annotator down
             reason = str(error) if isinstance(error, GoldspanError) else f"spaCy failed ({type(error).__name__}: {error})."
-            self._hand_over(self._failed, article, version, reason, needs_suggestions)
+            self._hand_over(self._failed, work, reason)
             return
-        if not stopping.is_set():
-            self._hand_over(self._got_tokens, article, version, aligned)
+        self._hand_over(self._got_tokens, work, aligned)
 
     def _hand_over(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
         """Run ``callback`` on the UI thread, which alone touches the session and the store."""
@@ -242,51 +243,32 @@ class GoldspanApp(App[None]):
         """On the background thread: a job failed past its own handling (a bug). Say so; the next job runs."""
         self._hand_over(self.notify, f"background work failed ({type(error).__name__}: {error}); the annotator goes on", severity="error")
 
-    def _suggest(self, article: Article, stop: Callable[[], bool]) -> tuple[Span, ...] | None:
-        """The model's spans for the article; None if the app quit first."""
-        if self._nlp is None:
-            self._hand_over(self._set_model_status, f"loading {self.spec.name}…")
-            self._nlp = self.loader(self.spec)
-            if stop():
-                return None
-            self._hand_over(self._set_model_status, str(self.spec.model_id))
-        # One piece at a time, so a quit is noticed within one piece of a long article.
-        from goldspan.annotations.nlp.suggest import suggest  # as align above
-
-        results = list(suggest(self._nlp, [article], self.spec.model_id, batch_size=1, stop=stop))
-        return results[0].spans if results else None
-
     def _set_model_status(self, status: str) -> None:
         self.model_status = status
         if self.screen_ is not None:
             self.screen_.redraw()
 
-    def _got_suggestions(self, article: Article, version: int, spans: tuple[Span, ...]) -> None:
-        from goldspan.annotations.datamodel import Suggestions
-
-        self._preparing.discard((article.id, version))
-        try:
-            self.session.store.save_suggestions([Suggestions(article.id, self.spec.model_id, spans)])
-        except GoldspanError as error:
-            self.notify(f"suggestions not cached: {error}", severity="warning")
-        self.session.add_suggestions(article.id, spans)
+    def _got_suggestions(self, work: Work, spans: tuple[Span, ...]) -> None:
+        self._preparing.discard((work.article.id, work.version))
+        outcome = self.session.receive_suggestions(work.article.id, spans)
+        if outcome is not None:
+            self.notify(str(outcome), severity="warning")
         if self.screen_ is not None:
             self.screen_.redraw()
 
-    def _got_tokens(self, article: Article, version: int, aligned: Aligned) -> None:
-        self._preparing.discard((article.id, version))
-        if self.session.set_tokens(article.id, aligned, version):
+    def _got_tokens(self, work: Work, aligned: Aligned) -> None:
+        self._preparing.discard((work.article.id, work.version))
+        if self.session.set_tokens(work.article.id, aligned, work.version):
             for note in aligned.notes:
                 self.notify(note, severity="warning", timeout=6)
         if self.screen_ is not None:
             self.screen_.redraw()
 
-    def _failed(self, article: Article, version: int, reason: str, suggesting: bool) -> None:
+    def _failed(self, work: Work, reason: str) -> None:
         # The key stays in _preparing: the same work is not retried on every redraw.
-        draft = self.session.draft_for(self.session.articles.position(article.id))
-        if suggesting:
-            draft.suggestions_pending = False
-            self._preparing.discard((article.id, version))  # tokens may still be had
+        if work.suggestions:
+            self.session.suggestions_failed(work.article.id)
+            self._preparing.discard((work.article.id, work.version))  # tokens may still be had
             self.model_status = "model failed to load"
             self.notify(f"{reason} Articles with cached suggestions, and annotating by hand, still work.", severity="error", timeout=15)
         else:

@@ -21,7 +21,9 @@ from datetime import datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from ..datamodel import Annotation, Answer, Article, ArticleList, ModelId, Origin, Role, Span, SpanState, edited_spans, now_iso, sorted_spans
+from ..datamodel import (
+    Annotation, Answer, Article, ArticleList, ModelId, Origin, Role, Span, SpanState, Suggestions, edited_spans, now_iso, sorted_spans,
+)  # fmt: skip
 from ..errors import StoreError
 from ..store import Store
 from ..words import plural, visible_words
@@ -30,6 +32,7 @@ from .versions import Version, differences
 
 if TYPE_CHECKING:  # the tokens come from the worker, after the first paint
     from ..nlp.align import Aligned
+    from ..nlp.preparation import Work
     from ..nlp.tokens import Tokens
 
 Result = Outcome | None  # what an action returns: None when it simply happened
@@ -260,6 +263,45 @@ class Session:
     def _offered(self, spans: Sequence[Span]) -> list[Span]:
         """Model suggestions restricted to the labels in use (imported spans are always shown)."""
         return [s for s in spans if s.label in self.labels]
+
+    # -- what the model and the tokenizer send (nlp.preparation) ---------------------------
+
+    def work_for(self, index: int) -> Work | None:
+        """What the article at ``index`` still needs from spaCy: its suggestions, else its tokens."""
+        draft = self.draft_for(index)
+        if draft.tokens is not None and not draft.suggestions_pending:
+            return None
+        from ..nlp.preparation import Work
+
+        spans = draft.spans if isinstance(draft.spans, tuple) else tuple(draft.spans)
+        return Work(draft.article, spans, draft.version, draft.suggestions_pending)
+
+    def receive_suggestions(self, article_id: str, spans: Sequence[Span]) -> Result:
+        """The model's suggestions for an article: cached in the store (an article is parsed once per
+        model version), then shown where they overlap nothing already there."""
+        outcome: Result = None
+        if self.model is not None:
+            try:
+                self.store.save_suggestions([Suggestions(article_id, self.model, tuple(spans))])
+            except StoreError as error:
+                outcome = failed(f"suggestions not cached: {error}")
+        self.add_suggestions(article_id, spans)
+        return outcome
+
+    def suggestions_failed(self, article_id: str) -> None:
+        """The model could not suggest (it failed to load): the article is annotated by hand."""
+        draft = self._drafts.get(article_id)
+        if draft is not None:
+            draft.suggestions_pending = False
+
+    @property
+    def notices(self) -> list[str]:
+        """What the store had to say on opening (a read-only DB, a crash's leftovers)."""
+        return self.store.notices
+
+    def close(self) -> None:
+        """Fold the store's journal into its main file, as a clean exit does (every save is in the journal already)."""
+        self.store.close()
 
     def add_suggestions(self, article_id: str, spans: Sequence[Span]) -> bool:
         """Suggestions that arrived from the model worker; kept where they overlap nothing already there."""

@@ -124,8 +124,7 @@ class AnnotateScreen(Screen[None]):
     def redraw(self, message: Outcome | None = None, *, error: bool = False) -> None:
         s = self.session
         draft = s.draft
-        if self.app_.draft_needs_work(draft):
-            self.app_.prepare(s.index)  # first: the top line drawn below then says the model is loading
+        self.app_.prepare(s.index)  # first: the top line drawn below then says the model is loading
         article = s.article
         spans = draft.spans if isinstance(draft.spans, tuple) else tuple(draft.spans)  # a version's own tuple: no copy
         self.query_one(ArticleView).show(
