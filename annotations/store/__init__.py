@@ -17,18 +17,14 @@ from tinydb import TinyDB
 
 from ..datamodel import Annotation, Article, ArticleList, ModelId, Role, Suggestions, now_iso, spliced_from
 from ..errors import StoreError
-from .journal import JournalStorage, unwritable_reason
 from ..words import plural
+from .files import unwritable_reason
+from .journal import JournalStorage
+from .schema import ANNOTATIONS, ARTICLES, FORMAT_NAME, META, REVIEWS, SCHEMA_VERSION, SUGGESTIONS
 
-# 2: reviewers' records have a table of their own ("reviews"), apart from the annotators' versions,
-# and annotations carry the annotator's own comment and flag. A schema-1 DB opened for writing is
-# migrated (the reviews it holds move to "reviews") and marked 2, which a goldspan that reads only 1
-# refuses; one that is already running stops at the first journal line it cannot read.
-SCHEMA_VERSION = 2
-FORMAT_NAME = "goldspan"
+__all__ = ["ANNOTATIONS", "ARTICLES", "DEFAULT_DB", "FORMAT_NAME", "META", "REVIEWS", "SCHEMA_VERSION", "SUGGESTIONS", "Store"]
+
 DEFAULT_DB = "goldspan.json"
-
-META, ARTICLES, SUGGESTIONS, ANNOTATIONS, REVIEWS = "meta", "articles", "suggestions", "annotations", "reviews"
 REVIEW_NOTE = "reviewed from "  # how every review's note begins: what tells a schema-1 review from an annotation
 
 
@@ -81,9 +77,8 @@ class Store:
             read_only = True
             self.notices.append(f"{self.path}: {why}, so it is open read-only.")
         self.read_only = read_only
-        check = lambda data: _check_format(self.path, data)  # noqa: E731
         self.db = TinyDB(
-            self.path, storage=JournalStorage, key_of=KEYS, check=check, read_only=read_only, shared=shared,
+            self.path, storage=JournalStorage, key_of=KEYS, read_only=read_only, shared=shared,
             patchable={ANNOTATIONS: "spans", REVIEWS: "spans"}, indexed=INDEXED,
         )  # fmt: skip
         self.storage: JournalStorage = self.db.storage  # type: ignore[assignment]
@@ -234,17 +229,3 @@ class Store:
                 if (article_id is None or of == article_id) and (annotator is None or who == annotator) and (not answered or answer is not None)
             ]
         return found
-
-
-def _check_format(path: Path, data: dict) -> None:
-    """Refuse, without writing a byte, any JSON that is not a goldspan DB this version can read."""
-    meta_docs = list(data.get(META, {}).values())
-    if not meta_docs or not isinstance(meta_docs[0], dict) or meta_docs[0].get("format") != FORMAT_NAME:
-        raise StoreError(f"{path}: not a goldspan database (it has no goldspan meta table); it was left untouched.")
-    version = meta_docs[0].get("schema_version")
-    if not isinstance(version, int):
-        raise StoreError(f"{path}: damaged goldspan database (its schema version is missing); it was left untouched.")
-    if version > SCHEMA_VERSION:
-        raise StoreError(
-            f"{path}: written by a newer goldspan (schema {version}; this one reads up to {SCHEMA_VERSION}); upgrade goldspan to open it."
-        )

@@ -9,9 +9,9 @@ Why a journal (docs/storage.md has the whole argument):
 - On open the main file is read and the journal replayed. On a clean close (and on demand) the
   journal is compacted into the main file atomically (temp file, fsync, ``os.replace``, folder
   fsync), so after a clean close ``tinydb.TinyDB(path)`` sees everything.
-- Beside the main file, compaction writes an index of where each record sits in it (``main_index``):
+- Beside the main file, compaction writes an index of where each record sits in it (``index``):
   opening then parses a record only when it is first asked for, not the whole file.
-- Several processes share one DB: a lock file (``file_lock``, an ``flock``) serialises writers, and
+- Several processes share one DB: a lock file (``lock``, an ``flock``) serialises writers, and
   before appending a writer first reads the lines others appended since it last looked, so every
   process gives each document the same TinyDB id. Documents are keyed by goldspan's own keys
   (article id; article × annotator; article × model × version), so replaying a whole document
@@ -24,24 +24,20 @@ Why a journal (docs/storage.md has the whole argument):
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
-import stat
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from tinydb.storages import Storage
 
 from ..errors import ReadOnlyStoreError, StoreError, StoreWriteError
-from .lock import FileLock, LockTimeout
+from .codec import REV, json_dumps, patch
+from .files import Data, fsync_folder, parse_main, read_main, signature, write_all, write_atomically
 from .index import Docs, Fields, encode_index, read_index, serialise
-from ..stretch import changed_stretch
+from .lock import FileLock, LockTimeout
+from .schema import check_format
 
-Data = dict[str, dict[str, Any]]
-REV = "_rev"  # a patchable document's revision: how a replayed patch knows whether it is already in
 KeyFunctions = Mapping[str, Callable[[Mapping[str, Any]], str]]
 LOCK_TIMEOUT = 30.0  # seconds a writer waits for another before saying so
 
@@ -52,14 +48,12 @@ class JournalStorage(Storage):
         path: str | Path,
         *,
         key_of: KeyFunctions,
-        check: Callable[[Data], None] = lambda data: None,
         read_only: bool = False,
         shared: bool = False,
         patchable: Mapping[str, str] | None = None,
         indexed: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.path = Path(path)
-        self.check = check
         self.patchable = dict(patchable or {})  # table -> the list field whose changes may be journaled alone
         self.indexed = dict(indexed or {})  # table -> the fields of each record kept in the index, read without parsing it
         self.journal_path = self.path.with_name(self.path.name + ".journal")
@@ -137,7 +131,7 @@ class JournalStorage(Storage):
         in-memory tables are left as they were, and StoreWriteError says why.
         """
         self._refuse_if_read_only()
-        dumps = _json_dumps()
+        dumps = json_dumps()
         with self._locked():
             self._catch_up()  # first: a patch is against the latest revision, whoever wrote it
             lines, docs = [], []
@@ -151,9 +145,9 @@ class JournalStorage(Storage):
                     key = self.key_of[table](doc)
                     stored = self._stored(table, key)
                     doc[REV] = (stored.get(REV, 0) if stored else 0) + 1
-                    patch = _patch(stored, doc, field, spliced(i) if spliced else None) if stored else None
-                    if patch is not None:
-                        lines.append(dumps({"table": table, "key": key, "rev": doc[REV], **patch}))
+                    change = patch(stored, doc, field, spliced(i) if spliced else None) if stored else None
+                    if change is not None:
+                        lines.append(dumps({"table": table, "key": key, "rev": doc[REV], **change}))
                     else:
                         body = encode(i) if encode else dumps(given)
                         body = f'{{"{REV}":{doc[REV]}' + ("}" if body == "{}" else "," + body[1:])
@@ -168,7 +162,7 @@ class JournalStorage(Storage):
         the journal). Removing what is not there changes nothing, so a replayed line is harmless; a
         goldspan from before removals existed stops at such a line instead of misreading it."""
         self._refuse_if_read_only()
-        dumps = _json_dumps()
+        dumps = json_dumps()
         with self._locked():
             self._catch_up()
             self._append("".join(dumps({"table": table, "remove": key}) + "\n" for table, key in entries).encode("utf-8"))
@@ -197,7 +191,7 @@ class JournalStorage(Storage):
         if index is None:
             self._data = None if raw is None else parse_main(self.path, raw)
             if self._data is not None:
-                self.check(self._data)
+                check_format(self.path, self._data)
                 self._require_records()
             self._reindex()
         else:
@@ -205,7 +199,7 @@ class JournalStorage(Storage):
             self._keys = {table: dict(zip(t.keys, t.ids)) for table, t in index.items() if table in self.key_of}
             self._next_id = {table: t.next_id for table, t in index.items()}
             self._fields = {table: Fields(t.ids, t.fields) for table, t in index.items() if table in self.indexed}
-            self.check(self._data)
+            check_format(self.path, self._data)
         self._index_current = index is not None or raw is None
         self._journal_seen = None
         self._torn_at = None
@@ -257,8 +251,8 @@ class JournalStorage(Storage):
         return check
 
     def _catch_up(self) -> None:
-        main = _signature(self.path)
-        journal = _signature(self.journal_path)
+        main = signature(self.path)
+        journal = signature(self.journal_path)
         seen = self._journal_seen
         if main != self._main_seen or (seen and journal and (journal[0] != seen[0] or journal[2] < seen[1])):
             self._load()  # another process compacted: start again from its main file
@@ -266,7 +260,7 @@ class JournalStorage(Storage):
             self._read_journal()
 
     def _read_journal(self) -> None:
-        journal = _signature(self.journal_path)
+        journal = signature(self.journal_path)
         if journal is None:
             self._journal_seen = None
             return
@@ -364,7 +358,7 @@ class JournalStorage(Storage):
                 self._torn_at = None
             start = os.fstat(fd).st_size
             try:
-                _write_all(fd, payload)
+                write_all(fd, payload)
                 os.fsync(fd)
             except OSError as error:
                 with contextlib.suppress(OSError):  # take back whatever part of the lines got written
@@ -374,14 +368,14 @@ class JournalStorage(Storage):
         finally:
             os.close(fd)
         if created:
-            _fsync_folder(self.journal_path.parent)
+            fsync_folder(self.journal_path.parent)
         self._journal_seen = (os.stat(self.journal_path).st_ino, start + len(payload))
 
     def _compact_locked(self) -> None:
         keys_by_id = {table: {doc_id: key for key, doc_id in keys.items()} for table, keys in self._keys.items()}
-        payload, tables = serialise(self._data or {}, keys_by_id, self._fields, self._next_id, _json_dumps())
+        payload, tables = serialise(self._data or {}, keys_by_id, self._fields, self._next_id, json_dumps())
         write_atomically(self.path, payload, self.file_mode)
-        self._main_seen = _signature(self.path)
+        self._main_seen = signature(self.path)
         # An index that fails to be written is only a slower next open: it no longer matches the main file.
         self._index_current = False
         with contextlib.suppress(StoreWriteError):
@@ -390,12 +384,12 @@ class JournalStorage(Storage):
         # The main file now holds every journal line; a crash before the next step only means the
         # same lines are replayed once more, which changes nothing.
         write_atomically(self.journal_path, b"", self.file_mode)
-        journal = _signature(self.journal_path)
+        journal = signature(self.journal_path)
         self._journal_seen = (journal[0], 0) if journal else None
         self._torn_at = None
 
     def _journal_has_lines(self) -> bool:
-        journal = _signature(self.journal_path)
+        journal = signature(self.journal_path)
         return bool(journal and journal[2])
 
     @contextlib.contextmanager
@@ -417,136 +411,3 @@ class JournalStorage(Storage):
     def _refuse_if_read_only(self) -> None:
         if self.read_only:
             raise ReadOnlyStoreError(f"{self.path}: opened read-only; nothing can be saved to it.")
-
-
-def _patch(
-    stored: Mapping[str, Any], doc: Mapping[str, Any], field: str, spliced: tuple[list[Any], tuple[int, int, int]] | None = None
-) -> dict[str, Any] | None:
-    """``doc`` as a change to ``stored``: the changed stretch of its list field and the other fields that
-    changed; None when the whole document is as cheap to write (a new shape, or most items changed)."""
-    old, new = stored.get(field), doc.get(field)
-    if not isinstance(old, list) or not isinstance(new, list) or stored.keys() - {REV} != doc.keys() - {REV}:
-        return None
-    # Trusted only when made from the very list stored here (identity): then it is that list but the stretch.
-    head, old_stop, new_stop = spliced[1] if spliced is not None and spliced[0] is old else changed_stretch(old, new)
-    if (new_stop - head) + (old_stop - head) > max(8, len(new) // 4):
-        return None
-    changed = {k: v for k, v in doc.items() if k not in (field, REV) and stored[k] != v}
-    return {"splice": [field, head, old_stop, new[head:new_stop]], "set": changed}
-
-
-def _json_dumps() -> Callable[[Any], str]:
-    """srsly's ujson once something has imported it (spaCy does, in the model worker): about twice as fast
-    as json on a 5,000-span record. Until then the standard json, because importing srsly brings numpy
-    along (~0.1 s) and the first saves happen before the first paint. Both write one line, no raw newline.
-    """
-    # getattr: the background thread may be importing spaCy at this very moment, and sys.modules then
-    # holds a srsly that is only partly initialised (a quit during the model's load met one).
-    dumps = getattr(sys.modules.get("srsly"), "json_dumps", None)
-    if dumps is not None:
-        return dumps  # type: ignore[no-any-return]
-    return functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
-
-
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    """Inode, modification time and size: enough to notice another process replacing or growing a file."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
-
-
-def _write_all(fd: int, payload: bytes) -> None:
-    view = memoryview(payload)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def unwritable_reason(path: Path) -> str | None:
-    """Why goldspan may not write the DB at ``path`` (or create it there); None when it may.
-
-    A file with no write bit at all counts as read-only on purpose, even for root, who could write it.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        st = None
-    if st is not None and not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
-        return "the file has no write permission"
-    try:
-        if os.statvfs(folder).f_flag & os.ST_RDONLY:
-            return "it is on a read-only file system"
-    except OSError:
-        pass  # no statvfs here: the access checks below still answer
-    if st is not None and not os.access(path, os.W_OK):
-        return "you may not write to the file"
-    if not folder.is_dir():
-        return f"its folder {folder} does not exist" if not folder.exists() else f"{folder} is not a folder"
-    if not os.access(folder, os.W_OK):
-        return f"you may not write to its folder {folder}"
-    return None
-
-
-def read_main(path: Path) -> tuple[bytes, tuple[int, int, int]] | tuple[None, None]:
-    """The main file's bytes and the signature of the very file they were read from; Nones for a file not yet created."""
-    try:
-        with open(path, "rb") as handle:
-            st = os.fstat(handle.fileno())
-            return handle.read(), (st.st_ino, st.st_mtime_ns, st.st_size)
-    except FileNotFoundError:
-        return None, None
-    except OSError as error:
-        raise StoreError(f"{path}: cannot be read ({error.strerror}).") from None
-
-
-def parse_main(path: Path, raw: bytes) -> Data:
-    """The DB's JSON, parsed whole; a file that is not a set of JSON tables is refused."""
-    if not raw.strip():
-        raise StoreError(f"{path}: the file is empty, so it is not a goldspan database; it was left untouched.")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise StoreError(f"{path}: not a goldspan database (it is not UTF-8 text); it was left untouched.") from None
-    except json.JSONDecodeError as error:
-        raise StoreError(
-            f"{path}: not a goldspan database, or a damaged one (invalid JSON at line {error.lineno}, "
-            f"column {error.colno}: {error.msg}); it was left untouched."
-        ) from None
-    if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
-        raise StoreError(f"{path}: not a goldspan database (its JSON is not a set of TinyDB tables); it was left untouched.")
-    return data
-
-
-def write_atomically(path: Path, payload: bytes, file_mode: int) -> None:
-    """Replace ``path`` with ``payload`` so that a reader or a crash sees the old file or the new, never a mix."""
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise StoreWriteError(f"{path}: cannot save, the folder is not writable ({error.strerror}).") from None
-    try:
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), file_mode)
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp_name, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp_name)
-            raise
-        _fsync_folder(folder)
-    except OSError as error:
-        raise StoreWriteError(f"{path}: the save did not reach the disk ({error.strerror}); the file is as it was.") from None
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
