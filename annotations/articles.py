@@ -14,14 +14,13 @@ from typing import Any, Iterable, Iterator
 from .datamodel import Article
 from .errors import InputError
 from .jsonl import json_lines
+from .text import read_utf8
 from .words import plural
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 JSONL_SUFFIXES = frozenset({".jsonl"})
 ARTICLE_SUFFIXES = TEXT_SUFFIXES | JSONL_SUFFIXES
 
-_UTF8_BOM = b"\xef\xbb\xbf"
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass
@@ -87,36 +86,14 @@ def _article_files(folder: Path, report: LoadReport) -> Iterator[Path]:
 
 def _load_file(path: Path, report: LoadReport) -> None:
     try:
-        raw = path.read_bytes()
-    except OSError as error:
-        report.problems.append(f"{path}: cannot be read ({error.strerror}).")
-        return
-    try:
-        text = decode_utf8(raw)
+        text = read_utf8(path)
     except InputError as error:
-        report.problems.append(f"{path}: {error}")
+        report.problems.append(str(error))
         return
     if path.suffix.lower() in JSONL_SUFFIXES:
         _load_jsonl(path, text, report)
     else:
         report.add(Article.from_text(text, source=str(path)), str(path))
-
-
-def decode_utf8(raw: bytes) -> str:
-    """Strict UTF-8 with an optional BOM; anything else is refused with the reason."""
-    if raw.startswith(_UTF16_BOMS):
-        raise InputError("is UTF-16 text; goldspan reads UTF-8 only (re-save the file as UTF-8).")
-    if b"\x00" in raw:
-        raise InputError("looks like a binary file (it contains NUL bytes), not text.")
-    if raw.startswith(_UTF8_BOM):
-        raw = raw[len(_UTF8_BOM) :]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        bad = raw[error.start : error.start + 1].hex()
-        raise InputError(
-            f"is not UTF-8 text (byte 0x{bad} at offset {error.start}); re-save it as UTF-8."
-        ) from None
 
 
 def _load_jsonl(path: Path, text: str, report: LoadReport) -> None:

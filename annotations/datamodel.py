@@ -19,6 +19,7 @@ from operator import attrgetter, le
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .stretch import changed_stretch
+from .text import normalise_text
 
 
 class Origin(StrEnum):
@@ -55,11 +56,6 @@ class Answer(StrEnum):
     ACCEPT = "accept"
     REJECT = "reject"
     IGNORE = "ignore"
-
-
-def normalise_text(text: str) -> str:
-    """CRLF and lone CR become LF, so offsets match the lines the screen shows."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def article_id(text: str) -> str:

@@ -158,7 +158,7 @@ def export(
     summary.written = len(records)
     summary.articles = len(versions)
     module = FORMATS[fmt]
-    if module in (FORMATS["conll"], FORMATS["brat"]):
+    if fmt in ("conll", "brat"):
         for _, record in records:
             for _, _, label in record.spans:
                 if (why := label_problem(label)) is not None:
@@ -252,7 +252,7 @@ def store_import(store: Store, found: ImportFile, *, annotator: str, as_gold: bo
     as gold: suggestions to confirm in the annotator (no answer). A CoNLL document, whose text is
     rebuilt from its tokens, is attached to the article in the DB with the same tokens if there is one."""
     summary = ImportSummary(read=found.read, problems=list(found.problems))
-    has_answers = getattr(FORMATS[found.fmt], "HAS_ANSWERS", False)
+    has_answers = FORMATS[found.fmt].HAS_ANSWERS
     nlp = blank(lang)
     articles: list[Article] = []
     annotations: list[Annotation] = []

@@ -9,12 +9,15 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
+from ..errors import InputError
+from ..text import read_utf8
 from .records import Record
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
 SUFFIX = ""  # a folder
+HAS_ANSWERS = False  # a record is gold or nothing: imported as gold, it is accepted
 _ENTITY = re.compile(r"^T\d+\t(\S+) ((?:\d+ \d+;?)+)\t")
 
 
@@ -52,14 +55,14 @@ def read(path: Path, nlp: Language, problems: list[str]) -> Iterator[Record]:
     files = sorted(path.rglob("*.ann")) if path.is_dir() else [path]
     for ann in files:
         txt = ann.with_suffix(".txt")
-        try:
-            text = txt.read_bytes().decode("utf-8-sig")  # raw: brat offsets count a CR too
-            lines = ann.read_text(encoding="utf-8-sig").split("\n")
-        except FileNotFoundError:
+        if not txt.exists():
             problems.append(f"{ann}: no {txt.name} beside it; skipped.")
             continue
-        except (OSError, UnicodeDecodeError) as error:
-            problems.append(f"{ann}: cannot be read as UTF-8 text ({error}); skipped.")
+        try:
+            text = read_utf8(txt)  # as it is: brat offsets count a CR too
+            lines = read_utf8(ann).split("\n")
+        except InputError as error:
+            problems.append(f"{error} Skipped.")
             continue
         spans = []
         for number, line in enumerate(lines, start=1):

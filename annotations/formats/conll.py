@@ -14,6 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
+from ..errors import InputError
+from ..text import read_utf8
 from .records import Record
 
 if TYPE_CHECKING:
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
 
 SUFFIX = ".conll"
+HAS_ANSWERS = False  # a record is gold or nothing: imported as gold, it is accepted
 DOCSTART = "-DOCSTART- -X- O O"
 
 
@@ -65,9 +68,9 @@ def read(path: Path, nlp: Language, problems: list[str]) -> Iterator[Record]:
     from spacy.training import biluo_tags_to_offsets, iob_to_biluo
 
     try:
-        lines = path.read_text(encoding="utf-8-sig").split("\n")
-    except (OSError, UnicodeDecodeError) as error:
-        problems.append(f"{path}: cannot be read as UTF-8 text ({error}).")
+        lines = read_utf8(path).split("\n")
+    except InputError as error:
+        problems.append(str(error))
         return
     documents: list[tuple[int, list[list[tuple[str, str]]]]] = []
     sentence: list[tuple[str, str]] = []

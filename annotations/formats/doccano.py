@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import srsly
 
-from .jsonl import read_objects
+from ..jsonl import read_objects
 from .records import RawSpan, Record
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
 SUFFIX = ".jsonl"
+HAS_ANSWERS = False  # a record is gold or nothing: imported as gold, it is accepted
 
 
 def write(records: Sequence[Record], out: Path, nlp: Language) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 import srsly
 from murmurhash import mrmr
 
-from .jsonl import read_objects
+from ..jsonl import read_objects
 from .records import Record, parse_answer
 
 if TYPE_CHECKING:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..datamodel import Answer
+from ..text import normalise_with_spans
 
 RawSpan = tuple[int, int, str]
 
@@ -24,25 +24,8 @@ class Record:
         """CRLF / CR made LF as goldspan stores text, with every span offset moved to match."""
         if "\r" not in self.text:
             return self
-        removed: list[int] = []  # offsets (in the original) of each character dropped or changed
-        out: list[str] = []
-        i, text = 0, self.text
-        while i < len(text):
-            if text[i] == "\r":
-                if i + 1 < len(text) and text[i + 1] == "\n":
-                    removed.append(i)
-                    i += 1
-                    continue
-                out.append("\n")
-            else:
-                out.append(text[i])
-            i += 1
-
-        def moved(offset: int) -> int:
-            return offset - bisect_right(removed, offset - 1)
-
-        spans = [(moved(s), moved(e), label) for s, e, label in self.spans]
-        return Record("".join(out), spans, self.answer, self.meta, self.source, self.text_from_tokens)
+        text, spans = normalise_with_spans(self.text, self.spans)
+        return Record(text, spans, self.answer, self.meta, self.source, self.text_from_tokens)
 
 
 def parse_answer(value: Any, where: str) -> Answer | None:
