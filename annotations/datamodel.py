@@ -8,10 +8,8 @@ Token indices follow spaCy's ``Span``: ``token_end`` is exclusive.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import itertools
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
@@ -150,8 +148,9 @@ class Span:
     label: str
     origin: Origin = Origin.MODEL
     state: SpanState = SpanState.SUGGESTED
-    # A key on a 5,000-entity article saves the whole record; an edit keeps the untouched Span
-    # objects, so each one's dict and JSON are built once, not on every save. Shared: never mutate.
+    # Reserved for the store's codec (store/codec.py), which keeps the span's dict and JSON here once
+    # made: an edit keeps the untouched Span objects, so a save of a 5,000-entity record builds a
+    # few. Not part of the value: equality, hashing and repr ignore them; nothing else reads them.
     _dict: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
     _json: str | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -173,30 +172,14 @@ class Span:
         return self.start < other.end and other.start < self.end
 
     def to_dict(self) -> dict[str, Any]:
-        if self._dict is None:
-            object.__setattr__(self, "_dict", {
-                "start": self.start,
-                "end": self.end,
-                "token_start": self.token_start,
-                "token_end": self.token_end,
-                "label": self.label,
-                "origin": self.origin.value,
-                "state": self.state.value,
-            })  # fmt: skip
-        return self._dict  # type: ignore[return-value]
-
-    def to_json(self) -> str:
-        """``to_dict()`` as compact JSON (json.dumps per span costs 20 µs: 0.1 s for a 5,000-span record)."""
-        if self._json is None:
-            d = self.to_dict()
-            object.__setattr__(self, "_json", _SPAN_JSON % (
-                d["start"], d["end"], d["token_start"], d["token_end"], _json_string(d["label"]), _json_string(d["origin"]), _json_string(d["state"])
-            ))  # fmt: skip
-        return self._json  # type: ignore[return-value]
+        return {
+            "start": self.start, "end": self.end, "token_start": self.token_start, "token_end": self.token_end,
+            "label": self.label, "origin": self.origin.value, "state": self.state.value,
+        }  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Span:
-        span = cls(
+        return cls(
             start=data["start"],
             end=data["end"],
             token_start=data["token_start"],
@@ -205,71 +188,27 @@ class Span:
             origin=Origin(data.get("origin", Origin.MODEL)),
             state=SpanState(data.get("state", SpanState.SUGGESTED)),
         )
-        if type(data) is dict and data.keys() == _SPAN_KEYS:
-            # The stored dict itself becomes the span's dict: spans read from the store and left
-            # unchanged are then the very objects the store holds, so the first edit of an article
-            # after opening is journaled as a patch, not as the whole record.
-            object.__setattr__(span, "_dict", data)
-        return span
 
 
 _START, _END = attrgetter("start"), attrgetter("end")
-_SPAN_KEYS = {"start", "end", "token_start", "token_end", "label", "origin", "state"}
-_SPAN_JSON = '{"start":%d,"end":%d,"token_start":%d,"token_end":%d,"label":%s,"origin":%s,"state":%s}'
-
-
-@functools.lru_cache(maxsize=1024)
-def _json_string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _cached(spans: Sequence[Span], slot: str, make: Callable[[Span], Any]) -> list[Any]:
-    """Each span's cached dict or JSON, read in C; only the spans new since the last save make theirs."""
-    found = list(map(attrgetter(slot), spans))
-    if all(found):  # every span has its piece (dicts and JSON strings are never empty)
-        return found
-    at = 0
-    try:
-        while True:  # list.index from where the last search stopped: one pass in all, however many are missing
-            at = found.index(None, at)
-            found[at] = make(spans[at])
-            at += 1
-    except ValueError:
-        return found
 
 
 class OrderedSpans(tuple):  # type: ignore[type-arg]
-    """Spans checked to be in reading order and disjoint: ``sorted_spans`` takes them as they are.
+    """A version of an article's spans, checked to be in reading order and disjoint (``sorted_spans``
+    takes it as it is). Versions are never changed: an edit makes a new one (``make_edit``)."""
 
-    A version made by ``edited_spans`` also knows the version it was made from and where they differ,
-    so the list of its spans' dicts (what the store keeps) is the last version's list with that
-    stretch replaced: a save of a 5,000-entity record builds a few dicts and splices one list."""
-
-    dicts: list[dict[str, Any]] | None = None  # the spans' dicts, once made
-    made_from: tuple[OrderedSpans, tuple[int, int, int]] | None = None  # (last version, changed stretch) until then
-    dicts_from: tuple[list[dict[str, Any]], tuple[int, int, int]] | None = None  # (last version's dicts, stretch), once spliced
+    _codec: Any = None  # the store's codec keeps this version's list of span dicts here (store/codec.py)
 
 
-def span_dicts(spans: Sequence[Span]) -> list[dict[str, Any]]:
-    """Each span's dict, as the store keeps them: spliced from the last version's list where this version
-    was made by ``edited_spans`` from one whose list exists, else gathered from the spans' caches."""
-    if type(spans) is not OrderedSpans:
-        return _cached(spans, "_dict", Span.to_dict)
-    if spans.dicts is None:
-        made_from, spans.made_from = spans.made_from, None  # the last version is not kept alive by this one
-        if made_from is not None and made_from[0].dicts is not None:
-            (old, (head, old_stop, new_stop)) = made_from
-            middle = _cached(spans[head:new_stop], "_dict", Span.to_dict)
-            spans.dicts = [*old.dicts[:head], *middle, *old.dicts[old_stop:]]
-            spans.dicts_from = (old.dicts, made_from[1])
-        else:
-            spans.dicts = _cached(spans, "_dict", Span.to_dict)
-    return spans.dicts
+@dataclass(frozen=True)
+class Edit:
+    """One change to an article's spans: ``before[head:old_stop]`` became ``spans[head:new_stop]`` and all
+    else is the same Span objects (``stretch`` is ``(head, old_stop, new_stop)``). The session makes
+    it; the store's codec and the view's wrap only read it, to save and redraw that stretch alone."""
 
-
-def spliced_from(spans: Sequence[Span]) -> tuple[list[dict[str, Any]], tuple[int, int, int]] | None:
-    """If ``span_dicts(spans)`` was spliced from another version's list: that list and the stretch replaced."""
-    return spans.dicts_from if type(spans) is OrderedSpans else None
+    before: Sequence[Span]
+    spans: OrderedSpans
+    stretch: tuple[int, int, int]
 
 
 def sorted_spans(spans: Iterable[Span]) -> OrderedSpans:
@@ -292,26 +231,20 @@ def _in_order(spans: Sequence[Span]) -> bool:
     return all(map(le, map(_END, spans), map(_START, itertools.islice(spans, 1, None))))
 
 
-def edited_spans(
-    old: Sequence[Span], new: Sequence[Span], change: tuple[int, int, int] | None = None
-) -> tuple[OrderedSpans, tuple[int, int, int]]:
-    """``new`` checked as ``sorted_spans`` does, and where it differs from ``old`` (``changed_stretch``).
+def make_edit(old: Sequence[Span], new: Sequence[Span], stretch: tuple[int, int, int] | None = None) -> Edit:
+    """``new`` checked as ``sorted_spans`` does, as an ``Edit`` of ``old``.
 
     When ``old`` was checked already (an editing session's last version), only the changed stretch
     and the spans on either side of it are looked at: a key on a 5,000-entity article then checks a
-    few spans, not all of them. ``change``: that stretch, from a caller that made ``new`` from ``old``
-    by replacing it (so it need not be searched for)."""
-    if change is not None and len(old) - change[1] == len(new) - change[2]:
-        stretch = change
-    else:
+    few spans, not all of them. ``stretch``: where they differ, from a caller that made ``new`` from
+    ``old`` by replacing it; else it is found (``changed_stretch``: the same Span objects either side)."""
+    if stretch is None or len(old) - stretch[1] != len(new) - stretch[2]:
         stretch = changed_stretch(old, new)
     head, _, stop = stretch
     if type(old) is OrderedSpans and _in_order(new[max(0, head - 1) : stop + 1]):
-        result = OrderedSpans(new)
-        result.made_from = (old, stretch)
-        return result, stretch
+        return Edit(old, OrderedSpans(new), stretch)
     ordered = sorted_spans(new)  # may have sorted them: the stretch is found again on the result
-    return ordered, changed_stretch(old, ordered)
+    return Edit(old, ordered, changed_stretch(old, ordered))
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,31 +279,13 @@ class Annotation:
         return f"{self.annotator} (review)" if self.is_review else self.annotator
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as the store keeps it (the store builds it faster, in store/codec.py)."""
         return {
-            "article_id": self.article_id,
-            "annotator": self.annotator,
-            "spans": span_dicts(self.spans),
-            **self._fields_but_spans(),
-        }
-
-    def to_json(self) -> str:
-        """``to_dict()`` as compact JSON, joined from each span's cached JSON."""
-        head = json.dumps({"article_id": self.article_id, "annotator": self.annotator}, ensure_ascii=False, separators=(",", ":"))
-        tail = json.dumps(self._fields_but_spans(), ensure_ascii=False, separators=(",", ":"))
-        return f'{head[:-1]},"spans":[{",".join(_cached(self.spans, "_json", Span.to_json))}],{tail[1:]}'
-
-    def _fields_but_spans(self) -> dict[str, Any]:
-        return {
-            "answer": None if self.answer is None else str(self.answer),
-            "model": self.model,
-            "model_version": self.model_version,
-            "created": self.created,
-            "updated": self.updated,
-            "note": self.note,
-            "role": str(self.role),
-            "comment": self.comment,
-            "flagged": self.flagged,
-        }
+            "article_id": self.article_id, "annotator": self.annotator, "spans": [s.to_dict() for s in self.spans],
+            "answer": None if self.answer is None else str(self.answer), "model": self.model, "model_version": self.model_version,
+            "created": self.created, "updated": self.updated, "note": self.note, "role": str(self.role),
+            "comment": self.comment, "flagged": self.flagged,
+        }  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Annotation:

@@ -247,7 +247,7 @@ async def test_a_failed_save_shows_red_and_ctrl_s_saves_it_again(db: Path, patte
     app = make_app(db, pattern_spec)
     real_save = app.session.store.save_annotation
 
-    def full(annotation: object) -> None:
+    def full(annotation: object, edit: object = None) -> None:
         raise StoreWriteError("g.json: the save did not reach the disk (No space left on device); the database is as it was.")
 
     async with app.run_test(size=(120, 40)) as pilot:

@@ -62,24 +62,29 @@ def test_annotation_survives_a_dict_round_trip(raw: list[tuple[int, int, str]], 
 def test_a_records_json_built_from_cached_span_pieces_is_its_dict(raw: list[tuple[int, int, str]], answer: Answer | None, note: str) -> None:
     import json
 
+    from goldspan.annotations.store.codec import annotation_doc, annotation_from_doc, annotation_json
+
     spans, at = [], 0
     for gap, length, label in raw:  # labels with quotes, backslashes, control characters and any script
         spans.append(Span(at + gap, at + gap + length, at + gap, at + gap + length, label))
         at += gap + length
     record = Annotation("a1", "zoë \"q\"", tuple(spans), answer, note=note)
-    assert json.loads(record.to_json()) == record.to_dict()
-    assert json.loads(record.to_json()) == record.to_dict()  # again, from the cache
+    assert json.loads(annotation_json(record)) == record.to_dict() == annotation_doc(record)[0]
+    assert json.loads(annotation_json(record)) == record.to_dict()  # again, from the cache
+    assert annotation_from_doc(json.loads(annotation_json(record))) == record
 
 
 def test_a_spans_cached_dict_and_json_never_outlive_a_change_and_do_not_count_in_equality() -> None:
     import json
 
+    from goldspan.annotations.store.codec import span_dict, span_json
+
     span = Span(0, 5, 0, 1, "GPE")
-    assert span.to_json() and span.to_dict()["label"] == "GPE"
+    assert span_json(span) and span_dict(span)["label"] == "GPE"
     moved = span.replace(end=7, token_end=2, label="LOC")
-    assert json.loads(moved.to_json()) == {**span.to_dict(), "end": 7, "token_end": 2, "label": "LOC"}
+    assert json.loads(span_json(moved)) == {**span.to_dict(), "end": 7, "token_end": 2, "label": "LOC"}
     assert span == Span(0, 5, 0, 1, "GPE") and hash(span) == hash(Span(0, 5, 0, 1, "GPE"))
-    assert span.to_dict()["end"] == 5 and "_json" not in repr(span)
+    assert span_dict(span)["end"] == 5 and "_json" not in repr(span)
 
 
 @st.composite
@@ -96,7 +101,7 @@ def ordered_and_edited(draw: st.DrawFn) -> tuple[list[Span], list[Span], tuple[i
 
 @given(ordered_and_edited())
 def test_a_checked_edit_is_refused_or_ordered_exactly_as_a_full_check_would(case: tuple[list[Span], list[Span], tuple[int, int, int]]) -> None:
-    from goldspan.annotations.datamodel import edited_spans, sorted_spans
+    from goldspan.annotations.datamodel import make_edit, sorted_spans
     from goldspan.annotations.stretch import changed_stretch
 
     old, new, replaced = case
@@ -106,9 +111,11 @@ def test_a_checked_edit_is_refused_or_ordered_exactly_as_a_full_check_would(case
             expected = sorted_spans(new)
         except ValueError:
             with pytest.raises(ValueError, match="spans overlap"):
-                edited_spans(checked_old, new, told)
+                make_edit(checked_old, new, told)
             continue
-        result, change = edited_spans(checked_old, new, told)
+        edit = make_edit(checked_old, new, told)
+        result, change = edit.spans, edit.stretch
+        assert edit.before is checked_old
         assert list(result) == list(expected)
         head, old_stop, new_stop = change
         assert result[:head] == checked_old[:head] and result[new_stop:] == checked_old[old_stop:]

@@ -22,7 +22,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..datamodel import (
-    Annotation, Answer, Article, ArticleList, ModelId, Origin, Role, Span, SpanState, Suggestions, edited_spans, now_iso, sorted_spans,
+    Annotation, Answer, Article, ArticleList, Edit, ModelId, Origin, Role, Span, SpanState, Suggestions, make_edit, now_iso, sorted_spans,
 )  # fmt: skip
 from ..errors import StoreError
 from ..store import Store
@@ -74,7 +74,7 @@ class Draft:
     anchor: int | None = None  # token where a new span started (`v`), while one is being drawn
     tokens: Tokens | None = None
     version: int = 0
-    changed: tuple[int, tuple[int, int, int]] | None = None  # a version, and where its spans differ from the one before
+    edit: tuple[int, Edit] | None = None  # a version, and the edit that made it from the one before
     suggestions_pending: bool = False
     unsaved: bool = False
     notes: list[str] = field(default_factory=list)
@@ -85,7 +85,7 @@ class Draft:
     @property
     def change(self) -> tuple[int, int, int] | None:
         """Where the spans of this version differ from the last version's (``changed_stretch``), if known."""
-        return self.changed[1] if self.changed is not None and self.changed[0] == self.version else None
+        return self.edit[1].stretch if self.edit is not None and self.edit[0] == self.version else None
 
 
 @dataclass(frozen=True)
@@ -801,36 +801,35 @@ class Session:
 
     def _commit(self, spans: list[Span], answer: Answer | None, focus: int | None, change: tuple[int, int, int] | None = None) -> Result:
         """Apply a change to the current article, remember it for undo, and save it. ``change``: where
-        ``spans`` differs from the draft's, when the caller made it so (see ``edited_spans``)."""
+        ``spans`` differs from the draft's, when the caller made it so (see ``make_edit``)."""
         if self.store.read_only:
             return READ_ONLY
         draft = self.draft
-        checked, change = edited_spans(draft.spans, spans, change)
-        head, old_stop, new_stop = change
-        if answer == draft.answer and tuple(draft.spans[head:old_stop]) == checked[head:new_stop]:
+        edit = make_edit(draft.spans, spans, change)
+        head, old_stop, new_stop = edit.stretch
+        if answer == draft.answer and tuple(draft.spans[head:old_stop]) == edit.spans[head:new_stop]:
             self._focus(focus)
             return None
         # Undo keeps the versions' own tuples (a version is never changed in place), not copies of them.
         before = (draft.spans if isinstance(draft.spans, tuple) else tuple(draft.spans), draft.answer)
-        self._undo.append(Change(self.index, before, (checked, answer), draft.focus, focus))
+        self._undo.append(Change(self.index, before, (edit.spans, answer), draft.focus, focus))
         self._redo.clear()
-        return self._write(checked, answer, focus, checked=change)
+        return self._write(edit.spans, answer, focus, edit=edit)
 
     def _write(
-        self, spans: Sequence[Span], answer: Answer | None, focus: int | None, draft: Draft | None = None, *, checked: tuple[int, int, int] | None = None
+        self, spans: Sequence[Span], answer: Answer | None, focus: int | None, draft: Draft | None = None, *, edit: Edit | None = None
     ) -> Result:
-        """Make this the draft's new version and save it. ``checked``: ``spans`` came from ``edited_spans``
-        against the draft's spans, with this change."""
+        """Make this the draft's new version and save it. ``edit``: how ``spans`` was made from the
+        draft's (``make_edit``), when the caller has it."""
         draft = draft or self.draft
-        if checked is None:
-            spans, change = edited_spans(draft.spans, spans)
-        else:
-            change = checked
-        self._count_change(draft, spans, change)
+        if edit is None:
+            edit = make_edit(draft.spans, spans)
+        spans = edit.spans
+        self._count_change(draft, spans, edit.stretch)
         draft.spans = spans
         draft.answer = answer
         draft.version += 1
-        draft.changed = (draft.version, change)
+        draft.edit = (draft.version, edit)
         if draft is self.draft:
             self._focus(focus if focus is None or focus < len(spans) else (len(spans) - 1 if spans else None))
         if answer is None:
@@ -853,7 +852,7 @@ class Session:
             flagged=draft.flagged,
         )
         try:
-            self.store.save_annotation(record)
+            self.store.save_annotation(record, edit)
         except StoreError as error:
             draft.unsaved = True
             self.save_error = str(error)

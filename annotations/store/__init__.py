@@ -15,7 +15,8 @@ from typing import Any, Iterable, Mapping
 
 from tinydb import TinyDB
 
-from ..datamodel import Annotation, Article, ArticleList, ModelId, Role, Suggestions, now_iso, spliced_from
+from ..datamodel import Annotation, Article, ArticleList, Edit, ModelId, Role, Suggestions, now_iso
+from .codec import annotation_doc, annotation_from_doc, annotation_json
 from ..errors import StoreError
 from ..words import plural
 from .files import unwritable_reason
@@ -94,7 +95,7 @@ class Store:
         one); each moves to the reviewers' table, where schema 2 keeps reviews. Then the DB is marked 2.
         Each step can be repeated, so a crash in the middle only means it is done again at the next open."""
         docs = self._table(ANNOTATIONS)
-        reviews = [Annotation.from_dict(docs[doc_id]) for doc_id in list(docs) if str(docs[doc_id].get("note", "")).startswith(REVIEW_NOTE)]
+        reviews = [annotation_from_doc(docs[doc_id]) for doc_id in list(docs) if str(docs[doc_id].get("note", "")).startswith(REVIEW_NOTE)]
         if reviews:
             self.save_annotations([dataclasses.replace(r, role=Role.REVIEWER) for r in reviews])
             self.storage.remove([(ANNOTATIONS, _key(r.article_id, r.annotator)) for r in reviews])
@@ -181,18 +182,22 @@ class Store:
 
     def annotation(self, article_id: str, annotator: str, role: Role = Role.ANNOTATOR) -> Annotation | None:
         doc = self._get(table_of(role), _key(article_id, annotator))
-        return None if doc is None else Annotation.from_dict(doc)
+        return None if doc is None else annotation_from_doc(doc)
 
-    def save_annotation(self, annotation: Annotation) -> None:
-        """Insert or replace this annotator's (or reviewer's) record of this article; on disk when it returns."""
-        self.save_annotations([annotation])
+    def save_annotation(self, annotation: Annotation, edit: Edit | None = None) -> None:
+        """Insert or replace this annotator's (or reviewer's) record of this article; on disk when it
+        returns. ``edit``: how its spans came from the last version saved (a session's edit), so only
+        that stretch is journaled."""
+        self.save_annotations([annotation], [edit])
 
-    def save_annotations(self, annotations: Iterable[Annotation]) -> None:
+    def save_annotations(self, annotations: Iterable[Annotation], edits: Iterable[Edit | None] = ()) -> None:
         """Many at once (an import): one append and one fsync for all of them."""
         annotations = list(annotations)
         if annotations:
-            entries = [(table_of(a.role), a.to_dict()) for a in annotations]  # to_dict first: it splices the span dicts
-            self.storage.put(entries, encode=lambda i: annotations[i].to_json(), spliced=lambda i: spliced_from(annotations[i].spans))
+            edits = list(edits) or [None] * len(annotations)
+            docs = [annotation_doc(a, e) for a, e in zip(annotations, edits)]
+            entries = [(table_of(a.role), doc) for a, (doc, _) in zip(annotations, docs)]
+            self.storage.put(entries, encode=lambda i: annotation_json(annotations[i]), spliced=lambda i: docs[i][1])
 
     def answered_ids(self, annotator: str, role: Role = Role.ANNOTATOR) -> set[str]:
         """Articles this annotator (or reviewer) has answered (cheap: no spans are read)."""
@@ -224,7 +229,7 @@ class Store:
             docs, fields = self._table(table), self.storage.fields(table)
             columns = fields.columns
             found += [
-                Annotation.from_dict(docs[doc_id])
+                annotation_from_doc(docs[doc_id])
                 for doc_id, of, who, answer in zip(fields.ids, columns["article_id"], columns["annotator"], columns["answer"])
                 if (article_id is None or of == article_id) and (annotator is None or who == annotator) and (not answered or answer is not None)
             ]
