@@ -23,7 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from goldspan.annotations.datamodel import Span
-from goldspan.annotations.session.session import find_all
+from goldspan.annotations.session.moving import find_all
 
 from .wrap import EAGER_CHARS, WrappedArticle, tag_text
 
