@@ -1,0 +1,208 @@
+"""``goldspan preannotate``, ``stats``, ``export`` and ``import``: the commands that read and write data."""
+
+# No `from __future__ import annotations`: Typer reads every command's signature at each start, and
+# as strings its annotations were compiled and evaluated one by one (some 200: 20 ms of the start).
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from goldspan.annotations.errors import InputError
+from goldspan.annotations.store import DEFAULT_DB, Store
+from goldspan.annotations.words import plural
+
+from .cli import DbOption, ModelOption, PatternsOption, SharedOption, SourceArgument, app, default_annotator, err, out, read_sources, report_store_notices, say, say_out
+
+
+@app.command(
+    epilog="[b]Example[/b]: goldspan preannotate sample_articles/ --db goldspan.json --model en_core_web_sm",
+)
+def preannotate(
+    sources: SourceArgument,
+    db: DbOption = Path(DEFAULT_DB),
+    model: ModelOption = None,
+    patterns: PatternsOption = None,
+    n_process: Annotated[int, typer.Option("--n-process", min=1, help="Worker processes for spaCy (nlp.pipe).")] = 1,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Articles per spaCy batch and per save.")] = 32,
+    shared: SharedOption = False,
+) -> int:
+    """Store articles and the spaCy model's entity suggestions for them, parsing each article once per model version."""
+    from goldspan.annotations.nlp import pipelines
+    from goldspan.annotations.nlp.suggest import preannotate as run
+
+    from .progress import parse_progress
+
+    report = read_sources(sources)
+    spec = pipelines.resolve(model, patterns)
+    with Store(db, shared=shared, must_write=True) as store, parse_progress(err) as progress:
+        report_store_notices(store)
+        result = run(
+            store, report.articles, spec, n_process=n_process, batch_size=batch_size, on_start=progress.start, on_parsed=progress.advance
+        )
+    out.print(f"{db}: {plural(result.articles, 'article')} read, {result.new_articles} new to the database.", markup=False)
+    if result.parsed:
+        out.print(
+            f"Parsed {plural(result.parsed, 'article')} ({plural(result.parsed_words, 'word')}) with {result.model}: "
+            f"{plural(result.spans, 'suggestion')}; {result.cached} already had suggestions from this model.",
+            markup=False,
+        )
+    else:
+        out.print(f"Nothing to parse: the suggestions of {result.model} for all of them are already in the database.", markup=False)
+    return 1 if report.problems else 0
+
+
+@app.command(
+    epilog="[b]Examples[/b]\n\n  goldspan stats --db goldspan.json --spans\n\n  goldspan stats --db goldspan.json --json | jq .by_answer",
+)
+def stats(
+    db: DbOption = Path(DEFAULT_DB),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the same figures as one JSON object.")] = False,
+    all_articles: Annotated[bool, typer.Option("--all", help="List every article, not only the first 50.")] = False,
+    spans: Annotated[bool, typer.Option("--spans", help="Also list every gold span: article, offsets, label, text.")] = False,
+    agreement: Annotated[bool, typer.Option("--agreement", help="Agreement between annotators: span P/R/F1 per label, token kappa.")] = False,
+    model_vs_gold: Annotated[bool, typer.Option("--model-vs-gold", help="The model's suggestions scored against the gold.")] = False,
+    model: Annotated[Optional[str], typer.Option("--model", help="With --model-vs-gold: which model's suggestions (default: the most used).")] = None,
+    annotators: Annotated[Optional[list[str]], typer.Option("--annotator", help="Only these annotators (repeat the option).")] = None,
+) -> int:
+    """Show what the database holds: articles, answers, suggestions and gold spans per label, per annotator."""
+    from goldspan.annotations.stats import corpus_stats
+
+    from .stats_view import print_gold_spans, print_stats
+
+    if agreement or model_vs_gold:
+        return quality(db, as_json=as_json, agreement=agreement, model_vs_gold=model_vs_gold, model=model, annotators=annotators)
+    with Store(db, read_only=True) as store:
+        report_store_notices(store)
+        figures = corpus_stats(store)
+    if as_json:
+        out.print_json(json.dumps(figures.as_json(), ensure_ascii=False))
+    else:
+        print_stats(out, figures, limit=None if all_articles else 50)
+        if spans:
+            print_gold_spans(out, figures)
+    return 0
+
+
+def quality(db: Path, *, as_json: bool, agreement: bool, model_vs_gold: bool, model: str | None, annotators: list[str] | None) -> int:
+    """`stats --agreement` / `--model-vs-gold`: the metrics, as tables or as one JSON object."""
+    from goldspan.annotations import quality as figures
+
+    from .stats_view import print_agreement, print_model_report
+
+    result: dict[str, object] = {}
+    with Store(db, read_only=True) as store:
+        report_store_notices(store)
+        if agreement:
+            pairs = figures.agreement(store, annotators)
+            result["agreement"] = [p.as_json() for p in pairs]
+        if model_vs_gold:
+            report = figures.model_against_gold(store, model, annotators)
+            result["model_vs_gold"] = report.as_json()
+    if as_json:
+        out.print_json(json.dumps(result, ensure_ascii=False))
+        return 0
+    if agreement:
+        print_agreement(out, pairs)
+    if model_vs_gold:
+        print_model_report(out, report)
+    return 0
+
+
+@app.command(
+    epilog="[b]Examples[/b]\n\n  goldspan export --db goldspan.json --format spacy --split 0.8 --out corpus/\n\n"
+    "  goldspan export --db goldspan.json --format prodigy --out gold.jsonl --annotator alice",
+)
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="A file, or a folder for spacy, brat and --split.", show_default=False)],
+    db: DbOption = Path(DEFAULT_DB),
+    format: Annotated[str, typer.Option("--format", "-f", help="spacy, prodigy, doccano, conll or brat.")] = "spacy",
+    answer: Annotated[str, typer.Option("--answer", help="Which answers to export: accept, reject, ignore or any.")] = "accept",
+    annotator: Annotated[Optional[str], typer.Option("--annotator", help="Only this annotator's own versions (not the final record).")] = None,
+    all_versions: Annotated[
+        bool, typer.Option("--all-versions", help="Every version of every article (each annotator's and each review), not one final record per article.")
+    ] = False,
+    split: Annotated[Optional[float], typer.Option("--split", help="Share of articles for train.*, the rest in dev.* (e.g. 0.8).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the train/dev shuffle.")] = 0,
+    rejected_as_negative: Annotated[bool, typer.Option("--rejected-as-negative", help="Also write rejected articles, with no entities.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language of spaCy's tokenizer.")] = "en",
+) -> int:
+    """Write gold annotations for training, one final record per article: spaCy DocBin, Prodigy or doccano JSONL, CoNLL IOB2, or brat standoff."""
+    from goldspan.annotations.exchange import export as run
+
+    from .progress import record_progress
+
+    with Store(db, read_only=True) as store, record_progress(err, "Exporting") as progress:
+        summary = run(store, format, out, answer=answer, annotator=annotator, all_versions=all_versions, split=split, seed=seed,
+                      rejected_as_negative=rejected_as_negative, lang=lang, on_start=progress.start, on_record=progress.advance)  # fmt: skip
+    skipped = ", ".join(f"{n} {why}" for why, n in summary.skipped.items()) or "none"
+    sides = [summary.sides.get(f.stem) for f in summary.files] if summary.sides else [None] * len(summary.files)
+    files = ", ".join(str(f) + (f" ({plural(n, 'article')})" if n is not None else "") for f, n in zip(summary.files, sides))
+    what = plural(summary.articles, "article") if summary.written == summary.articles else f"{plural(summary.written, 'record')} of {plural(summary.articles, 'article')}"
+    details = [plural(summary.spans, "span")]
+    if summary.reviewed:
+        details.append(f"{summary.reviewed} reviewed")
+    if summary.negatives:
+        details.append(f"{summary.negatives} rejected as negatives")
+    say_out(f"Exported {what} ({', '.join(details)}) to {files}; skipped: {skipped}.")
+    if summary.disagreeing:
+        them = "it" if summary.disagreeing == 1 else "them"
+        say(f"note: {plural(summary.disagreeing, 'article')} left out: the annotators disagree and nobody has reviewed {them} yet; "
+            f"settle {them} with goldspan review (or --all-versions writes every version).")  # fmt: skip
+    if summary.several_versions:
+        say(f"note: {plural(summary.several_versions, 'article')} had more than one version and each was exported (--all-versions).")
+    if summary.sides and not summary.sides.get("dev"):
+        say("note: with a single article there is nothing left for dev; spacy train needs a dev set (export more articles).")
+    return 0 if summary.written else 1  # 1: done, but nothing was there to write
+
+
+@app.command(
+    name="import",
+    epilog="[b]Examples[/b]\n\n  goldspan import prodigy-gold.jsonl --db goldspan.json --format prodigy --annotator alice\n\n"
+    "  goldspan import doccano.jsonl --db goldspan.json --format doccano --as suggestions",
+)
+def import_(
+    source: Annotated[Path, typer.Argument(help="A file, or a folder for brat.", show_default=False)],
+    db: DbOption = Path(DEFAULT_DB),
+    format: Annotated[str, typer.Option("--format", "-f", help="prodigy, doccano, conll, brat or spacy.")] = "prodigy",
+    as_: Annotated[str, typer.Option("--as", help="gold (reviewed; answers kept) or suggestions (to correct in the annotator).")] = "gold",
+    annotator: Annotated[Optional[str], typer.Option("--annotator", help="Whose annotations these become (default: your user name).")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Overwrite this annotator's existing annotations of the same articles.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language of spaCy's tokenizer.")] = "en",
+    shared: SharedOption = False,
+) -> int:
+    """Bring annotations made elsewhere into the database, fitted to spaCy's tokens, as gold or as suggestions."""
+    from goldspan.annotations.exchange import ANSWER_SKIPS, read_import, store_import
+
+    from .progress import record_progress
+
+    if as_ not in ("gold", "suggestions"):
+        raise InputError(f"--as {as_}: choose gold or suggestions.")
+    with record_progress(err, "Reading") as progress:  # all of it checked before the database is opened, or created
+        progress.start(None)
+        found = read_import(format, source, lang=lang, on_record=progress.advance)
+    with Store(db, shared=shared, must_write=True) as store:
+        report_store_notices(store)
+        summary = store_import(store, found, annotator=annotator or default_annotator(), as_gold=as_ == "gold", replace=replace, lang=lang)
+    for line in summary.problems:
+        say(f"skipped: {line}")
+    for line in summary.notes[:20]:
+        say(f"note: {line}")
+    if summary.rebuilt:
+        say(f"note: CoNLL keeps tokens, not text: the text of {plural(summary.rebuilt, 'article')} was rebuilt from {'its' if summary.rebuilt == 1 else 'their'} "
+            "tokens by spaCy's rules, a line per sentence (no article in the database has the same tokens).")  # fmt: skip
+    if summary.matched:
+        say(f"note: {plural(summary.matched, 'CoNLL document')} attached to the article{'' if summary.matched == 1 else 's'} in the database with the same tokens.")
+    skipped = ", ".join(f"{n} {why}" for why, n in summary.skipped.items())
+    if as_ == "gold":
+        kinds = ", ".join(f"{n} {ANSWER_SKIPS.get(answer, answer)}" for answer, n in summary.answers.items()) or "none"
+        written = f"{plural(summary.written, 'annotation')} as gold ({kinds}"
+    else:
+        written = f"{plural(summary.written, 'annotation')} as suggestions to confirm ("
+    say_out(
+        f"Read {plural(summary.read, 'record')}; wrote {written}; {plural(summary.spans, 'span')}, "
+        f"{plural(summary.new_articles, 'new article')}) to {db}; "
+        f"{plural(summary.snapped, 'span')} snapped to token boundaries, {summary.dropped} dropped (overlap or no token); "
+        f"skipped {len(summary.problems) + sum(summary.skipped.values())}{f' ({skipped})' if skipped else ''}."
+    )
+    return 1 if summary.problems else 0

@@ -1,0 +1,165 @@
+"""``goldspan annotate`` and ``review``: the commands that open the screen."""
+
+# No `from __future__ import annotations`: Typer reads every command's signature at each start, and
+# as strings its annotations were compiled and evaluated one by one (some 200: 20 ms of the start).
+import functools
+import gc
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Callable, Optional, ParamSpec, Sequence, TypeVar
+
+import typer
+
+from goldspan.annotations.articles import LoadReport
+from goldspan.annotations.errors import InputError
+from goldspan.annotations.store import DEFAULT_DB, Store
+from goldspan.annotations.words import plural
+
+from .cli import DbOption, ModelOption, PatternsOption, SharedOption, app, default_annotator, read_sources, report_store_notices, say
+
+if TYPE_CHECKING:
+    from goldspan.annotations.datamodel import Article
+
+    from .app import GoldspanApp
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def screen_command(command: Callable[P, R]) -> Callable[P, R]:
+    """A command that opens the screen starts with Python's cycle collector off; `run_app` turns it on.
+
+    Starting the screen makes some 45,000 objects that live as long as the app (Textual's classes
+    and functions, the articles, the store's index) and about a hundred that are garbage, yet the
+    collector ran some 130 times before the first paint, walking them all at least once: 70 to
+    130 ms of the start. Frozen when the app runs (`gc.freeze`), they are never walked again,
+    which keeps those walks out of keystrokes too.
+    """
+
+    @functools.wraps(command)
+    def without_collector(*args: P.args, **kwargs: P.kwargs) -> R:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return command(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return without_collector
+
+
+@app.command(
+    epilog="[b]Example[/b]: goldspan annotate sample_articles/ --db goldspan.json --labels PERSON,ORG,GPE --annotator alice",
+)
+@screen_command
+def annotate(
+    sources: Annotated[
+        Optional[list[Path]],
+        typer.Argument(help="Article files (.txt, .md, .jsonl) or folders of them; none: the articles already in --db.", show_default=False),
+    ] = None,
+    db: DbOption = Path(DEFAULT_DB),
+    model: ModelOption = None,
+    patterns: PatternsOption = None,
+    labels: Annotated[Optional[str], typer.Option("--labels", help="Comma-separated labels, in number-key order.")] = None,
+    annotator: Annotated[Optional[str], typer.Option("--annotator", help="Whose annotations these are (default: your user name).")] = None,
+    keys: Annotated[
+        Optional[Path], typer.Option("--keys", help="Keymap file (TOML [keys] table). Default: ~/.config/goldspan/keys.toml if it exists.", dir_okay=False)
+    ] = None,
+    shared: SharedOption = False,
+) -> int:
+    """Open the annotator: read each article beside its entities and fix them from the keyboard. Press ? in it for every key."""
+    from goldspan.annotations.nlp import pipelines
+    from goldspan.annotations.labels import choose_labels
+    from goldspan.annotations.session.session import Session
+
+    if not sources and not db.exists():
+        raise InputError(f"{db}: no such database; name the article files or folders to annotate (e.g. goldspan annotate sample_articles/).")
+    report = read_sources(sources) if sources else LoadReport()
+    spec = pipelines.resolve(model, patterns)
+    chosen = choose_labels(spec.labels, labels)
+    if not chosen:
+        raise InputError(f"--model {spec.name}: its labels are not listed in its meta.json; name them with --labels A,B,C.")
+    keymap = keymap_from(keys)
+    with Store(db, shared=shared) as store:
+        if not sources:
+            articles: Sequence["Article"] = store.article_list()  # each read from the DB when it is shown
+            if not articles:
+                raise InputError(f"{db}: holds no articles yet; name the article files or folders to annotate.")
+        else:
+            articles = report.articles
+            if not store.read_only:
+                store.add_articles(articles)
+        session = Session(store, articles, annotator=annotator or default_annotator(), labels=chosen, model=spec.model_id)
+        from .app import GoldspanApp  # Textual only for the screen, not for the other commands
+
+        app = GoldspanApp(session, spec, keymap=keymap, notes=[*report.problems, *report.notices])
+        status = run_app(app, lambda: f"{db}: {session.done} of {plural(len(session.articles), 'article')} answered by {session.annotator}")
+    return status or (1 if report.problems else 0)
+
+
+@app.command(
+    epilog="[b]Examples[/b]\n\n  goldspan review --db goldspan.json --annotator alice --annotator bob\n\n"
+    "  goldspan review --db goldspan.json --only model-errors --label GPE --as lead",
+)
+@screen_command
+def review(
+    db: DbOption = Path(DEFAULT_DB),
+    annotators: Annotated[Optional[list[str]], typer.Option("--annotator", help="Versions of these annotators (repeat; default: all).")] = None,
+    label: Annotated[Optional[str], typer.Option("--label", help="Only differences involving this label.")] = None,
+    only: Annotated[str, typer.Option("--only", help="disagreements (between annotators), model-errors, flagged (by an annotator), or all.")] = "disagreements",
+    model: Annotated[Optional[str], typer.Option("--model", help="Whose cached suggestions count as one more version (default: the most used model).")] = None,
+    reviewer: Annotated[
+        Optional[str], typer.Option("--as", help="The reviewer's name (default: your user name); a review never replaces anyone's own annotation.")
+    ] = None,
+    labels: Annotated[Optional[str], typer.Option("--labels", help="Comma-separated labels in number-key order, as given to annotate.")] = None,
+    keys: Annotated[Optional[Path], typer.Option("--keys", help="Keymap file, as for annotate.", dir_okay=False)] = None,
+) -> int:
+    """Compare annotators and the model article by article, settle each difference, and save one reviewed gold version."""
+    from goldspan.annotations.nlp import pipelines
+    from goldspan.annotations.errors import ModelError
+    from goldspan.annotations.labels import parse_labels, review_labels
+    from goldspan.annotations.quality import choose_model
+    from goldspan.annotations.session.review import ONLY, ReviewSession, plan_review
+
+    from .app import GoldspanApp
+    from .screens.review import ReviewScreen
+
+    if only not in ONLY:
+        raise InputError(f"--only {only}: choose one of {', '.join(ONLY)}.")
+    if labels is not None:
+        parse_labels(labels)  # refused before anything opens
+    keymap = keymap_from(keys)
+    with Store(db, must_write=True) as store:
+        report_store_notices(store)
+        chosen = choose_model(store, model)
+        plan = plan_review(store, annotators=annotators, model=chosen, label=label, only=only)
+        if not plan.articles:
+            why = ", ".join(f"{n} with {reason}" for reason, n in plan.skipped.items()) or "no articles"
+            raise InputError(f"{db}: nothing to review ({why}).")
+        try:  # the labels on the number keys are annotate's: those of the model it would use
+            model_labels = pipelines.resolve(chosen.name if chosen and pipelines.is_installed(chosen.name) else None).labels
+        except ModelError:
+            model_labels = ()
+        used = (s.label for versions in plan.versions.values() for v in versions for s in v.spans)
+        session = ReviewSession(store, plan, reviewer=reviewer or default_annotator(), labels=review_labels(model_labels, labels, used))
+        app = GoldspanApp(session, pipelines.resolve("blank:en"), keymap=keymap, screen=ReviewScreen)
+        app.model_status = "versions: " + ", ".join(plan.names)
+        return run_app(app, lambda: f"{db}: {session.done} of {plural(len(session.articles), 'article')} reviewed by {session.annotator}")
+
+
+def keymap_from(keys: Path | None) -> dict[str, tuple[str, ...]]:
+    """--keys, else the user's keymap file if there is one, else the defaults; errors stop before the screen."""
+    from goldspan.tui.keymap import default_keymap_path, load_keymap
+
+    return load_keymap(keys if keys is not None else (default_keymap_path() if default_keymap_path().exists() else None))
+
+
+def run_app(app: "GoldspanApp", done: Callable[[], str]) -> int:
+    """Run the screen; afterwards one line of what was done (every change was saved as it was made)."""
+    gc.freeze()  # see screen_command
+    gc.enable()
+    app.run()
+    if app.return_code:  # the app crashed and Textual has shown why
+        return app.return_code
+    say(f"{done()}; every change was saved.")  # counted now, not before the session began
+    return 0
