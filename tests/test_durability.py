@@ -7,7 +7,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -36,22 +35,38 @@ def reported(output: str) -> list[str]:
     return [line.split()[1] for line in output.splitlines() if line.startswith("saved ")]
 
 
+def kill_after(child: subprocess.Popen[str], saves: int) -> str:
+    """SIGKILL the child once it has reported ``saves`` saves (0: during its start-up), by its own
+    progress, not a clock: the same kill points on a fast machine and on a loaded one. Its output."""
+    assert child.stdout is not None
+    seen: list[str] = []
+    while len([line for line in seen if line.startswith("saved ")]) < saves:
+        line = child.stdout.readline()
+        if not line:
+            break  # it ended first
+        seen.append(line)
+    child.send_signal(signal.SIGKILL)
+    rest, _ = child.communicate()
+    return "".join(seen) + rest
+
+
 def test_every_reported_save_survives_kill_9_at_random_moments(tmp_path: Path) -> None:
     db = tmp_path / "crash.json"
     rng = random.Random(20261125)
     promised: list[str] = []
     kills = 0
+    planned = 0
     while kills < 50:
         child = start_saver(db, f"run{kills}", 0, "--compact-every", "7")
-        time.sleep(rng.uniform(0.25, 0.7))  # start-up takes most of this; some runs die mid-compaction
-        child.send_signal(signal.SIGKILL)
-        out, _ = child.communicate()
+        saves = rng.randint(0, 16)  # 0: dies starting up; after a 7th or 14th: in or around a compaction
+        planned += saves
+        out = kill_after(child, saves)
         kills += 1
         promised += reported(out)
         with Store(db) as store:  # must open after every kill, holding every save that was reported
             keys = {a.annotator for a in store.annotations()}
             assert set(promised) <= keys, sorted(set(promised) - keys)[:5]
-    assert len(promised) > 50  # the kills did land among saves
+    assert len(promised) >= planned  # every kill landed where it was meant to (a save may report before the kill lands)
     plain = tinydb.TinyDB(db)  # after the last clean close, plain TinyDB sees all of it
     assert set(promised) <= {doc["annotator"] for doc in plain.table("annotations").all()}
     plain.close()
@@ -169,16 +184,14 @@ def test_every_reported_edit_survives_kill_9_when_edits_are_journaled_as_patches
     patched = 0
     for kill in range(15):
         child = start_saver(db, "ed", 0, "--edits", "--compact-every", "9")
-        time.sleep(rng.uniform(0.3, 0.8))
-        child.send_signal(signal.SIGKILL)
-        out, _ = child.communicate()
+        out = kill_after(child, rng.choice([2, 3, 5, 8, 11, 13, 16]))  # never just after a compaction (9, 18)
         done = edits_reported(out)
         journal = db.with_name("edits.json.journal")
         patched += journal.read_bytes().count(b'"splice"') if journal.exists() else 0
         with Store(db) as store:  # the last reported edit is there, or the one after it (saved, not yet reported)
             assert labels_in(store, "ed") in (edited(done), edited(done + 1)), (kill, done)
         # Each run starts again from the original spans: its first save writes the record, the rest patch it.
-    assert patched > 15  # the kills found patches in the journal to replay
+    assert patched >= 15  # every kill left patches in the journal to replay
 
 
 def test_a_power_cut_after_compaction_replaced_the_main_file_applies_no_patch_twice(tmp_path: Path) -> None:
