@@ -46,7 +46,15 @@ def kill_after(child: subprocess.Popen[str], saves: int) -> str:
             break  # it ended first
         seen.append(line)
     child.send_signal(signal.SIGKILL)
-    rest, _ = child.communicate()
+    child.wait()
+    # Not communicate(): with two pipes it reads their file descriptors directly, and the lines that
+    # readline() had already taken into child.stdout's buffer (a child that ran ahead of us) were lost,
+    # so saves the child reported went uncounted.
+    rest = child.stdout.read()
+    assert child.stderr is not None
+    child.stderr.read()
+    child.stdout.close()
+    child.stderr.close()
     return "".join(seen) + rest
 
 
