@@ -23,8 +23,8 @@ def test_every_benchmark_runs_quick_and_writes_rows_with_the_agreed_keys(tmp_pat
     assert all(set(row) == {"figure", "goldspan", "baseline", "ratio", "target", "pass"} for row in rows)
     assert all(isinstance(row["pass"], bool) and row["goldspan"] > 0 and row["baseline"] > 0 for row in rows)
     figures = " ".join(row["figure"] for row in rows)
-    for benchmark in ("key:", "start:", "preannotate", "DocBin", "median save"):
-        assert benchmark in figures  # keys, start, preannotate, corpus, store
+    for benchmark in ("key:", "start:", "preannotate", "DocBin", "median save", "bytes per key"):
+        assert benchmark in figures  # keys, start, preannotate, corpus, store, wire
     assert "baseline" in result.stdout
 
 

@@ -223,6 +223,11 @@ class Session(Moving, Editing, History):
             draft.suggestions_pending = False
 
     @property
+    def read_only(self) -> bool:
+        """The database is open for looking only: every change is refused."""
+        return self.store.read_only
+
+    @property
     def notices(self) -> list[str]:
         """What the store had to say on opening (a read-only DB, a crash's leftovers)."""
         return self.store.notices

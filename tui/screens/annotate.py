@@ -63,6 +63,7 @@ class AnnotateScreen(Screen[None]):
         super().__init__()
         self.session = session
         self.colours = colours
+        self._shown: dict[str | None, Text] = {}  # what each line of text last showed (``_show``)
         self.search_text = ""
 
     def compose(self) -> ComposeResult:
@@ -92,7 +93,7 @@ class AnnotateScreen(Screen[None]):
         self.call_after_refresh(self._relabel)  # the label panel's columns follow its new width
 
     def _relabel(self) -> None:
-        self.query_one("#labels", Static).update(self._labels_text())
+        self._show(self.query_one("#labels", Static), self._labels_text())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While the search box has the keyboard, the annotator's keys would be typed into it: they are
@@ -142,21 +143,32 @@ class AnnotateScreen(Screen[None]):
                 change=draft.change,
             )
         )
-        self.query_one(EntityList).show(ListState(article.text, spans, draft.focus, draft.suggestions_pending))
-        self.query_one("#labels", Static).update(self._labels_text())
-        self.query_one("#status", Static).update(self._status_text())
+        self.query_one(EntityList).show(
+            ListState(article.text, spans, draft.focus, draft.suggestions_pending, (article.id, draft.version), draft.change)
+        )
+        self._show(self.query_one("#labels", Static), self._labels_text())
+        self._show(self.query_one("#status", Static), self._status_text())
         note = self.query_one("#message", Static)
         error = error or (message is not None and message.is_error)
         if message is not None and message.kind is Kind.NOT_SAVED:
             self.notify(f"{message} The change stays on screen; {self.app_.key_name('save_again')} saves it again.", severity="error", timeout=20)
         note.set_class(error, "error")
-        note.update(Text(message or "", style=""))
+        self._show(note, Text(message or "", style=""))
+
+    def _show(self, static: Static, text: Text) -> None:
+        """Update a line only when its text changed: an update redraws it, and a focus move changes
+        neither the status line nor the labels. Without a layout unless its number of lines changed:
+        a layout repaints the whole screen, where the line alone is one row to the terminal."""
+        old = self._shown.get(static.id)
+        if old != text:
+            self._shown[static.id] = text
+            static.update(text, layout=old is None or old.plain.count("\n") != text.plain.count("\n"))
 
     def _status_text(self) -> Text:
         s = self.session
         draft = s.draft
         answer = f" [{draft.answer}]" if draft.answer else ""
-        model = self.app_.model_status + (" · READ-ONLY" if s.store.read_only else "")
+        model = self.app_.model_status + (" · READ-ONLY" if s.read_only else "")
         if s.save_error:
             saved = Text(" NOT SAVED ", style="bold white on red")
         elif s.last_saved:

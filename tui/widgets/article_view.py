@@ -93,21 +93,31 @@ class ArticleView(ScrollView, can_focus=True):
         ):
             if self.wrapped is None or old is None or old.article_id != state.article_id or self.wrapped.width != width:
                 # Before its first layout the view's width is a guess, and it is wrapped again once
-                # known: only the rows asked for until then are wrapped (10 M instructions of the
-                # start, about 4 ms).
+                # known: only the rows asked for until then are wrapped, not a screenful ahead.
                 eager = EAGER_CHARS if self.size.width else 0
                 self.wrapped = WrappedArticle(state.text, state.spans, width, eager_chars=eager)
                 if old is None or old.article_id != state.article_id:
                     self.scroll_to(0, 0, animate=False, immediate=True)
             self._cache.clear()
+            changed = None  # all of it
         else:
-            self._forget_changed_rows(old, state, spans_changed)
-        self.virtual_size = Size(width, self.wrapped.row_count)
+            changed = self._forget_changed_rows(old, state, spans_changed)
+        size = Size(width, self.wrapped.row_count)
+        if self.virtual_size != size:
+            self.virtual_size = size
+            changed = None  # rows were added or taken away: the scrollbar and all below move
+        top = self.scroll_offset.y
         self._keep_in_sight()
-        self.refresh()
+        if changed is None or self.scroll_offset.y != top:
+            self.refresh()
+        else:
+            # A key redraws only the rows it changed (the focus's old and new rows, an edit's): a
+            # whole-view refresh sends the terminal every visible cell again (docs/performance.md).
+            for stretch in changed:
+                self.refresh_lines(stretch.start, min(stretch.stop, top + self.size.height + 1) - stretch.start)
 
-    def _forget_changed_rows(self, old: ViewState, new: ViewState, spans_changed: bool) -> None:
-        """Drop from the line cache only the rows whose look this change touched."""
+    def _forget_changed_rows(self, old: ViewState, new: ViewState, spans_changed: bool) -> list[range]:
+        """Drop from the line cache only the rows whose look this change touched; return them."""
         assert self.wrapped is not None
         rows: list[range] = []
         if spans_changed:
@@ -124,6 +134,7 @@ class ArticleView(ScrollView, can_focus=True):
                     rows.append(self.wrapped.rows_of(*stretch))
         for stretch in rows:
             self._forget(stretch)
+        return rows
 
     def _forget(self, stretch: range) -> None:
         """Drop the cached rows in ``stretch``: row by row when it is short (a span's rows), else by

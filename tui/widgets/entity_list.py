@@ -38,6 +38,8 @@ class ListState:
     spans: tuple[Span, ...]
     focus: int | None
     pending: bool = False
+    version: tuple[str, int] | None = None  # (article, the session's version of its spans)
+    change: tuple[int, int, int] | None = None  # where these spans differ from the version before (an Edit's stretch)
 
 
 class EntityList(ScrollView):
@@ -60,13 +62,38 @@ class EntityList(ScrollView):
         self._rows_for: tuple[str, int] = ("", 0)  # the article text and width those rows were drawn for
 
     def show(self, state: ListState) -> None:
-        self.state = state
-        self.virtual_size = Size(self.scrollable_content_region.width, max(1, len(state.spans)))
+        old, self.state = self.state, state
+        size = Size(self.scrollable_content_region.width, max(1, len(state.spans)))
+        resized = self.virtual_size != size
+        if resized:
+            self.virtual_size = size
+        top = round(self.scroll_offset.y)
         if state.focus is not None:
-            top, height = round(self.scroll_offset.y), self.size.height
+            height = self.size.height
             if height and not top <= state.focus < top + height:
                 self.scroll_to(y=max(0, state.focus - height // 2), animate=False, immediate=True)
-        self.refresh()
+        rows = self._changed_rows(old, state)
+        if resized or rows is None or round(self.scroll_offset.y) != top:
+            self.refresh()
+        else:  # only the rows that changed: a focus move is two rows, not the whole list
+            for first, stop in rows:
+                self.refresh_lines(first, stop - first)
+
+    @staticmethod
+    def _changed_rows(old: ListState, new: ListState) -> list[tuple[int, int]] | None:
+        """The rows that look different in ``new`` than in ``old``; None: all of them."""
+        if (old.text, old.pending) != (new.text, new.pending):
+            return None
+        rows = [(f, f + 1) for f in {old.focus, new.focus} if f is not None]
+        if old.spans is not new.spans and (new.version is None or old.version != new.version):  # the same version: the same spans
+            change = new.change
+            follows = old.version is not None and new.version is not None and new.version == (old.version[0], old.version[1] + 1)
+            if not follows or change is None or len(old.spans) - change[1] != len(new.spans) - change[2]:
+                return None
+            head, old_stop, new_stop = change
+            # The same count: only the stretch; else every row from it down moved.
+            rows.append((head, new_stop if old_stop == new_stop else max(len(old.spans), len(new.spans))))
+        return rows
 
     def render_line(self, y: int) -> Strip:
         index = round(self.scroll_offset.y) + y
