@@ -88,8 +88,8 @@ class GoldspanApp(App[None]):
 
     def get_default_screen(self) -> AnnotateScreen:
         # The annotate screen is the app's first screen, composed and drawn in Textual's start-up
-        # like any app's own widgets: pushed after it, over a blank default screen drawn first, the
-        # first paint took 21 M more instructions (about 8 ms).
+        # like any app's own widgets: pushed after it, a blank default screen was drawn first, for
+        # nothing (what that cost: docs/performance.md).
         return self.make_screen(self.session, self.colours)
 
     def on_mount(self) -> None:

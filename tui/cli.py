@@ -7,8 +7,7 @@ Every error reaches the user as one line on stderr with a non-zero exit, never a
 """
 
 # No `from __future__ import annotations` in this module: Typer reads the signature of every
-# command at each start, and as strings its annotations were compiled and evaluated one by one
-# (some 200 of them: 20 ms of the start).
+# command at each start, and as strings its annotations were compiled and evaluated one by one.
 import getpass
 import os
 import sys

@@ -1,7 +1,7 @@
 """``goldspan preannotate``, ``stats``, ``export`` and ``import``: the commands that read and write data."""
 
 # No `from __future__ import annotations`: Typer reads every command's signature at each start, and
-# as strings its annotations were compiled and evaluated one by one (some 200: 20 ms of the start).
+# as strings its annotations were compiled and evaluated one by one.
 import json
 from pathlib import Path
 from typing import Annotated, Optional

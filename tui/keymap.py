@@ -156,7 +156,7 @@ def load_keymap(path: Path | None) -> dict[str, tuple[str, ...]]:
     keymap = default_keymap()
     if path is None:
         return keymap
-    import tomllib  # here, not at the top: most starts have no keymap file (4 ms of the start)
+    import tomllib  # here, not at the top: most starts have no keymap file, and importing it costs every start
 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -201,7 +201,7 @@ def _read_meta(path: Path) -> dict[str, Any] | None:
 
 
 def _spacy_version() -> str:
-    import importlib.metadata  # 16 ms (it brings the email package): only blank pipelines ask
+    import importlib.metadata  # it brings the email package along: only blank pipelines ask
 
     try:
         return importlib.metadata.version("spacy")
