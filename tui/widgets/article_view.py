@@ -113,8 +113,10 @@ class ArticleView(ScrollView, can_focus=True):
         else:
             # A key redraws only the rows it changed (the focus's old and new rows, an edit's): a
             # whole-view refresh sends the terminal every visible cell again (docs/performance.md).
+            bottom = top + self.size.height + 1
             for stretch in changed:
-                self.refresh_lines(stretch.start, min(stretch.stop, top + self.size.height + 1) - stretch.start)
+                if stretch.start < bottom and stretch.stop > top:  # rows out of sight are drawn when scrolled to
+                    self.refresh_lines(max(stretch.start, top), min(stretch.stop, bottom) - max(stretch.start, top))
 
     def _forget_changed_rows(self, old: ViewState, new: ViewState, spans_changed: bool) -> list[range]:
         """Drop from the line cache only the rows whose look this change touched; return them."""
