@@ -168,7 +168,7 @@ class Editing(_Session):
         """Keep the focused entity as it is and go to the next unconfirmed one."""
         draft = self.draft
         if draft.focus is None:
-            return self._confirm_next() if draft.spans else "no entities in this article"
+            return self._confirm_next() if draft.spans else refused("no entities in this article")
         span = draft.spans[draft.focus]
         if span.state is SpanState.SUGGESTED:
             return self._replace(draft.focus, span.replace(state=SpanState.CONFIRMED), advance=True)
