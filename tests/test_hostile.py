@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from goldspan.tui.widgets.text_lines import TextLines
 from goldspan.annotations.articles import load_articles
 from goldspan.annotations.datamodel import Annotation, Article, Span
 from goldspan.annotations.store import Store
@@ -137,7 +138,7 @@ async def test_labels_with_spaces_markup_and_unicode_are_shown_literally_and_rea
         await search(pilot, "Gdańsk")
         await pilot.press("t", *"L9", "enter")  # the twelfth label, through the picker
         await pilot.pause()
-        panel = str(app.screen.query_one("#labels").render())
+        panel = app.screen.query_one("#labels", TextLines).text.plain
         row = "".join(seg.text for seg in app.screen.query_one("ArticleView").render_line(1))
     assert "[bold]PER[…" in panel and "Ωμέγα" in panel and "t: 2 more labels" in panel  # literal, cut with an ellipsis
     assert " [bold]PER[/] " in row and " L9 " in row

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from goldspan.tui.widgets.text_lines import TextLines
 from goldspan.annotations.nlp import pipelines
 from goldspan.annotations.articles import load_articles
 from goldspan.annotations.datamodel import Annotation, Answer, Role, SpanState
@@ -47,7 +48,7 @@ async def test_step_take_a_take_b_accept(tmp_path: Path, pattern_spec: pipelines
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("d")
-        assert "difference 1/2 (label)" in str(app.screen.query_one("#differences").render())
+        assert "difference 1/2 (label)" in app.screen.query_one("#differences", TextLines).text.plain
         await pilot.press("B")  # bob's ORG for Minsk
         await pilot.press("d", "A")  # alice's ORG "The Moscow Times", which bob left out
         await pilot.press("a")
@@ -123,7 +124,7 @@ async def test_flags_and_notes_reach_the_review(tmp_path: Path, pattern_spec: pi
     app = GoldspanApp(session, pipelines.resolve("blank:en"), keymap=default_keymap(), screen=ReviewScreen)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        panel = str(app.screen.query_one("#differences").render())
+        panel = app.screen.query_one("#differences", TextLines).text.plain
     assert "bob ⚑ flagged: ask about the dates" in panel
 
 

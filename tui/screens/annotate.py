@@ -27,6 +27,7 @@ from ..bindings import SESSION_ACTIONS, SessionCall, screen_bindings
 from ..keymap import ACTIONS, Action
 from ..widgets.article_view import ArticleView, ViewState
 from ..widgets.entity_list import STATE_MARK, EntityList, ListState
+from ..widgets.text_lines import TextLines
 
 if TYPE_CHECKING:
     from ..app import GoldspanApp
@@ -74,7 +75,7 @@ class AnnotateScreen(Screen[None]):
             with Vertical(id="side"):
                 yield EntityList(self.colours, id="entities")
                 yield from self.extra_panels()
-                yield Static(id="labels")
+                yield TextLines(id="labels")
         yield Static(id="message")
         yield Footer(compact=True)
 
@@ -93,7 +94,7 @@ class AnnotateScreen(Screen[None]):
         self.call_after_refresh(self._relabel)  # the label panel's columns follow its new width
 
     def _relabel(self) -> None:
-        self._show(self.query_one("#labels", Static), self._labels_text())
+        self.query_one("#labels", TextLines).show(self._labels_text())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While the search box has the keyboard, the annotator's keys would be typed into it: they are
@@ -122,7 +123,7 @@ class AnnotateScreen(Screen[None]):
 
     # -- drawing ---------------------------------------------------------------------------
 
-    def redraw(self, message: Outcome | None = None, *, error: bool = False) -> None:
+    def redraw(self, message: Outcome | None = None) -> None:
         s = self.session
         draft = s.draft
         self.app_.prepare(s.index)  # first: the top line drawn below then says the model is loading
@@ -146,10 +147,10 @@ class AnnotateScreen(Screen[None]):
         self.query_one(EntityList).show(
             ListState(article.text, spans, draft.focus, draft.suggestions_pending, (article.id, draft.version), draft.change)
         )
-        self._show(self.query_one("#labels", Static), self._labels_text())
+        self.query_one("#labels", TextLines).show(self._labels_text())
         self._show(self.query_one("#status", Static), self._status_text())
         note = self.query_one("#message", Static)
-        error = error or (message is not None and message.is_error)
+        error = message is not None and message.is_error
         if message is not None and message.kind is Kind.NOT_SAVED:
             self.notify(f"{message} The change stays on screen; {self.app_.key_name('save_again')} saves it again.", severity="error", timeout=20)
         note.set_class(error, "error")
@@ -195,7 +196,7 @@ class AnnotateScreen(Screen[None]):
         shown = [label for label in s.labels[:10]]
         # Two columns in whatever width the panel has: at 60 columns it has 25, and cells of 16
         # wrapped "0 PRODUCT 0" onto two lines.
-        room = self.query_one("#labels", Static).content_size.width or 32
+        room = self.query_one("#labels", TextLines).content_size.width or 32
         cell_width = max(8, min(16, room // 2))
         for i, label in enumerate(shown):
             key = s.label_key(label) or " "
@@ -210,7 +211,7 @@ class AnnotateScreen(Screen[None]):
             out.append("\n")
         extra = [label for label in counts if label not in shown]
         if extra:
-            out.append(f"t: {plural(len(extra), 'more label')}\n", style="dim")
+            out.append(f"{self.app_.key_name('pick_label')}: {plural(len(extra), 'more label')}\n", style="dim")
         out.append(" ".join(f"{mark} {state}" for state, mark in STATE_MARK.items()), style="dim")
         return out
 

@@ -6,14 +6,15 @@ from typing import Callable, Iterable, Mapping
 
 from rich.text import Text
 from textual.widget import Widget
-from textual.widgets import Static
 
+from goldspan.annotations.session.outcome import Outcome
 from goldspan.annotations.session.review import ReviewSession
 from goldspan.annotations.session.session import Result, Session
 from goldspan.annotations.words import plural
 
 from ..bindings import SESSION_ACTIONS, screen_bindings
 from ..keymap import ACTIONS, REVIEW_ACTIONS
+from ..widgets.text_lines import TextLines
 from ..widgets.wrap import visible
 from .annotate import AnnotateScreen
 
@@ -44,7 +45,7 @@ class ReviewScreen(AnnotateScreen):
         return self.session  # type: ignore[return-value]
 
     def extra_panels(self) -> Iterable[Widget]:
-        yield Static(id="differences")
+        yield TextLines(id="differences")
 
     def marks(self) -> tuple[tuple[int, int], ...]:
         return tuple((d.start, d.end) for d in self.review.differences())
@@ -52,9 +53,9 @@ class ReviewScreen(AnnotateScreen):
     def status_prefix(self) -> str:
         return "review · "
 
-    def redraw(self, message: str | None = None, *, error: bool = False) -> None:
-        super().redraw(message, error=error)
-        self.query_one("#differences", Static).update(self._differences_text())
+    def redraw(self, message: Outcome | None = None) -> None:
+        super().redraw(message)
+        self.query_one("#differences", TextLines).show(self._differences_text())
 
     def _differences_text(self) -> Text:
         review = self.review
