@@ -242,6 +242,27 @@ def test_a_failed_import_creates_no_database(tmp_path: Path, args: list[str]) ->
     assert set(tmp_path.iterdir()) == before  # no i.json, .index, .journal or .lock
 
 
+def test_a_file_that_is_not_conll_imported_as_conll_is_refused_and_creates_nothing(tmp_path: Path) -> None:
+    """A doccano file given --format conll: its words split on spaces would pass for tokens and tags."""
+    source = write_jsonl(tmp_path / "d.jsonl", [{"text": "Putin met Lukashenko in Minsk.", "label": [[0, 5, "PERSON"]]}])
+    before = set(tmp_path.iterdir())
+    result = run_goldspan("import", source, "--format", "conll", "--db", tmp_path / "i.json")
+    assert_one_line_error(result, "d.jsonl:1", "is not an IOB tag", "nothing was imported")
+    assert set(tmp_path.iterdir()) == before
+
+
+def test_a_conll_document_with_a_tag_that_is_not_iob_is_skipped_and_named(tmp_path: Path) -> None:
+    source = tmp_path / "two.conll"
+    source.write_text(
+        "-DOCSTART- -X- O O\n\nPutin\tB-PERSON\nspoke\tO\n\n-DOCSTART- -X- O O\n\nMinsk\tGPE\nwaited\tO\n\n", encoding="utf-8"
+    )
+    result = run_goldspan("import", source, "--format", "conll", "--as", "gold", "--db", tmp_path / "i.json")
+    assert result.returncode == 1, result.stderr
+    assert "two.conll:8: 'GPE' is not an IOB tag" in result.stderr and "1 document with such lines skipped" in result.stderr
+    with Store(tmp_path / "i.json", read_only=True) as store:
+        assert [a.text for a in store.articles()] == ["Putin spoke"]
+
+
 def test_a_label_no_format_can_carry_is_refused_at_start_import_and_export(tmp_path: Path) -> None:
     from .conftest import SEED
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 from ..errors import InputError
 from ..text import read_utf8
+from ..words import plural
 from .records import Record
 
 if TYPE_CHECKING:
@@ -75,6 +76,8 @@ def read(path: Path, nlp: Language, problems: list[str]) -> Iterator[Record]:
     documents: list[tuple[int, list[list[tuple[str, str]]]]] = []
     sentence: list[tuple[str, str]] = []
     has_docstart = any(line.startswith("-DOCSTART-") for line in lines)
+    not_a_tag: tuple[int, str] | None = None  # the sentence's first line whose last column is no IOB tag
+    bad: dict[int, tuple[int, str]] = {}  # documents (by their first line) with such a line: skipped whole
     for number, line in enumerate([*lines, ""], start=1):
         if line.startswith("-DOCSTART-"):
             documents.append((number, []))
@@ -84,15 +87,26 @@ def read(path: Path, nlp: Language, problems: list[str]) -> Iterator[Record]:
                 if not documents or not has_docstart:
                     documents.append((number, []))
                 documents[-1][1].append(sentence)
-                sentence = []
+                if not_a_tag is not None:
+                    bad.setdefault(documents[-1][0], not_a_tag)
+                sentence, not_a_tag = [], None
             continue
         columns = line.split()
         if len(columns) < 2:
             problems.append(f"{path}:{number}: expected a token and a tag, found {line.strip()!r}; line skipped.")
             continue
-        sentence.append((columns[0], columns[-1]))
+        tag = columns[-1]
+        if not_a_tag is None and tag != "O" and not (tag[:2] in ("B-", "I-") and len(tag) > 2):
+            not_a_tag = (number, tag)
+        sentence.append((columns[0], tag))
+    if bad:
+        number, tag = min(bad.values())
+        problems.append(
+            f"{path}:{number}: {tag[:40]!r} is not an IOB tag (O, B-LABEL or I-LABEL), so this may not be a CoNLL file; "
+            f"{plural(len(bad), 'document')} with such lines skipped."
+        )
     for number, sentences in documents:
-        if not sentences:
+        if not sentences or number in bad:
             continue
         words, tags = [], []
         for sent in sentences:
