@@ -184,3 +184,14 @@ def test_with_two_versions_a_tie_keeps_the_entities_and_says_it_was_a_tie(tmp_pa
         session.answer(Answer.ACCEPT)
         record = store.annotation(article.id, "lead", Role.REVIEWER)
     assert record is not None and len(record.spans) == 3 and record.note == "reviewed from bob, zed; took zed ×2"
+
+
+def test_a_review_edits_with_a_tokenizer_of_the_models_language() -> None:
+    """Review moves boundaries by tokens: those of the language the suggestions were made in, not always English."""
+    from goldspan.annotations.datamodel import ModelId
+    from goldspan.annotations.session.opening import _tokenizer_for
+
+    assert _tokenizer_for(ModelId("de_core_news_sm", "3.8.0")).name == "blank:de"
+    assert _tokenizer_for(ModelId("blank:fr", "spacy-3.8")).name == "blank:fr"
+    assert _tokenizer_for(ModelId("nolanguage_model", "1")).name == "blank:en"
+    assert _tokenizer_for(None).name == "blank:en"

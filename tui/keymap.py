@@ -69,7 +69,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("cursor_right", ("l", "right"), "token cursor one token right"),
     Action("word_right", ("w",), "token cursor to the next word"),
     Action("word_left", ("b",), "token cursor to the previous word"),
-    Action("cancel", ("escape",), "cancel the new span (or the pending *)"),
+    Action("cancel", ("escape",), "cancel the new span, or a pending every-mention label"),
     Action("redo", ("ctrl+r",), "redo"),
     Action("save_again", ("ctrl+s",), "save again what failed to save (after freeing disk space)"),
 )
@@ -77,7 +77,8 @@ ACTIONS: tuple[Action, ...] = (
 REVIEW_ACTIONS: tuple[Action, ...] = (
     Action("next_difference", ("d",), "next difference between the versions", group="diff"),
     Action("previous_difference", ("D",), "previous difference", group="diff"),
-    *(Action(f"take_{n}", (letter,), f"take version {letter} for this difference", "") for n, letter in enumerate("ABCEF", start=1)),
+    *(Action(f"take_{n}", (letter,), f"take the {ordinal} version listed for this difference", "")
+      for n, (letter, ordinal) in enumerate(zip("ABCEF", ("first", "second", "third", "fourth", "fifth")), start=1)),
 )
 ACTION_IDS = {a.id: a for a in (*ACTIONS, *REVIEW_ACTIONS)}
 

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from goldspan.annotations.datamodel import Article
+from goldspan.annotations.words import plural
 
 
 class ParseProgress:
@@ -17,7 +18,7 @@ class ParseProgress:
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("articles"),
+            TextColumn("{task.fields[noun]}"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=console,
@@ -27,7 +28,7 @@ class ParseProgress:
 
     def start(self, count: int, words: int) -> None:
         self._progress.start()
-        self._task = self._progress.add_task(f"Parsing {words:,} words", total=count)
+        self._task = self._progress.add_task(f"Parsing {plural(words, 'word')}", total=count, noun="article" if count == 1 else "articles")
 
     def advance(self, article: Article) -> None:
         if self._task is not None:

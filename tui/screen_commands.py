@@ -28,11 +28,11 @@ R = TypeVar("R")
 def screen_command(command: Callable[P, R]) -> Callable[P, R]:
     """A command that opens the screen starts with Python's cycle collector off; `run_app` turns it on.
 
-    Starting the screen makes some 45,000 objects that live as long as the app (Textual's classes
-    and functions, the articles, the store's index) and about a hundred that are garbage, yet the
-    collector ran some 130 times before the first paint, walking them all at least once: 70 to
-    130 ms of the start. Frozen when the app runs (`gc.freeze`), they are never walked again,
-    which keeps those walks out of keystrokes too.
+    Starting the screen makes tens of thousands of objects that live as long as the app (Textual's
+    classes and functions, the articles, the store's index) and hardly any garbage, yet the collector
+    ran over a hundred times before the first paint, walking them all each time (docs/performance.md
+    has the figures). Frozen when the app runs (`gc.freeze`), they are never walked again, which
+    keeps those walks out of keystrokes too.
     """
 
     @functools.wraps(command)
@@ -70,7 +70,7 @@ def annotate(
     """Open the annotator: read each article beside its entities and fix them from the keyboard. Press ? in it for every key."""
     from goldspan.annotations.nlp import pipelines
     from goldspan.annotations.labels import choose_labels
-    from goldspan.annotations.session.session import Session
+    from goldspan.annotations.session.opening import open_annotation
 
     if not sources and not db.exists():
         raise InputError(f"{db}: no such database; name the article files or folders to annotate (e.g. goldspan annotate sample_articles/).")
@@ -81,15 +81,9 @@ def annotate(
         raise InputError(f"--model {spec.name}: its labels are not listed in its meta.json; name them with --labels A,B,C.")
     keymap = keymap_from(keys)
     with Store(db, shared=shared) as store:
-        if not sources:
-            articles: Sequence["Article"] = store.article_list()  # each read from the DB when it is shown
-            if not articles:
-                raise InputError(f"{db}: holds no articles yet; name the article files or folders to annotate.")
-        else:
-            articles = report.articles
-            if not store.read_only:
-                store.add_articles(articles)
-        session = Session(store, articles, annotator=annotator or default_annotator(), labels=chosen, model=spec.model_id)
+        session = open_annotation(
+            store, report.articles if sources else None, annotator=annotator or default_annotator(), labels=chosen, model=spec.model_id
+        )
         from .app import GoldspanApp  # Textual only for the screen, not for the other commands
 
         app = GoldspanApp(session, spec, keymap=keymap, notes=[*report.problems, *report.notices])
@@ -115,11 +109,9 @@ def review(
     keys: Annotated[Optional[Path], typer.Option("--keys", help="Keymap file, as for annotate.", dir_okay=False)] = None,
 ) -> int:
     """Compare annotators and the model article by article, settle each difference, and save one reviewed gold version."""
-    from goldspan.annotations.nlp import pipelines
-    from goldspan.annotations.errors import ModelError
-    from goldspan.annotations.labels import parse_labels, review_labels
-    from goldspan.annotations.quality import choose_model
-    from goldspan.annotations.session.review import ONLY, ReviewSession, plan_review
+    from goldspan.annotations.labels import parse_labels
+    from goldspan.annotations.session.opening import open_review
+    from goldspan.annotations.session.review import ONLY
 
     from .app import GoldspanApp
     from .screens.review import ReviewScreen
@@ -131,19 +123,11 @@ def review(
     keymap = keymap_from(keys)
     with Store(db, must_write=True) as store:
         report_store_notices(store)
-        chosen = choose_model(store, model)
-        plan = plan_review(store, annotators=annotators, model=chosen, label=label, only=only)
-        if not plan.articles:
-            why = ", ".join(f"{n} with {reason}" for reason, n in plan.skipped.items()) or "no articles"
-            raise InputError(f"{db}: nothing to review ({why}).")
-        try:  # the labels on the number keys are annotate's: those of the model it would use
-            model_labels = pipelines.resolve(chosen.name if chosen and pipelines.is_installed(chosen.name) else None).labels
-        except ModelError:
-            model_labels = ()
-        used = (s.label for versions in plan.versions.values() for v in versions for s in v.spans)
-        session = ReviewSession(store, plan, reviewer=reviewer or default_annotator(), labels=review_labels(model_labels, labels, used))
-        app = GoldspanApp(session, pipelines.resolve("blank:en"), keymap=keymap, screen=ReviewScreen)
-        app.model_status = "versions: " + ", ".join(plan.names)
+        session, tokenizer = open_review(
+            store, reviewer=reviewer or default_annotator(), annotators=annotators, model=model, label=label, only=only, labels=labels
+        )
+        app = GoldspanApp(session, tokenizer, keymap=keymap, screen=ReviewScreen)
+        app.model_status = "versions: " + ", ".join(session.plan.names)
         return run_app(app, lambda: f"{db}: {session.done} of {plural(len(session.articles), 'article')} reviewed by {session.annotator}")
 
 

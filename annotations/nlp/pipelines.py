@@ -144,28 +144,31 @@ def loaded_labels(nlp: Language) -> tuple[str, ...]:
 
 
 def read_patterns(path: Path) -> tuple[dict[str, Any], ...]:
-    """spaCy EntityRuler patterns, one JSON object per line with "label" and "pattern"."""
+    """spaCy EntityRuler patterns, one JSON object per line with "label" and "pattern", read as every
+    goldspan file is (``text``, ``jsonl``); unlike articles, one bad line stops the command."""
+    from ..jsonl import json_lines
+    from ..text import read_utf8
+
+    if not path.exists():
+        raise InputError(f"--patterns {path}: no such file.")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"--patterns {path}: no such file.") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"--patterns {path}: cannot be read ({error}).") from None
+        text = read_utf8(path)
+    except InputError as error:
+        raise InputError(f"--patterns {error}") from None
     patterns: list[dict[str, Any]] = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InputError(f"{path}:{number}: not valid JSON ({error.msg}).") from None
+    problems: list[str] = []
+    for where, record in json_lines(path, text, problems):
+        if problems:
+            break
         if not isinstance(record, dict) or not isinstance(record.get("label"), str) or "pattern" not in record:
-            raise InputError(f'{path}:{number}: a pattern needs a "label" string and a "pattern" (spaCy EntityRuler format).')
+            raise InputError(f'{where}: a pattern needs a "label" string and a "pattern" (spaCy EntityRuler format).')
         if not isinstance(record["pattern"], (str, list)):
-            raise InputError(f'{path}:{number}: "pattern" must be a string or a list of token patterns.')
+            raise InputError(f'{where}: "pattern" must be a string or a list of token patterns.')
         if (why := label_problem(record["label"])) is not None:
-            raise InputError(f"{path}:{number}: the label {record['label']!r} {why}.")
+            raise InputError(f"{where}: the label {record['label']!r} {why}.")
         patterns.append(record)
+    if problems:
+        raise InputError(problems[0].removesuffix("; line skipped.") + ".")
     if not patterns:
         raise InputError(f"--patterns {path}: the file holds no patterns.")
     return tuple(patterns)

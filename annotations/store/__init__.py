@@ -1,7 +1,7 @@
 """The goldspan database: one TinyDB JSON file with tables for articles, suggestions and annotations.
 
-The store is the only code that touches the DB file (and its journal and lock beside it, see
-``storage``). Every public save method has reached the disk when it returns, and costs the same
+The store is the only code that touches the DB file (and its journal, index and lock beside it,
+see ``journal``). Every public save method has reached the disk when it returns, and costs the same
 whatever the size of the corpus. Records are found by goldspan's own keys, never by scanning.
 The layout is in docs/schema.md; why the journal, in docs/storage.md.
 """

@@ -2,7 +2,7 @@
 
 This is what filelock's Unix lock does, in the lines goldspan needs. filelock 4 loads some twenty
 modules for what goldspan never uses (soft locks, Windows, asyncio, undoing an acquisition cut off
-by a signal): 45 million instructions, about 18 ms, before the first paint. goldspan runs on POSIX
+by a signal), all before the first paint (docs/performance.md has what that cost). goldspan runs on POSIX
 systems only (a compaction fsyncs the DB's folder, which Windows cannot open) and takes the lock
 from one thread. A flock belongs to the open file, so the kernel releases it when its holder dies,
 however it dies: a killed writer never leaves the DB locked.

@@ -281,8 +281,8 @@ class AnnotateScreen(Screen[None]):
 
         box = next(self.query("#search").results(SearchBox), None)
         if box is None:
-            # Built when first asked for: composed at start, this box nobody sees yet was a fifth of
-            # what the first frame's widgets cost (about 7 ms).
+            # Built when first asked for: composed at start, this box that nobody sees yet was a good
+            # part of what the first frame's widgets cost (docs/performance.md).
             box = SearchBox(placeholder="search: type, enter for the next hit, escape to leave", id="search")
             self.mount(box, before="#message")
         box.add_class("active")

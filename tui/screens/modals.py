@@ -49,10 +49,11 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(Text(key_names(self.keymap.get(action.id, action.keys))), Text(description))
         with VerticalScroll():
             yield Static(table)
+            first = {a.id: shown_key(self.keymap.get(a.id, a.keys)[0]) for a in ACTIONS if self.keymap.get(a.id, a.keys)}
             yield Static(
                 Text(
-                    "A label key labels the focused entity (and confirms it), the new span drawn with v, "
-                    "or else the token under the cursor. Labels past the tenth: t. Every change is saved at once."
+                    f"A label key labels the focused entity (and confirms it), the new span drawn with {first.get('begin_span', 'v')}, "
+                    f"or else the token under the cursor. Labels past the tenth: {first.get('pick_label', 't')}. Every change is saved at once."
                 )
             )
 
