@@ -99,7 +99,6 @@ class ArticleList(Sequence[Article]):
     def __init__(self, ids: list[str], titles: list[str], read: Callable[[int], Article]) -> None:
         self.ids, self.titles, self._read = ids, titles, read
         self._read_already: dict[int, Article] = {}
-        self._positions: dict[str, int] | None = None
 
     @classmethod
     def of(cls, articles: Iterable[Article]) -> ArticleList:
@@ -115,15 +114,6 @@ class ArticleList(Sequence[Article]):
         if article is None:
             article = self._read_already[index] = self._read(index)
         return article
-
-    def position(self, article_id: str) -> int:
-        """Where the article with this id is (ValueError if it is not here)."""
-        if self._positions is None:
-            self._positions = {found: i for i, found in reversed(list(enumerate(self.ids)))}
-        try:
-            return self._positions[article_id]
-        except KeyError:
-            raise ValueError(f"no article {article_id!r} here") from None
 
 
 def first_line(text: str, limit: int = 120) -> str:

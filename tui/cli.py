@@ -127,4 +127,3 @@ if __name__ == "__main__":
 
 # Each registers its commands on `app` (in this order in --help): the data commands, then the screen's.
 from . import data_commands, screen_commands  # noqa: E402, F401
-from .screen_commands import run_app  # noqa: E402, F401  (for scripts that run the screen themselves)

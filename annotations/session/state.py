@@ -50,7 +50,7 @@ class Draft:
     every_mention: bool = False  # `*` was pressed: the next label goes to every mention of the focused entity's text
 
     @property
-    def change(self) -> tuple[int, int, int] | None:
+    def stretch(self) -> tuple[int, int, int] | None:
         """Where the spans of this version differ from the last version's (``changed_stretch``), if known."""
         return self.edit[1].stretch if self.edit is not None and self.edit[0] == self.version else None
 

@@ -16,7 +16,7 @@ from goldspan.tui.keymap import default_keymap
 from goldspan.annotations.session.session import Session
 from goldspan.annotations.store import Store
 from goldspan.tui.app import GoldspanApp
-from goldspan.tui.cli import run_app
+from goldspan.tui.screen_commands import run_app
 
 
 def never(spec: pipelines.PipelineSpec) -> object:

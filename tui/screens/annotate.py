@@ -141,11 +141,11 @@ class AnnotateScreen(Screen[None]):
                 title_paragraph=first_line(article.text) == article.title,
                 marks=self.marks(),
                 version=(article.id, draft.version),
-                change=draft.change,
+                stretch=draft.stretch,
             )
         )
         self.query_one(EntityList).show(
-            ListState(article.text, spans, draft.focus, draft.suggestions_pending, (article.id, draft.version), draft.change)
+            ListState(article.text, spans, draft.focus, draft.suggestions_pending, (article.id, draft.version), draft.stretch)
         )
         self.query_one("#labels", TextLines).show(self._labels_text())
         self._show(self.query_one("#status", Static), self._status_text())

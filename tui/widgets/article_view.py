@@ -50,7 +50,7 @@ class ViewState:
     title_paragraph: bool = True
     marks: tuple[tuple[int, int], ...] = ()  # stretches to flag (where review versions differ)
     version: tuple[str, int] | None = None  # (article, the session's version of its spans); None: compare nothing
-    change: tuple[int, int, int] | None = None  # where these spans differ from the previous version's (changed_stretch)
+    stretch: tuple[int, int, int] | None = None  # where these spans differ from the previous version's (changed_stretch)
 
 
 class ArticleView(ScrollView, can_focus=True):
@@ -124,7 +124,7 @@ class ArticleView(ScrollView, can_focus=True):
         rows: list[range] = []
         if spans_changed:
             follows = old.version is not None and new.version is not None and new.version == (old.version[0], old.version[1] + 1)
-            changed = self.wrapped.update_spans(new.spans, new.change if follows else None)
+            changed = self.wrapped.update_spans(new.spans, new.stretch if follows else None)
             if changed is not None:
                 rows.append(range(*changed))
         for state in (old, new):

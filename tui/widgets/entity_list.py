@@ -39,7 +39,7 @@ class ListState:
     focus: int | None
     pending: bool = False
     version: tuple[str, int] | None = None  # (article, the session's version of its spans)
-    change: tuple[int, int, int] | None = None  # where these spans differ from the version before (an Edit's stretch)
+    stretch: tuple[int, int, int] | None = None  # where these spans differ from the version before (an Edit's stretch)
 
 
 class EntityList(ScrollView):
@@ -85,8 +85,8 @@ class EntityList(ScrollView):
         if (old.text, old.pending) != (new.text, new.pending):
             return None
         rows = [(f, f + 1) for f in {old.focus, new.focus} if f is not None]
-        if old.spans is not new.spans and (new.version is None or old.version != new.version):  # the same version: the same spans
-            change = new.change
+        if new.version is None or old.version != new.version:  # the same version: the same spans
+            change = new.stretch
             follows = old.version is not None and new.version is not None and new.version == (old.version[0], old.version[1] + 1)
             if not follows or change is None or len(old.spans) - change[1] != len(new.spans) - change[2]:
                 return None

@@ -171,17 +171,17 @@ class WrappedArticle:
 
     # -- changes -------------------------------------------------------------------------
 
-    def update_spans(self, spans: Sequence[Span], change: tuple[int, int, int] | None = None) -> tuple[int, int] | None:
+    def update_spans(self, spans: Sequence[Span], stretch: tuple[int, int, int] | None = None) -> tuple[int, int] | None:
         """Re-wrap only the blocks whose spans changed; the rows to redraw, or None.
 
         Both lists are sorted and an edit keeps the untouched Span objects, so the changed stretch is
         found by identity (``changed_stretch``, in C): no hashing or walking of thousands of spans.
-        ``change``, if given, is that stretch as the session already found it.
+        ``stretch``, if given, is that stretch as the session already found it.
         """
         old, new = self.spans, spans  # the session keeps its spans sorted, and never changes a version in place
-        if change is None or len(old) - change[1] != len(new) - change[2]:
-            change = changed_stretch(old, new)
-        head, old_stop, new_stop = change
+        if stretch is None or len(old) - stretch[1] != len(new) - stretch[2]:
+            stretch = changed_stretch(old, new)
+        head, old_stop, new_stop = stretch
         changed = [*old[head:old_stop], *new[head:new_stop]]
         if not changed:
             self.spans = new
