@@ -10,6 +10,7 @@ from goldspan.annotations.nlp import pipelines
 from goldspan.annotations.nlp.align import align_article, blank_tokenizer
 from goldspan.annotations.articles import load_articles
 from goldspan.annotations.datamodel import Annotation, Answer, Article, Origin, Span, SpanState
+from goldspan.annotations.session.outcome import Kind
 from goldspan.annotations.session.session import Session
 from goldspan.annotations.store import Store
 from goldspan.annotations.nlp.suggest import preannotate
@@ -362,3 +363,28 @@ def test_a_note_and_a_flag_are_saved_with_the_annotation_in_fields_of_their_own(
 def test_v_says_how_to_go_on(session: Session) -> None:
     # A session alone names actions; the app gives it the keys as they are bound (test_annotator_screen).
     assert session.begin_span() == "new span: move, then a label key; <cancel> cancels"
+
+
+def test_a_click_focuses_the_entity_under_it_else_moves_the_cursor(session: Session) -> None:
+    minsk = focus_on(session, "Minsk")
+    session.focus_span(0)
+    assert session.click_at(minsk.start + 2) is None and session.focused == minsk
+    outside = minsk.end + 1  # the text just after Minsk: no entity there
+    assert session.click_at(outside) is None
+    assert session.focused != minsk and session.cursor_chars is not None and session.cursor_chars[0] >= outside - 1
+
+
+def test_go_to_takes_a_number_as_that_article_and_text_as_a_title(session: Session) -> None:
+    assert session.go_to_query("2") is None and session.index == 1
+    assert session.go_to_query("putin") is None and session.index == 0  # a piece of the seed's title, any case
+    refusal = session.go_to_query("9")
+    assert refusal is not None and refusal.kind is Kind.REFUSED and "there are 2" in refusal.text
+    refusal = session.go_to_query("Atlantis")
+    assert refusal is not None and "no article title has 'Atlantis'" in refusal.text
+
+
+def test_a_number_key_with_no_label_on_it_names_the_picker(session: Session) -> None:
+    focus_on(session, "Minsk")
+    assert session.apply_label_key(1) is None and ("Minsk", "ORG", "edited") in stored(session)
+    refusal = session.apply_label_key(7)
+    assert refusal is not None and refusal.kind is Kind.REFUSED and "no label on key 8" in refusal.text and "<pick_label>" in refusal.text

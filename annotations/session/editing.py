@@ -140,6 +140,12 @@ class Editing(_Session):
 
     # -- editing ---------------------------------------------------------------------------
 
+    def apply_label_key(self, index: int) -> Result:
+        """A number key: the label on it (``index`` from 0: key 1 is index 0, key 0 is index 9)."""
+        if index >= len(self.labels):
+            return refused(f"no label on key {(index + 1) % 10}; {self.key('pick_label')} opens the label picker")
+        return self.apply_label(self.labels[index])
+
     @editing
     def apply_label(self, label: str) -> Result:
         """Label the span being drawn, else the focused entity (confirming it), else the token under the cursor."""

@@ -104,6 +104,15 @@ class Moving(_Session):
         self._focus_from_cursor()
         return None
 
+    def click_at(self, offset: int) -> Result:
+        """A click on the text: the entity under it takes the focus, else the cursor goes to the token there."""
+        spans = self.draft.spans
+        at = bisect_right(spans, offset, key=_START) - 1  # the last entity starting at or before the offset
+        if at >= 0 and offset < spans[at].end:
+            self.focus_span(at)
+            return None
+        return self.cursor_to_offset(offset)
+
     def cursor_to_offset(self, offset: int) -> Result:
         """Put the cursor on the token at (or after) a character offset: search hits, mouse clicks."""
         if missing := self._tokens_missing():

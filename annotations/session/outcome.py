@@ -28,6 +28,10 @@ class Outcome(str):
         return outcome
 
     @property
+    def text(self) -> str:
+        return str.__str__(self)
+
+    @property
     def is_error(self) -> bool:
         """Shown as an error: the change did not happen where the annotator expects it to (the disk)."""
         return self.kind in (Kind.FAILED, Kind.NOT_SAVED, Kind.READ_ONLY)

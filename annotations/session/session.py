@@ -296,6 +296,14 @@ class Session(Moving, Editing, History):
             self.go_to(self.index + 1)
         return done("the article is answered" if len(self.articles) == 1 else f"all {len(self.articles):,} articles are answered")
 
+    def go_to_query(self, query: str) -> Result:
+        """Go-to: a number is that article (never a title with the digit in it); text, the next title holding it."""
+        query = query.strip()
+        if query.isdigit():
+            return self.go_to(int(query) - 1)
+        index = self.find_article(query)
+        return refused(f"no article title has {query!r} in it") if index is None else self.go_to(index)
+
     def go_to(self, index: int) -> Result:
         if not 0 <= index < len(self.articles):
             return refused(f"there is no article {index + 1}; there are {len(self.articles)}")

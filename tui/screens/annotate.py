@@ -19,7 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
 from goldspan.annotations.datamodel import first_line
-from goldspan.annotations.session.outcome import Kind, Outcome, refused
+from goldspan.annotations.session.outcome import Kind, Outcome
 from goldspan.annotations.session.session import Session
 from goldspan.annotations.words import plural
 
@@ -228,11 +228,7 @@ class AnnotateScreen(Screen[None]):
             self.screen_actions[action](self)
 
     def label(self, index: int) -> None:
-        labels = self.session.labels
-        if index >= len(labels):
-            self.redraw(refused(f"no label on key {(index + 1) % 10}; {self.app_.key_name('pick_label')} opens the label picker"))
-            return
-        self.redraw(self.session.apply_label(labels[index]))
+        self.redraw(self.session.apply_label_key(index))
 
     def action_pick_label(self) -> None:
         s = self.session
@@ -250,12 +246,7 @@ class AnnotateScreen(Screen[None]):
         articles = [(i + 1, article_id in s.answered, title) for i, (article_id, title) in enumerate(zip(s.articles.ids, s.articles.titles))]
 
         def chosen(value: str | None) -> None:
-            if value is None:
-                return self.redraw()
-            if value.isdigit():  # a number is that article, never a title with the digit in it
-                return self.redraw(s.go_to(int(value) - 1))
-            index = s.find_article(value)
-            self.redraw(refused(f"no article title has {value!r} in it") if index is None else s.go_to(index))
+            self.redraw(None if value is None else s.go_to_query(value))
 
         from .modals import GotoScreen
 
@@ -306,13 +297,7 @@ class AnnotateScreen(Screen[None]):
         self.redraw()
 
     def on_article_view_clicked(self, event: ArticleView.Clicked) -> None:
-        s = self.session
-        hit = next((i for i, span in enumerate(s.spans) if span.start <= event.offset < span.end), None)
-        if hit is not None:
-            s.focus_span(hit)
-            self.redraw()
-        else:
-            self.redraw(s.cursor_to_offset(event.offset))
+        self.redraw(self.session.click_at(event.offset))
 
     def on_entity_list_clicked(self, event: EntityList.Clicked) -> None:
         self.session.focus_span(event.index)
