@@ -21,15 +21,19 @@ class Terminal:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # child
             os.chdir(cwd)
-            env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(size[0]), "LINES": str(size[1]), **(env or {})}
-            env.pop("GOLDSPAN_DEBUG", None)
+            # The size is the terminal's, set before the program starts, as a real terminal's is: not
+            # COLUMNS and LINES, which Textual prefers to it, so that a resize (SIGWINCH) takes effect.
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
+            env = {**os.environ, "TERM": "xterm-256color", **(env or {})}
+            for name in ("GOLDSPAN_DEBUG", "COLUMNS", "LINES"):
+                env.pop(name, None)
             os.execve(argv[0], argv, env)
-        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
         self.seen = b""
 
-    def wait_for(self, text: str, timeout: float = 60) -> None:
+    def wait_for(self, text: str, timeout: float = 60, after: int = 0) -> None:
+        """Read until ``text`` has been drawn (after byte ``after`` of what was read, if given)."""
         end = time.monotonic() + timeout
-        while text.encode() not in self.seen:
+        while text.encode() not in self.seen[after:]:
             remaining = end - time.monotonic()
             if remaining <= 0:
                 raise AssertionError(f"{text!r} never appeared on the screen")
