@@ -5,7 +5,7 @@
 import functools
 import gc
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Callable, Optional, ParamSpec, Sequence, TypeVar
+from typing import TYPE_CHECKING, Annotated, Callable, Optional, ParamSpec, TypeVar
 
 import typer
 
@@ -17,8 +17,6 @@ from goldspan.annotations.words import plural
 from .cli import DbOption, ModelOption, PatternsOption, SharedOption, app, default_annotator, read_sources, report_store_notices, say
 
 if TYPE_CHECKING:
-    from goldspan.annotations.datamodel import Article
-
     from .app import GoldspanApp
 
 P = ParamSpec("P")

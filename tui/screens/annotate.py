@@ -64,7 +64,7 @@ class AnnotateScreen(Screen[None]):
         super().__init__()
         self.session = session
         self.colours = colours
-        self._shown: dict[str | None, Text] = {}  # what each line of text last showed (``_show``)
+        self._shown: dict[str | None, Text] = {}  # what each one-row line last showed (``_show``)
         self.search_text = ""
 
     def compose(self) -> ComposeResult:
@@ -157,13 +157,11 @@ class AnnotateScreen(Screen[None]):
         self._show(note, Text(message or "", style=""))
 
     def _show(self, static: Static, text: Text) -> None:
-        """Update a line only when its text changed: an update redraws it, and a focus move changes
-        neither the status line nor the labels. Without a layout unless its number of lines changed:
-        a layout repaints the whole screen, where the line alone is one row to the terminal."""
-        old = self._shown.get(static.id)
-        if old != text:
+        """Update a one-row line (the status, the message) only when its text changed, and without a
+        layout: its height is fixed, and a layout repaints the whole screen where the line is one row."""
+        if self._shown.get(static.id) != text:
             self._shown[static.id] = text
-            static.update(text, layout=old is None or old.plain.count("\n") != text.plain.count("\n"))
+            static.update(text, layout=False)
 
     def _status_text(self) -> Text:
         s = self.session

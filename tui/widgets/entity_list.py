@@ -86,13 +86,11 @@ class EntityList(ScrollView):
             return None
         rows = [(f, f + 1) for f in {old.focus, new.focus} if f is not None]
         if new.version is None or old.version != new.version:  # the same version: the same spans
-            change = new.stretch
+            stretch = new.stretch
             follows = old.version is not None and new.version is not None and new.version == (old.version[0], old.version[1] + 1)
-            if not follows or change is None or len(old.spans) - change[1] != len(new.spans) - change[2]:
-                return None
-            head, old_stop, new_stop = change
-            # The same count: only the stretch; else every row from it down moved.
-            rows.append((head, new_stop if old_stop == new_stop else max(len(old.spans), len(new.spans))))
+            if not follows or stretch is None or len(old.spans) != len(new.spans) or stretch[1] != stretch[2]:
+                return None  # an entity added or removed: every row below it moved
+            rows.append((stretch[0], stretch[2]))
         return rows
 
     def render_line(self, y: int) -> Strip:
