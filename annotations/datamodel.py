@@ -268,6 +268,10 @@ class Annotation:
         """The name as people read it: ``lead (review)`` for a reviewer's record."""
         return f"{self.annotator} (review)" if self.is_review else self.annotator
 
+    def span_key(self) -> tuple[tuple[int, int, str], ...]:
+        """What two versions must share to agree: each span's offsets and label, in order."""
+        return tuple((s.start, s.end, s.label) for s in self.spans)
+
     def to_dict(self) -> dict[str, Any]:
         """The record as the store keeps it (the store builds it faster, in store/codec.py)."""
         return {

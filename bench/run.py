@@ -1,8 +1,9 @@
 """goldspan's benchmarks: each figure beside a baseline measured in the same run.
 
-    python bench/run.py [NAME ...] [--quick] [--json OUT]
+    python bench/run.py [NAME ...] [--quick] [--size N] [--json OUT]
 
-NAME picks benchmarks (all by default); --quick runs small sizes, as a smoke test; --json writes
+NAME picks benchmarks (all by default); --quick runs small sizes, as a smoke test; --size sets the
+corpus benchmark's big DB (200,000 annotated articles by default, about 1.3 GB); --json writes
 the rows as a JSON list of objects with the keys figure, goldspan, baseline, ratio, target, pass.
 Timings are never asserted in the test suite: this is where speed is measured.
 """
@@ -10,6 +11,7 @@ Timings are never asserted in the test suite: this is where speed is measured.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -42,8 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run: {', '.join(BENCHMARKS)} (default: all)")
     parser.add_argument("--quick", action="store_true", help="small sizes only, for a smoke test")
+    parser.add_argument("--size", type=int, metavar="N", help="articles in the corpus benchmark's big DB (default 200,000)")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the rows as JSON")
     args = parser.parse_args(argv)
+    if args.size is not None:
+        if args.size < 1:
+            parser.error("--size must be a positive number of articles")
+        BENCHMARKS["corpus"] = functools.partial(bench_corpus, size=args.size)
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"no benchmark named {', '.join(unknown)}; there are: {', '.join(BENCHMARKS)}")

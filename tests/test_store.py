@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import array
 import json
 import os
 import stat
+import zlib
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import tinydb
 from goldspan.annotations.datamodel import Annotation, Answer, Article, ModelId, Origin, Span, Suggestions
 from goldspan.annotations.errors import ReadOnlyStoreError, StoreError, StoreWriteError
 from goldspan.annotations.store import SCHEMA_VERSION, Store
+from goldspan.annotations.store.index import MAGIC
 
 from .conftest import assert_one_line_error, run_goldspan
 
@@ -157,11 +160,19 @@ def test_an_index_tampered_to_point_elsewhere_is_named_in_one_line(tmp_path: Pat
     db = tmp_path / "g.json"
     stored_corpus(db)
     index = db.with_name("g.json.index")
-    body = json.loads(index.read_bytes())
-    body["tables"]["annotations"]["at"] = [offset + 1 for offset in body["tables"]["annotations"]["at"]]
-    index.write_text(json.dumps(body))
+    raw = index.read_bytes()  # every record's offsets moved by one, with the section's checksum made to match
+    length = int.from_bytes(raw[len(MAGIC) : len(MAGIC) + 8], "little")
+    header_end = len(MAGIC) + 8 + length
+    header = json.loads(raw[len(MAGIC) + 8 : header_end])
+    offset, size, _ = header["tables"]["annotations"]["at"]
+    sections = bytearray(raw[header_end:])
+    at = array.array("q", sections[offset : offset + size])
+    sections[offset : offset + size] = array.array("q", [value + 1 for value in at]).tobytes()
+    header["tables"]["annotations"]["at"][2] = zlib.crc32(sections[offset : offset + size])
+    body = json.dumps(header).encode()
+    index.write_bytes(MAGIC + len(body).to_bytes(8, "little") + body + bytes(sections))
     before = db.read_bytes()
-    result = run_goldspan("stats", "--db", db)
+    result = run_goldspan("stats", "--db", db, "--spans")  # --spans reads the gold records themselves
     assert_one_line_error(result, str(db), str(index), "delete")
     assert db.read_bytes() == before
 

@@ -59,7 +59,7 @@ def stats(
     db: DbOption = Path(DEFAULT_DB),
     as_json: Annotated[bool, typer.Option("--json", help="Print the same figures as one JSON object.")] = False,
     all_articles: Annotated[bool, typer.Option("--all", help="List every article, not only the first 50.")] = False,
-    spans: Annotated[bool, typer.Option("--spans", help="Also list every gold span: article, offsets, label, text.")] = False,
+    spans: Annotated[bool, typer.Option("--spans", help="Also list every gold span: article, offsets, label, text (reads every gold record).")] = False,
     agreement: Annotated[bool, typer.Option("--agreement", help="Agreement between annotators: span P/R/F1 per label, token kappa.")] = False,
     model_vs_gold: Annotated[bool, typer.Option("--model-vs-gold", help="The model's suggestions scored against the gold.")] = False,
     model: Annotated[Optional[str], typer.Option("--model", help="With --model-vs-gold: which model's suggestions (default: the most used).")] = None,
@@ -74,7 +74,7 @@ def stats(
         return quality(db, as_json=as_json, agreement=agreement, model_vs_gold=model_vs_gold, model=model, annotators=annotators)
     with Store(db, read_only=True) as store:
         report_store_notices(store)
-        figures = corpus_stats(store)
+        figures = corpus_stats(store, spans=spans)
     if as_json:
         out.print_json(json.dumps(figures.as_json(), ensure_ascii=False))
     else:
@@ -106,6 +106,25 @@ def quality(db: Path, *, as_json: bool, agreement: bool, model_vs_gold: bool, mo
         print_agreement(out, pairs)
     if model_vs_gold:
         print_model_report(out, report)
+    return 0
+
+
+@app.command(
+    epilog="[b]Example[/b]: goldspan compact --db goldspan.json && python -c 'import tinydb; print(len(tinydb.TinyDB(\"goldspan.json\").table(\"annotations\")))'",
+)
+def compact(db: DbOption = Path(DEFAULT_DB)) -> int:
+    """Fold the journal into the database file, so that the file alone is a complete TinyDB database (to read with TinyDB, or hand on)."""
+    with Store(db, create=False, must_write=True) as store:
+        report_store_notices(store)
+        pending = store.journal_size
+        store.compact()
+    size = db.stat().st_size
+    folded = f"folded {pending:,} bytes of journal into it" if pending else "the journal was already empty"
+    out.print(
+        f"{db}: {folded}; it is now a complete TinyDB database on its own ({size / 1e6:,.1f} MB). "
+        f"The files beside it ({db.name}.index, .journal, .lock) are goldspan's own and need not be handed on.",
+        markup=False,
+    )
     return 0
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from operator import attrgetter
+from itertools import compress, count
+from operator import attrgetter, not_
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..datamodel import Annotation, Answer, Article, ArticleList, ModelId, Role, Span, SpanState, Suggestions, sorted_spans
@@ -63,8 +64,10 @@ class Session(Moving, Editing, History):
         self._redo: list[Change] = []
         self.last_saved: str | None = None  # ISO time the last change reached the disk
         self.save_error: str | None = None
-        self.answered = store.answered_ids(annotator, self.role) & set(self.articles.ids)
-        self.index = next((i for i, article_id in enumerate(self.articles.ids) if article_id not in self.answered), 0)
+        ids = self.articles.ids
+        self.answered = store.answered_ids(annotator, self.role).intersection(ids)
+        # The first article not answered yet, found in C (a Python loop over 200,000 ids is 25 ms of the open).
+        self.index = next(compress(count(), map(not_, map(self.answered.__contains__, ids))), 0)
         self._others: dict[str, list[Annotation]] = {}
         self._versus: dict[tuple[str, int], list[tuple[str, int]]] = {}
         self._counts: tuple[Draft | None, int, dict[str, int]] = (None, 0, {})  # a draft, its version, its label counts

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import mmap
 import os
 import stat
 import tempfile
+import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Callable
 
 from ..errors import StoreError, StoreWriteError
 
@@ -57,16 +59,62 @@ def unwritable_reason(path: Path) -> str | None:
     return None
 
 
-def read_main(path: Path) -> tuple[bytes, tuple[int, int, int]] | tuple[None, None]:
-    """The main file's bytes and the signature of the very file they were read from; Nones for a file not yet created."""
+class MappedFile:
+    """A file's bytes through ``mmap``: the kernel pages in what is read, and those pages are the page
+    cache's, not this process's memory, so a DB of 1.3 GB open costs only what is looked at.
+
+    A file replaced by another process (``os.replace``, as every goldspan write does) stays mapped as
+    the file it was. A file cut short in place by some other program would make a read past its new
+    end kill the process (SIGBUS), so every read first checks the file's size (one ``fstat``) and
+    refuses with one line instead."""
+
+    def __init__(self, path: Path, handle: BinaryIO) -> None:
+        self.path = path
+        self._handle = handle
+        st = os.fstat(handle.fileno())
+        self.signature = (st.st_ino, st.st_mtime_ns, st.st_size)
+        self.size = st.st_size
+        self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if st.st_size else None
+
+    def read(self, start: int, end: int) -> bytes:
+        if end > self.size or start > end:
+            raise StoreError(f"{self.path}: a read past the end of the file (bytes {start}-{end} of {self.size:,}); its index is damaged.")
+        if os.fstat(self._handle.fileno()).st_size < end:
+            raise StoreError(
+                f"{self.path}: the file was cut short while goldspan had it open (another program truncated it); "
+                "nothing was read from the shortened part. Restore the file from a copy."
+            )
+        return b"" if self._map is None else self._map[start:end]
+
+    def whole(self) -> bytes:
+        return self.read(0, self.size)
+
+    def crc32(self) -> int:
+        crc, step = 0, 1 << 24
+        for at in range(0, self.size, step):
+            crc = zlib.crc32(self.read(at, min(self.size, at + step)), crc)
+        return crc
+
+    def close(self) -> None:
+        if self._map is not None:
+            with contextlib.suppress(BufferError):  # a slice still in use keeps the map; the kernel frees it with the process
+                self._map.close()
+        self._handle.close()
+
+
+def open_mapped(path: Path) -> MappedFile | None:
+    """The file mapped, with the signature of the very file mapped; None for a file not yet created."""
     try:
-        with open(path, "rb") as handle:
-            st = os.fstat(handle.fileno())
-            return handle.read(), (st.st_ino, st.st_mtime_ns, st.st_size)
+        handle = open(path, "rb")
     except FileNotFoundError:
-        return None, None
+        return None
     except OSError as error:
         raise StoreError(f"{path}: cannot be read ({error.strerror}).") from None
+    try:
+        return MappedFile(path, handle)
+    except (OSError, ValueError) as error:
+        handle.close()
+        raise StoreError(f"{path}: cannot be read ({getattr(error, 'strerror', None) or error}).") from None
 
 
 def parse_main(path: Path, raw: bytes) -> Data:
@@ -87,8 +135,9 @@ def parse_main(path: Path, raw: bytes) -> Data:
     return data
 
 
-def write_atomically(path: Path, payload: bytes, file_mode: int) -> None:
-    """Replace ``path`` with ``payload`` so that a reader or a crash sees the old file or the new, never a mix."""
+def write_atomically(path: Path, payload: bytes | Callable[[BinaryIO], None], file_mode: int) -> None:
+    """Replace ``path`` with ``payload`` (bytes, or a function that writes them to a file) so that a
+    reader or a crash sees the old file or the new, never a mix."""
     folder = path.parent if str(path.parent) else Path(".")
     try:
         fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
@@ -98,7 +147,10 @@ def write_atomically(path: Path, payload: bytes, file_mode: int) -> None:
         try:
             with os.fdopen(fd, "wb") as handle:
                 os.fchmod(handle.fileno(), file_mode)
-                handle.write(payload)
+                if callable(payload):
+                    payload(handle)
+                else:
+                    handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp_name, path)

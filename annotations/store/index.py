@@ -1,185 +1,270 @@
-"""The index beside a DB's main file: where each record sits in it, its key, and a few of its fields.
+"""The index beside a DB's main file: where each record sits in it, its key, and a few fields of it.
 
-With it, opening a DB reads the index and the main file's bytes and parses a record only when it is
-first asked for: a DB of 10,000 annotated articles opens in tens of milliseconds instead of the
-second that parsing its 63 MB of JSON takes. The main file stays plain TinyDB JSON; the index is a
-shortcut, trusted only while the main file is the one it was written for: the same file (inode,
-modification time and size), or else the same bytes (size and CRC-32: a copied DB); and each record
-parsed through it is checked against its key.
+With it, opening a DB maps the main file and the index and parses a record only when it is first
+asked for. At 200,000 annotated articles the index is tens of MB, so it is binary and read lazily
+too: nothing of a table is decoded until it is asked for, a key is found by binary search over the
+keys sorted when the index was written (no dict of 200,000 keys is built), and a column of fields
+(article titles; who answered what) is decoded in one ``split`` when it is first read.
+
+The index is a shortcut, trusted only while the main file is the one it was written for: the same
+file (inode, modification time and size), or else the same bytes (size and CRC-32: a copied DB); and
+each record parsed through it is checked against its key (``table``).
+
+Layout: ``MAGIC``, the header's length (8 bytes, little-endian), the header (JSON: the main file it
+was written for, and per table its row count, next TinyDB id and where each section lies), then
+the sections. A section of strings is UTF-8 joined by NUL (``\\x01`` alone is None), or a JSON list
+when a value is not a string or holds a NUL; numbers are little-endian 64-bit integers.
 """
 
 from __future__ import annotations
 
-import itertools
+import array
+import bisect
 import json
+import sys
 import zlib
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, BinaryIO, Iterable, Sequence
 
-INDEX_FORMAT = "goldspan-index"
-INDEX_VERSION = 1
+from ..errors import StoreError
+from .files import MappedFile
 
-
-class Docs(MutableMapping[str, dict[str, Any]]):
-    """A table's documents by TinyDB id, in file order; those not asked for yet are still bytes of the main file."""
-
-    def __init__(self, source: bytes, ids: list[str], at: list[int], check: Callable[[str, Any], None]) -> None:
-        self._source, self._at, self._check = source, at, check
-        self._docs: dict[str, Any] = dict(zip(ids, itertools.count()))  # a parsed dict, or its row in the index
-
-    def __getitem__(self, doc_id: str) -> dict[str, Any]:
-        value = self._docs[doc_id]
-        if type(value) is int:
-            try:
-                value = json.loads(self._source[self._at[2 * value] : self._at[2 * value + 1]])
-            except ValueError:
-                value = None  # the check names the file and says what to do
-            self._check(doc_id, value)
-            self._docs[doc_id] = value
-        return value  # type: ignore[no-any-return]
-
-    def __setitem__(self, doc_id: str, doc: dict[str, Any]) -> None:
-        self._docs[doc_id] = doc
-
-    def __delitem__(self, doc_id: str) -> None:
-        del self._docs[doc_id]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._docs)
-
-    def __len__(self) -> int:
-        return len(self._docs)
-
-    def __contains__(self, doc_id: object) -> bool:
-        return doc_id in self._docs
-
-    def raw(self, doc_id: str) -> bytes | None:
-        """The document's JSON exactly as the main file holds it, if it was never parsed: compaction copies it."""
-        value = self._docs[doc_id]
-        return self._source[self._at[2 * value] : self._at[2 * value + 1]] if type(value) is int else None
-
-
-class Fields:
-    """A few fields of each document of a table, column by column in table order: what listing the
-    articles or finding who answered what needs, read without parsing a single record."""
-
-    def __init__(self, ids: list[str], columns: dict[str, list[Any]]) -> None:
-        self.ids, self.columns = ids, columns
-        self._rows = dict(zip(ids, itertools.count()))
-
-    @classmethod
-    def of(cls, names: Iterable[str], docs: Mapping[str, Mapping[str, Any]]) -> Fields:
-        return cls(list(docs), {name: [doc.get(name) for doc in docs.values()] for name in names})
-
-    def set(self, doc_id: str, doc: Mapping[str, Any]) -> None:
-        row = self._rows.get(doc_id)
-        if row is None:
-            self._rows[doc_id] = len(self.ids)
-            self.ids.append(doc_id)
-            for name, column in self.columns.items():
-                column.append(doc.get(name))
-        else:
-            for name, column in self.columns.items():
-                column[row] = doc.get(name)
-
-    def get(self, doc_id: str) -> dict[str, Any]:
-        row = self._rows[doc_id]
-        return {name: column[row] for name, column in self.columns.items()}
-
-    def remove(self, doc_ids: Iterable[str]) -> None:
-        """Drop these documents' rows (a rare, whole-table step: a migration, not a key press)."""
-        gone = {self._rows[d] for d in doc_ids if d in self._rows}
-        if not gone:
-            return
-        keep = [row for row in range(len(self.ids)) if row not in gone]
-        self.ids[:] = [self.ids[row] for row in keep]
-        for column in self.columns.values():
-            column[:] = [column[row] for row in keep]
-        self._rows = dict(zip(self.ids, itertools.count()))
-
-
-@dataclass
-class TableIndex:
-    ids: list[str]
-    keys: list[str]
-    at: list[int]  # start and end of each document's bytes, flat: [start0, end0, start1, end1, ...]
-    fields: dict[str, list[Any]]  # a few fields of each document, column by column
-    next_id: int  # the TinyDB id the table's next new document gets
-
+MAGIC = b"goldspan-index 2\n"
+NONE = "\x01"  # None in a NUL-joined column of strings
 
 FileSignature = tuple[int, int, int]  # inode, modification time (ns), size
 
 
-def serialise(
-    data: Mapping[str, Mapping[str, Any]],
-    keys_by_id: Mapping[str, Mapping[str, str]],
-    fields: Mapping[str, Fields],
-    next_ids: Mapping[str, int],
-    dumps: Callable[[Any], str],
-) -> tuple[bytes, dict[str, TableIndex]]:
-    """The whole DB as TinyDB JSON, and the index of it: where each document landed, its key, its fields.
-
-    A document never parsed since it was read is copied as the bytes it was, not dumped again."""
-    parts: list[bytes] = [b"{"]
-    position = 1
-    tables: dict[str, TableIndex] = {}
-    for t, (table, docs) in enumerate(data.items()):
-        head = ("," if t else "").encode() + json.dumps(table, ensure_ascii=False).encode("utf-8") + b":{"
-        parts.append(head)
-        position += len(head)
-        keys, kept = keys_by_id.get(table, {}), fields.get(table)
-        index = tables[table] = TableIndex([], [], [], {name: [] for name in kept.columns} if kept else {}, next_ids.get(table, 1))
-        raw_of = docs.raw if isinstance(docs, Docs) else None
-        for d, doc_id in enumerate(docs):
-            body = raw_of(doc_id) if raw_of else None
-            if body is None:
-                body = dumps(docs[doc_id]).encode("utf-8")
-            prefix = ("," if d else "").encode() + json.dumps(doc_id).encode() + b":"
-            parts.append(prefix)
-            parts.append(body)
-            position += len(prefix)
-            index.ids.append(doc_id)
-            index.keys.append(keys.get(doc_id, ""))
-            index.at += (position, position + len(body))
-            if kept:
-                for name, value in kept.get(doc_id).items():
-                    index.fields[name].append(value)
-            position += len(body)
-        parts.append(b"}")
-        position += 1
-    parts.append(b"}")
-    return b"".join(parts), tables
+def _int64(values: Iterable[int]) -> bytes:
+    numbers = array.array("q", values)
+    if sys.byteorder == "big":
+        numbers.byteswap()
+    return numbers.tobytes()
 
 
-def encode_index(main: FileSignature, payload: bytes, tables: Mapping[str, TableIndex]) -> bytes:
-    body = {
-        "format": INDEX_FORMAT,
-        "version": INDEX_VERSION,
-        "main": {"file": list(main), "size": len(payload), "crc32": zlib.crc32(payload)},
-        "tables": {name: {"ids": t.ids, "keys": t.keys, "at": t.at, "fields": t.fields, "next_id": t.next_id} for name, t in tables.items()},
-    }
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def _from_int64(raw: bytes) -> array.array[int]:
+    numbers = array.array("q")
+    numbers.frombytes(raw)
+    if sys.byteorder == "big":
+        numbers.byteswap()
+    return numbers
 
 
-def read_index(path: Path, main: FileSignature, payload: bytes) -> dict[str, TableIndex] | None:
-    """The index at ``path`` if it was written for this main file (``payload`` is its bytes, ``main`` its
-    signature); None otherwise, and the caller parses the main file whole, as without an index. An
-    unreadable index is never an error: it is only a shortcut."""
-    try:
-        body = json.loads(path.read_bytes())
-        if body.get("format") != INDEX_FORMAT or body.get("version") != INDEX_VERSION:
-            return None
-        written_for = body["main"]
-        if tuple(written_for["file"]) != main and (written_for["size"], written_for["crc32"]) != (len(payload), zlib.crc32(payload)):
-            return None
-        tables = {
-            name: TableIndex(list(t["ids"]), list(t["keys"]), list(t["at"]), dict(t["fields"]), int(t["next_id"]))
-            for name, t in body["tables"].items()
-        }
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+def _encode_strings(values: Sequence[Any]) -> tuple[str, bytes]:
+    """("text", NUL-joined UTF-8) when every value is a string without NUL (or None), else ("json", a JSON list)."""
+    if all(v is None or (type(v) is str and "\0" not in v and v != NONE) for v in values):
+        return "text", "\0".join(NONE if v is None else v for v in values).encode("utf-8")
+    return "json", json.dumps(list(values), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _decode_strings(kind: str, raw: bytes, rows: int) -> list[Any]:
+    if kind == "json":
+        values = json.loads(raw)
+    elif rows == 0:
+        values = []
+    else:
+        values = [None if v == NONE else v for v in raw.decode("utf-8").split("\0")] if NONE.encode() in raw else raw.decode("utf-8").split("\0")
+    if not isinstance(values, list) or len(values) != rows:
+        raise ValueError("a column's length is not the table's")
+    return values
+
+
+@dataclass
+class TableBuild:
+    """What a fold learns of one table as it writes it: enough to write its index."""
+
+    ids: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    at: list[int] = field(default_factory=list)  # start and end of each record's bytes, flat
+    columns: dict[str, list[Any]] = field(default_factory=dict)
+    next_id: int = 1
+
+
+def write_index(handle: BinaryIO, main: FileSignature, main_size: int, main_crc: int, tables: dict[str, TableBuild]) -> None:
+    sections: list[bytes] = []
+    offset = 0
+
+    def section(raw: bytes) -> list[int]:
+        nonlocal offset
+        sections.append(raw)
+        offset += len(raw)
+        return [offset - len(raw), len(raw), zlib.crc32(raw)]
+
+    header_tables: dict[str, Any] = {}
+    for name, t in tables.items():
+        rows = len(t.ids)
+        spec: dict[str, Any] = {"rows": rows, "next_id": t.next_id}
+        if t.ids == [str(i) for i in range(1, rows + 1)]:
+            spec["ids"] = ["dense"]
+        elif all(i.isdigit() and not i.startswith("0") for i in t.ids):
+            numbers = [int(i) for i in t.ids]
+            spec["ids"] = ["int64" if numbers == sorted(numbers) else "int64-unsorted", *section(_int64(numbers))]
+        else:
+            spec["ids"] = ["json", *section(json.dumps(t.ids).encode())]
+        keys = "\0".join(t.keys).encode("utf-8")
+        if any("\0" in k for k in t.keys):
+            raise ValueError("a key holds a NUL")  # keys are goldspan's own: ids and names, never NUL
+        starts, at = [], 0
+        for k in t.keys:
+            starts.append(at)
+            at += len(k.encode("utf-8")) + 1
+        starts.append(at)
+        spec["keys"] = section(keys)
+        spec["key_starts"] = section(_int64(starts))
+        spec["sorted_keys"] = section(_int64(sorted(range(rows), key=t.keys.__getitem__)))
+        spec["at"] = section(_int64(t.at))
+        spec["columns"] = {}
+        for column, values in t.columns.items():
+            kind, raw = _encode_strings(values)
+            spec["columns"][column] = [kind, *section(raw)]
+        header_tables[name] = spec
+    header = json.dumps(
+        {"main": {"file": list(main), "size": main_size, "crc32": main_crc}, "tables": header_tables}, separators=(",", ":")
+    ).encode("utf-8")
+    handle.write(MAGIC + len(header).to_bytes(8, "little") + header)
+    for raw in sections:
+        handle.write(raw)
+
+
+class TableIndex:
+    """One table as the index has it, decoded a section at a time when first needed."""
+
+    def __init__(self, source: MappedFile, base: int, spec: dict[str, Any]) -> None:
+        self._source, self._base, self._spec = source, base, spec
+        self.rows: int = int(spec["rows"])
+        self.next_id: int = int(spec["next_id"])
+        self.column_names: tuple[str, ...] = tuple(spec["columns"])
+        self._columns: dict[str, list[Any]] = {}
+
+    def _section(self, where: Sequence[int]) -> bytes:
+        """A section's bytes, checked against the CRC the header gives (an index damaged inside, not only cut short)."""
+        offset, length, crc = int(where[0]), int(where[1]), int(where[2])
+        raw = self._source.read(self._base + offset, self._base + offset + length)
+        if zlib.crc32(raw) != crc:
+            raise StoreError(
+                f"{self._source.path}: damaged (a section's checksum does not match); delete it (it is only an index) and open the database again."
+            )
+        return raw
+
+    def sections(self) -> list[tuple[int, int]]:
+        """Where each section lies (offset, length) and the length it must have, for a check before any is read."""
+        spec = self._spec
+        found = [(spec["keys"], None), (spec["key_starts"], 8 * (self.rows + 1)), (spec["sorted_keys"], 8 * self.rows), (spec["at"], 16 * self.rows)]
+        if spec["ids"][0] != "dense":
+            found.append((spec["ids"][1:], 8 * self.rows if spec["ids"][0].startswith("int64") else None))
+        found += [(where[1:], None) for where in spec["columns"].values()]
+        for where, length in found:
+            if len(where) != 3 or (length is not None and int(where[1]) != length):
+                raise ValueError("a section's length is not what its table's rows need")
+        return [(int(where[0]), int(where[1])) for where, _ in found]
+
+    @cached_property
+    def _at(self) -> array.array[int]:
+        at = _from_int64(self._section(self._spec["at"]))
+        if len(at) != 2 * self.rows:
+            raise ValueError("the index's offsets do not match its rows")
+        return at
+
+    def at(self, row: int) -> tuple[int, int]:
+        return self._at[2 * row], self._at[2 * row + 1]
+
+    # -- TinyDB ids --------------------------------------------------------------------------
+
+    @cached_property
+    def _numbers(self) -> array.array[int] | list[str]:
+        kind, *where = self._spec["ids"]
+        if kind == "json":
+            return [str(i) for i in json.loads(self._section(where))]
+        return _from_int64(self._section(where))
+
+    @cached_property
+    def _row_by_id(self) -> dict[str, int]:
+        return {self.id_at(row): row for row in range(self.rows)}
+
+    def id_at(self, row: int) -> str:
+        if self._spec["ids"][0] == "dense":
+            return str(row + 1)
+        return str(self._numbers[row])
+
+    def ids(self) -> list[str]:
+        if self._spec["ids"][0] == "dense":
+            return list(map(str, range(1, self.rows + 1)))
+        return list(map(str, self._numbers))
+
+    def row_of(self, doc_id: str) -> int | None:
+        kind = self._spec["ids"][0]
+        if kind == "dense":
+            number = int(doc_id) if doc_id.isdigit() else 0
+            return number - 1 if 1 <= number <= self.rows and doc_id == str(number) else None
+        if kind == "int64" and doc_id.isdigit():
+            numbers = self._numbers
+            row = bisect.bisect_left(numbers, int(doc_id))  # type: ignore[arg-type]
+            return row if row < self.rows and str(numbers[row]) == doc_id else None
+        return self._row_by_id.get(doc_id)
+
+    # -- keys --------------------------------------------------------------------------------
+
+    @cached_property
+    def _keys(self) -> tuple[bytes, array.array[int], array.array[int]]:
+        keys, starts, order = self._section(self._spec["keys"]), _from_int64(self._section(self._spec["key_starts"])), _from_int64(self._section(self._spec["sorted_keys"]))
+        if len(starts) != self.rows + 1 or len(order) != self.rows:
+            raise ValueError("the index's keys do not match its rows")
+        return keys, starts, order
+
+    def key_at(self, row: int) -> str:
+        keys, starts, _ = self._keys
+        return keys[starts[row] : starts[row + 1] - 1].decode("utf-8")
+
+    def _sorted_key(self, position: int) -> str:
+        return self.key_at(self._keys[2][position])
+
+    def find(self, key: str) -> int | None:
+        """The row holding this key: a binary search over the keys as sorted when the index was written."""
+        order = self._keys[2]
+        position = bisect.bisect_left(range(self.rows), key, key=self._sorted_key)
+        return order[position] if position < self.rows and self._sorted_key(position) == key else None
+
+    def rows_with_prefix(self, prefix: str) -> list[int]:
+        """Rows whose key starts with ``prefix``, in table order (an article's records: keys are JSON lists that start with its id)."""
+        order = self._keys[2]
+        position = bisect.bisect_left(range(self.rows), prefix, key=self._sorted_key)
+        found = []
+        while position < self.rows and self._sorted_key(position).startswith(prefix):
+            found.append(order[position])
+            position += 1
+        return sorted(found)
+
+    # -- columns -----------------------------------------------------------------------------
+
+    def column(self, name: str) -> list[Any]:
+        """A copy-free decode of one field of every row, cached: callers must not change it."""
+        values = self._columns.get(name)
+        if values is None:
+            kind, *where = self._spec["columns"][name]
+            values = self._columns[name] = _decode_strings(kind, self._section(where), self.rows)
+        return values
+
+
+def read_index(source: MappedFile | None, main: MappedFile) -> dict[str, TableIndex] | None:
+    """The tables of the index in ``source`` if it was written for this main file; None otherwise, and
+    the caller parses the main file whole, as without an index. An unreadable index is never an
+    error: it is only a shortcut (a damaged section met later is caught by the record check)."""
+    if source is None:
         return None
-    for t in tables.values():
-        if len(t.keys) != len(t.ids) or len(t.at) != 2 * len(t.ids) or any(len(c) != len(t.ids) for c in t.fields.values()):
+    try:
+        if source.read(0, len(MAGIC)) != MAGIC:
             return None
-    return tables
+        length = int.from_bytes(source.read(len(MAGIC), len(MAGIC) + 8), "little")
+        start = len(MAGIC) + 8
+        header = json.loads(source.read(start, start + length))
+        written_for = header["main"]
+        if tuple(written_for["file"]) != main.signature and (written_for["size"] != main.size or written_for["crc32"] != main.crc32()):
+            return None  # not the file it was written for, nor a copy of it (the CRC is read only for a file of the right size)
+        base = start + length
+        tables = {name: TableIndex(source, base, spec) for name, spec in header["tables"].items()}
+        if any(offset < 0 or base + offset + size > source.size for t in tables.values() for offset, size in t.sections()):
+            return None  # cut short: a section lies past its end
+        return tables
+    except (ValueError, KeyError, TypeError, AttributeError, StoreError):  # StoreError: an index cut short
+        return None

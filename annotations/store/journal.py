@@ -6,11 +6,12 @@ Why a journal (docs/storage.md has the whole argument):
 - Here a save appends one JSON line per changed document to ``DB.journal`` and fsyncs it: the cost
   is that of the changed document, whatever the corpus size. A save has returned only when its
   line is on disk; a line cut short by a crash is the one save that never returned.
-- On open the main file is read and the journal replayed. On a clean close (and on demand) the
-  journal is compacted into the main file atomically (temp file, fsync, ``os.replace``, folder
-  fsync), so after a clean close ``tinydb.TinyDB(path)`` sees everything.
-- Beside the main file, compaction writes an index of where each record sits in it (``index``):
-  opening then parses a record only when it is first asked for, not the whole file.
+- On open the main file is mapped and the journal replayed. The journal is folded into the main
+  file (temp file, fsync, ``os.replace``, folder fsync) when it has grown past a share of it
+  (``should_fold``: as SQLite checkpoints its WAL), on a clean close of a small DB, and on demand
+  (``goldspan compact``); so a close costs what the session wrote, not what the corpus holds.
+- Beside the main file, a fold writes an index of where each record sits in it (``index``):
+  opening then parses a record only when it is first asked for, not the whole file (``table``).
 - Several processes share one DB: a lock file (``lock``, an ``flock``) serialises writers, and
   before appending a writer first reads the lines others appended since it last looked, so every
   process gives each document the same TinyDB id. Documents are keyed by goldspan's own keys
@@ -30,20 +31,37 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import zlib
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO, Callable, Iterator, Mapping, Sequence
 
 from tinydb.storages import Storage
 
 from ..errors import ReadOnlyStoreError, StoreError, StoreWriteError
 from .codec import REV, json_dumps, patch
-from .files import Data, fsync_folder, parse_main, read_main, signature, write_all, write_atomically
-from .index import Docs, Fields, encode_index, read_index, serialise
+from .files import Data, MappedFile, fsync_folder, open_mapped, parse_main, signature, write_all, write_atomically
+from .index import TableBuild, read_index, write_index
 from .lock import FileLock, LockTimeout
 from .schema import check_format
+from .table import Summary, Table, TableView
 
 KeyFunctions = Mapping[str, Callable[[Mapping[str, Any]], str]]
 LOCK_TIMEOUT = 30.0  # seconds a writer waits for another before saying so
+
+# When a close folds the journal into the main file. A fold writes the whole main file, so it runs
+# only once the journal holds a quarter of it (the cost per saved byte stays the same whatever the
+# corpus), or 32 MiB (what a next open replays stays under about 0.2 s), and always for a DB small
+# enough that writing it whole is cheaper than reading a journal (then plain TinyDB sees everything
+# after each close, as before). Measured in docs/performance.md.
+FOLD_SMALL = 4 << 20
+FOLD_FRACTION = 0.25
+FOLD_CAP = 32 << 20
+
+
+def should_fold(main_size: int, journal_size: int) -> bool:
+    if journal_size == 0:
+        return False
+    return main_size < FOLD_SMALL or journal_size >= min(FOLD_CAP, FOLD_FRACTION * main_size)
 
 
 class JournalStorage(Storage):
@@ -55,11 +73,11 @@ class JournalStorage(Storage):
         read_only: bool = False,
         shared: bool = False,
         patchable: Mapping[str, str] | None = None,
-        indexed: Mapping[str, tuple[str, ...]] | None = None,
+        indexed: Mapping[str, Mapping[str, Summary]] | None = None,
     ) -> None:
         self.path = Path(path)
         self.patchable = dict(patchable or {})  # table -> the list field whose changes may be journaled alone
-        self.indexed = dict(indexed or {})  # table -> the fields of each record kept in the index, read without parsing it
+        self.indexed = {t: dict(f) for t, f in (indexed or {}).items()}  # table -> summaries of each record kept in the index
         self.journal_path = self.path.with_name(self.path.name + ".journal")
         self.index_path = self.path.with_name(self.path.name + ".index")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
@@ -67,11 +85,9 @@ class JournalStorage(Storage):
         self.read_only = read_only
         self.file_mode = 0o660 if shared else 0o600
         self.notices: list[str] = []
-        self._data: Data | None = None
-        self._keys: dict[str, dict[str, str]] = {}
-        self._fields: dict[str, Fields] = {}
+        self._tables: dict[str, Table] | None = None  # None: no main file and no journal yet
+        self._main: MappedFile | None = None
         self._index_current = False
-        self._next_id: dict[str, int] = {}
         self._main_seen: tuple[int, int, int] | None = None
         self._journal_seen: tuple[int, int] | None = None  # (inode, offset consumed)
         self._torn_at: int | None = None
@@ -91,30 +107,40 @@ class JournalStorage(Storage):
     # -- TinyDB's Storage interface ----------------------------------------------------------
 
     def read(self) -> Data | None:
-        return self._data
+        if self._tables is None:
+            return None
+        return {name: TableView(table) for name, table in self._tables.items()}  # type: ignore[misc]
 
     def write(self, data: Data) -> None:
         """A whole-database write through TinyDB's own API: done as an atomic compaction."""
         self._refuse_if_read_only()
         with self._locked():
-            self._data = data
-            self._reindex()
+            self._tables = {}
+            for name, docs in data.items():
+                self.table(name, create=True).set_all(docs)
             self._compact_locked()
 
     def close(self) -> None:
-        if self.read_only or (self._index_current and not self._journal_has_lines()):
-            return
-        with contextlib.suppress(StoreError):  # a full disk at close: the journal keeps everything
-            self.compact()
+        if not self.read_only and (not self._index_current or should_fold(self._main.size if self._main else 0, self.journal_size())):
+            with contextlib.suppress(StoreError):  # a full disk at close: the journal keeps everything
+                self.compact()
 
     # -- goldspan's saves --------------------------------------------------------------------
 
-    def doc_id(self, table: str, key: str) -> str | None:
-        return self._keys.get(table, {}).get(key)
+    def table(self, name: str, *, create: bool = False) -> Table:
+        """The table (an empty one, not kept, if the DB has none of that name and ``create`` is not set)."""
+        tables = self._tables if self._tables is not None else {}
+        table = tables.get(name)
+        if table is None:
+            table = Table(name, self.path, self.key_of.get(name), self.indexed.get(name, {}))
+            if create:
+                if self._tables is None:
+                    self._tables = {}
+                self._tables[name] = table
+        return table
 
-    def fields(self, table: str) -> Fields:
-        """The ``indexed`` fields of each document of the table, in table order, read without parsing them."""
-        return self._fields.setdefault(table, Fields([], {name: [] for name in self.indexed.get(table, ())}))
+    def doc_id(self, table: str, key: str) -> str | None:
+        return self.table(table).doc_id(key)
 
     def put(
         self,
@@ -188,23 +214,29 @@ class JournalStorage(Storage):
     # -- loading -----------------------------------------------------------------------------
 
     def _load(self) -> None:
-        raw, self._main_seen = read_main(self.path)
-        index = read_index(self.index_path, self._main_seen, raw) if raw is not None and self._main_seen is not None else None
-        if index is not None and any(set(names) - set(index[table].fields) for table, names in self.indexed.items() if table in index):
+        main = open_mapped(self.path)
+        self._main, self._main_seen = main, (main.signature if main is not None else None)
+        index = read_index(open_mapped(self.index_path), main) if main is not None and main.size else None
+        if index is not None and any(set(names) - set(index[table].column_names) for table, names in self.indexed.items() if table in index):
             index = None  # written when fewer fields were indexed (an older goldspan): parse the file, the next close rewrites it
-        if index is None:
-            self._data = None if raw is None else parse_main(self.path, raw)
-            if self._data is not None:
-                check_format(self.path, self._data)
-                self._require_records()
-            self._reindex()
+        if main is None:
+            self._tables = None
+        elif index is None:
+            data = parse_main(self.path, main.whole())
+            check_format(self.path, data)
+            self._require_records(data)
+            self._tables = {}
+            for name, docs in data.items():
+                try:
+                    self.table(name, create=True).set_all(docs)
+                except (KeyError, TypeError) as error:
+                    raise StoreError(f"{self.path}: damaged goldspan database (a {name} record lacks {error}); it was left untouched.") from None
         else:
-            self._data = {table: Docs(raw, t.ids, t.at, self._parsed_check(table)) for table, t in index.items()}  # type: ignore[misc]
-            self._keys = {table: dict(zip(t.keys, t.ids)) for table, t in index.items() if table in self.key_of}
-            self._next_id = {table: t.next_id for table, t in index.items()}
-            self._fields = {table: Fields(t.ids, t.fields) for table, t in index.items() if table in self.indexed}
-            check_format(self.path, self._data)
-        self._index_current = index is not None or raw is None
+            self._tables = {
+                name: Table(name, self.path, self.key_of.get(name), self.indexed.get(name, {}), base, main) for name, base in index.items()
+            }
+            check_format(self.path, self.read() or {})
+        self._index_current = index is not None or main is None
         self._journal_seen = None
         self._torn_at = None
         self._read_journal()
@@ -217,42 +249,10 @@ class JournalStorage(Storage):
             with contextlib.suppress(OSError):
                 leftover.unlink()
 
-    def _require_records(self) -> None:
-        for table, docs in (self._data or {}).items():
+    def _require_records(self, data: Data) -> None:
+        for table, docs in data.items():
             if table in self.key_of and not all(isinstance(doc, dict) for doc in docs.values()):
                 raise StoreError(f"{self.path}: damaged goldspan database (table {table!r} holds a non-record); it was left untouched.")
-
-    def _reindex(self) -> None:
-        self._keys, self._next_id, self._fields = {}, {}, {}
-        for table, docs in (self._data or {}).items():
-            self._next_id[table] = max((int(i) for i in docs if i.isdigit()), default=0) + 1
-            names = self.indexed.get(table)
-            if names:
-                self._fields[table] = Fields.of(names, docs)
-            key_of = self.key_of.get(table)
-            if key_of is None:
-                continue
-            try:
-                self._keys[table] = {key_of(doc): doc_id for doc_id, doc in docs.items()}
-            except (KeyError, TypeError) as error:
-                raise StoreError(f"{self.path}: damaged goldspan database (a {table} record lacks {error}); it was left untouched.") from None
-
-    def _parsed_check(self, table: str) -> Callable[[str, Any], None]:
-        """For a record parsed through the index: it must be a record, and the one its key names."""
-        key_of = self.key_of.get(table)
-
-        def check(doc_id: str, doc: Any) -> None:
-            try:
-                right = isinstance(doc, dict) and (key_of is None or self.doc_id(table, key_of(doc)) == doc_id)
-            except (KeyError, TypeError):
-                right = False
-            if not right:
-                raise StoreError(
-                    f"{self.path}: record {doc_id} of table {table!r} is not the one {self.index_path.name} says is there; "
-                    f"delete {self.index_path} (it is only an index) and open the database again."
-                )
-
-        return check
 
     def _catch_up(self) -> None:
         main = signature(self.path)
@@ -300,37 +300,17 @@ class JournalStorage(Storage):
             self._torn_at = offset + end
 
     def _apply(self, table: str, doc: dict[str, Any]) -> None:
-        if self._data is None:
-            self._data = {}
-        key_of = self.key_of.get(table)
-        if key_of is None:
+        if table not in self.key_of:
             raise KeyError(f"unknown table {table!r}")
-        key = key_of(doc)
-        keys = self._keys.setdefault(table, {})
-        doc_id = keys.get(key)
-        if doc_id is None:
-            doc_id = str(self._next_id.get(table, 1))
-            self._next_id[table] = int(doc_id) + 1
-            keys[key] = doc_id
-        self._data.setdefault(table, {})[doc_id] = doc
-        if table in self.indexed:
-            self.fields(table).set(doc_id, doc)
+        self.table(table, create=True).set(doc)
 
     def _remove(self, table: str, key: str) -> None:
         if table not in self.key_of:
             raise KeyError(f"unknown table {table!r}")
-        doc_id = self._keys.get(table, {}).pop(key, None)
-        if doc_id is None or self._data is None:
-            return
-        docs = self._data.get(table, {})
-        if doc_id in docs:
-            del docs[doc_id]  # not pop: on a table read through the index that would parse the record first
-        if table in self.indexed:
-            self.fields(table).remove([doc_id])
+        self.table(table).remove(key)
 
     def _stored(self, table: str, key: str) -> dict[str, Any] | None:
-        doc_id = self._keys.get(table, {}).get(key)
-        return None if doc_id is None or self._data is None else self._data[table][doc_id]
+        return self.table(table).by_key(key)
 
     def _apply_patch(self, record: Mapping[str, Any]) -> None:
         table, key, rev = record["table"], record["key"], record["rev"]
@@ -376,25 +356,41 @@ class JournalStorage(Storage):
         self._journal_seen = (os.stat(self.journal_path).st_ino, start + len(payload))
 
     def _compact_locked(self) -> None:
-        keys_by_id = {table: {doc_id: key for key, doc_id in keys.items()} for table, keys in self._keys.items()}
-        payload, tables = serialise(self._data or {}, keys_by_id, self._fields, self._next_id, json_dumps())
-        write_atomically(self.path, payload, self.file_mode)
-        self._main_seen = signature(self.path)
+        dumps = json_dumps()
+        tables = self._tables or {}
+        builds: dict[str, TableBuild] = {}
+        written = [0, 0]  # bytes, CRC-32: the index names the main file it describes by both
+
+        def write_main(handle: BinaryIO) -> None:
+            def write(chunk: bytes) -> int:
+                handle.write(chunk)
+                written[0] += len(chunk)
+                written[1] = zlib.crc32(chunk, written[1])
+                return written[0]
+
+            write(b"{")
+            for t, (name, table) in enumerate(tables.items()):
+                write(("," if t else "").encode() + json.dumps(name, ensure_ascii=False).encode("utf-8") + b":{")
+                builds[name] = table.write(write, dumps)
+                write(b"}")
+            write(b"}")
+
+        write_atomically(self.path, write_main, self.file_mode)
+        main = signature(self.path)
         # An index that fails to be written is only a slower next open: it no longer matches the main file.
-        self._index_current = False
         with contextlib.suppress(StoreWriteError):
-            write_atomically(self.index_path, encode_index(self._main_seen, payload, tables), self.file_mode)
-            self._index_current = True
+            write_atomically(self.index_path, lambda handle: write_index(handle, main, written[0], written[1], builds), self.file_mode)  # type: ignore[arg-type]
         # The main file now holds every journal line; a crash before the next step only means the
         # same lines are replayed once more, which changes nothing.
         write_atomically(self.journal_path, b"", self.file_mode)
-        journal = signature(self.journal_path)
-        self._journal_seen = (journal[0], 0) if journal else None
-        self._torn_at = None
+        self._load()  # the new main file, mapped, read through its new index
+        for name, table in (self._tables or {}).items():
+            if name in tables:  # the records just written stay the same objects: a session's next edit is still a patch
+                table.adopt(tables[name])
 
-    def _journal_has_lines(self) -> bool:
+    def journal_size(self) -> int:
         journal = signature(self.journal_path)
-        return bool(journal and journal[2])
+        return journal[2] if journal else 0
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

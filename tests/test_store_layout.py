@@ -1,0 +1,238 @@
+"""The store's layout at scale, on small sizes: when a close folds the journal, reads through mmap and
+the binary index while other processes write or cut the file short, migration, and ``compact``.
+(The big sizes are measured in bench/corpus_bench.py.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tinydb
+
+from goldspan.annotations.datamodel import Annotation, Answer, Article, Origin, Role, Span, SpanState
+from goldspan.annotations.store import SCHEMA_VERSION, Store, journal
+from goldspan.annotations.store.index import MAGIC
+
+from .conftest import assert_one_line_error, run_goldspan
+
+
+def corpus(n: int, start: int = 0) -> list[tuple[Article, Annotation]]:
+    pairs = []
+    for i in range(start, start + n):
+        head = f"Story {i}\n"
+        article = Article.from_text(f"{head}Anna Nowak met Jan Kowalski in Gdansk on day {i}.")
+        spans = (Span(len(head), len(head) + 10, 2, 4, "PERSON", Origin.MODEL, SpanState.CONFIRMED),)
+        pairs.append((article, Annotation(article.id, "alice", spans, Answer.ACCEPT)))
+    return pairs
+
+
+def stored(db: Path, n: int) -> list[tuple[Article, Annotation]]:
+    pairs = corpus(n)
+    with Store(db) as store:
+        store.add_articles(a for a, _ in pairs)
+        store.save_annotations(r for _, r in pairs)
+        store.compact()
+    return pairs
+
+
+@pytest.fixture
+def big_db_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fold rules of a big DB on a small one: no 'small DB' shortcut, and a threshold of a few KB."""
+    monkeypatch.setattr(journal, "FOLD_SMALL", 0)
+    monkeypatch.setattr(journal, "FOLD_CAP", 4_000)
+
+
+def test_the_fold_threshold_follows_the_journal_not_the_close() -> None:
+    assert not journal.should_fold(10 << 30, 0)
+    assert journal.should_fold(1_000, 10)  # a small DB: always folded, so plain TinyDB sees it after a close
+    big = 1 << 30
+    assert not journal.should_fold(big, journal.FOLD_CAP - 1) and journal.should_fold(big, journal.FOLD_CAP)
+    medium = 40 << 20  # a quarter of it comes before the cap
+    assert not journal.should_fold(medium, medium // 4 - 1) and journal.should_fold(medium, medium // 4)
+
+
+def test_a_close_below_the_threshold_leaves_the_main_file_alone_and_loses_nothing(tmp_path: Path, big_db_rules: None) -> None:
+    db = tmp_path / "g.json"
+    pairs = stored(db, 40)
+    main_before, index_before = db.stat(), db.with_name("g.json.index").read_bytes()
+    article, record = pairs[3]
+    with Store(db) as store:  # one save: a few hundred bytes of journal, under the threshold
+        store.save_annotation(Annotation(article.id, "alice", record.spans, Answer.REJECT))
+    after = db.stat()
+    assert (after.st_ino, after.st_mtime_ns, after.st_size) == (main_before.st_ino, main_before.st_mtime_ns, main_before.st_size)
+    assert db.with_name("g.json.index").read_bytes() == index_before
+    journal_size = db.with_name("g.json.journal").stat().st_size
+    assert 0 < journal_size < 4_000
+    with Store(db, read_only=True) as store:  # the journal is replayed over the main file
+        assert store.annotation(article.id, "alice").answer is Answer.REJECT  # type: ignore[union-attr]
+        assert store.journal_size == journal_size
+    # Plain TinyDB reads the main file alone: it does not see the save until a fold.
+    assert tinydb.TinyDB(db, access_mode="r").table("annotations").get(doc_id=4)["answer"] == "accept"
+
+
+def test_a_close_past_the_threshold_folds_and_plain_tinydb_sees_everything(tmp_path: Path, big_db_rules: None) -> None:
+    db = tmp_path / "g.json"
+    pairs = stored(db, 40)
+    with Store(db) as store:
+        for article, record in pairs:  # whole records this time: well past 4,000 bytes
+            store.save_annotation(Annotation(article.id, "alice", record.spans, Answer.IGNORE, note="x" * 100))
+    assert db.with_name("g.json.journal").stat().st_size == 0
+    assert {d["answer"] for d in tinydb.TinyDB(db, access_mode="r").table("annotations").all()} == {"ignore"}
+
+
+def test_reads_through_the_mapped_main_file_follow_another_process_that_folds_it(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    pairs = stored(db, 30)
+    reader = Store(db, read_only=True)
+    assert reader.annotation(pairs[0][0].id, "alice").answer is Answer.ACCEPT  # type: ignore[union-attr]
+    script = (
+        "import sys; from goldspan.annotations.store import Store; from goldspan.annotations.datamodel import Annotation, Answer\n"
+        "with Store(sys.argv[1]) as store:\n"
+        "    for article_id in sys.argv[2:]:\n"
+        "        store.save_annotation(Annotation(article_id, 'bob', (), Answer.REJECT))\n"
+        "    store.compact()\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(db), *(a.id for a, _ in pairs[:10])], check=True)
+    # Not parsed before the other process replaced the main file: read from the file this reader mapped.
+    assert reader.annotation(pairs[20][0].id, "alice").answer is Answer.ACCEPT  # type: ignore[union-attr]
+    assert reader.annotation(pairs[5][0].id, "bob") is None
+    reader.refresh()  # now the new main file, through its new index
+    assert reader.annotation(pairs[5][0].id, "bob").answer is Answer.REJECT  # type: ignore[union-attr]
+    assert reader.annotation(pairs[25][0].id, "alice").answer is Answer.ACCEPT  # type: ignore[union-attr]
+    assert len(reader.annotations(annotator="bob")) == 10
+    reader.close()
+
+
+TRUNCATED_READER = """
+import sys
+from goldspan.annotations.errors import StoreError
+from goldspan.annotations.store import Store
+store = Store(sys.argv[1], read_only=True)
+ids = store.article_list().ids
+print("open", flush=True)
+sys.stdin.readline()  # the parent cuts the main file short now
+try:
+    store.annotation(ids[-1], "alice")  # the annotations table is the last in the file
+except StoreError as error:
+    print("refused:", error, flush=True)
+else:
+    print("read it", flush=True)
+"""
+
+
+def test_a_main_file_cut_short_under_a_reader_gives_a_clear_error_not_sigbus(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    stored(db, 200)
+    child = subprocess.Popen([sys.executable, "-c", TRUNCATED_READER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdin is not None
+    assert child.stdout.readline() == "open\n"
+    with open(db, "r+b") as handle:  # in place, as some other program might: not goldspan, which always replaces
+        handle.truncate(db.stat().st_size // 10)
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    out = child.stdout.read()
+    assert child.wait(timeout=60) == 0  # not killed by SIGBUS
+    assert out.startswith("refused:") and str(db) in out and "cut short" in out
+
+
+def test_a_damaged_binary_index_is_only_a_slower_open(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    pairs = stored(db, 20)
+    index = db.with_name("g.json.index")
+    raw = index.read_bytes()
+    assert raw.startswith(MAGIC)
+    index.write_bytes(raw[: len(raw) // 2])  # the header names sections past the end
+    with Store(db, read_only=True) as store:
+        assert [a.id for a in store.articles()] == [a.id for a, _ in pairs]
+        assert store.annotation(pairs[7][0].id, "alice") is not None
+
+
+def test_stats_counts_from_the_index_what_it_would_count_from_the_records(tmp_path: Path) -> None:
+    from goldspan.annotations.stats import corpus_stats
+
+    db = tmp_path / "g.json"
+    pairs = stored(db, 12)
+    with Store(db) as store:  # some changes in the journal, some in the main file; a disagreement; a review
+        a = pairs[0][0]
+        store.save_annotation(Annotation(a.id, "bob", (), Answer.ACCEPT, comment="no one here?", flagged=True))
+        store.save_annotation(Annotation(pairs[1][0].id, "bob", pairs[1][1].spans, Answer.ACCEPT))
+        store.save_annotation(Annotation(pairs[2][0].id, "lead", pairs[2][1].spans, Answer.REJECT, role=Role.REVIEWER))
+    with Store(db, read_only=True) as store:
+        figures = corpus_stats(store, spans=True)
+    assert figures.articles == 12 and figures.awaiting_review == 1 and figures.reviewed == 1
+    assert figures.final_articles == 10 and figures.gold_per_label == {"PERSON": 10}
+    assert figures.by_answer["accept"] == 14 and figures.by_answer["reject"] == 1 and figures.flagged == 1
+    assert figures.per_article[0].comments == {"bob": "no one here?"} and figures.per_article[0].flagged_by == ["bob"]
+    assert figures.per_article[1].gold == {"PERSON": 1} and figures.per_article[0].gold == {}
+    assert len(figures.gold_spans) == 10 and {g.text for g in figures.gold_spans} == {"Anna Nowak"}
+    assert figures.words == sum(len(a.text.split()) for a, _ in pairs)
+
+
+def schema_1_db(path: Path, *, with_review: bool) -> Article:
+    article = Article.from_text("Story\nAnna Nowak met Jan Kowalski in Gdańsk.")
+    spans = [dict(start=6, end=16, token_start=1, token_end=3, label="PERSON", origin="annotator", state="confirmed")]
+    record = {"article_id": article.id, "annotator": "alice", "spans": spans, "answer": "accept", "model": "", "model_version": "",
+              "created": "2026-11-30T10:00:00+00:00", "updated": "2026-11-30T10:00:00+00:00", "note": ""}  # fmt: skip
+    annotations = {"1": record}
+    if with_review:
+        annotations["2"] = {**record, "annotator": "lead", "note": "reviewed from alice; took alice ×1"}
+    data = {"meta": {"1": {"format": "goldspan", "schema_version": 1, "created": "2026-11-30T10:00:00+00:00"}},
+            "articles": {"1": article.to_dict()}, "annotations": annotations}  # fmt: skip
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return article
+
+
+def test_a_schema_1_db_is_migrated_on_its_first_write_and_says_so_once(tmp_path: Path) -> None:
+    db = tmp_path / "old.json"
+    article = schema_1_db(db, with_review=False)
+    before = db.read_bytes()
+    for read_only in (True, False):  # opened to read, or opened for writing but nothing saved: left as it was
+        with Store(db, read_only=read_only) as store:
+            assert store.schema_version == 1 and store.notices == []
+            assert store.annotation(article.id, "alice") is not None
+    assert json.loads(db.read_bytes())["meta"]["1"]["schema_version"] == 1 and json.loads(db.read_bytes()) == json.loads(before)
+    with Store(db) as store:
+        store.save_annotation(Annotation(article.id, "bob", (), Answer.REJECT))  # the first write
+        assert store.schema_version == SCHEMA_VERSION
+        assert [n for n in store.notices if "migrated from schema 1 to 2" in n] and len(store.notices) == 1
+    with Store(db) as store:
+        store.save_annotation(Annotation(article.id, "carol", (), Answer.REJECT))
+        assert store.notices == []  # once
+    plain = tinydb.TinyDB(db, access_mode="r")
+    assert plain.table("meta").get(doc_id=1)["schema_version"] == SCHEMA_VERSION
+    assert sorted(d["annotator"] for d in plain.table("annotations").all()) == ["alice", "bob", "carol"]
+
+
+def test_a_schema_1_review_moves_before_it_could_be_read_as_an_annotation(tmp_path: Path) -> None:
+    db = tmp_path / "old.json"
+    article = schema_1_db(db, with_review=True)
+    with Store(db) as store:  # it would read wrongly: migrated when opened for writing
+        assert any("1 review made before schema 2 is now kept as reviewers' records" in n for n in store.notices)
+        assert store.annotation(article.id, "lead") is None and store.annotation(article.id, "lead", Role.REVIEWER) is not None
+
+
+def test_compact_leaves_one_file_that_plain_tinydb_opens_with_every_record(tmp_path: Path, big_db_rules: None) -> None:
+    db = tmp_path / "g.json"
+    pairs = stored(db, 25)
+    with Store(db) as store:  # left in the journal by the big-DB rules
+        store.save_annotation(Annotation(pairs[0][0].id, "bob", (), Answer.REJECT))
+    assert db.with_name("g.json.journal").stat().st_size > 0
+    result = run_goldspan("compact", "--db", db)
+    assert result.returncode == 0, result.stderr
+    assert "complete TinyDB database" in result.stdout
+    handed_on = tmp_path / "handed-on" / "g.json"
+    handed_on.parent.mkdir()
+    handed_on.write_bytes(db.read_bytes())  # the file alone
+    plain = tinydb.TinyDB(handed_on, access_mode="r")
+    assert len(plain.table("articles")) == 25 and len(plain.table("annotations")) == 26
+    assert plain.table("annotations").search(tinydb.Query().annotator == "bob")[0]["answer"] == "reject"
+    assert sorted(p.name for p in handed_on.parent.iterdir()) == ["g.json"]
+
+
+def test_compact_of_a_db_that_is_not_there_is_one_line_and_creates_nothing(tmp_path: Path) -> None:
+    result = run_goldspan("compact", "--db", tmp_path / "none.json")
+    assert_one_line_error(result, str(tmp_path / "none.json"), "no such database")
+    assert list(tmp_path.iterdir()) == []
