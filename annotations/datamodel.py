@@ -96,14 +96,29 @@ class ArticleList(Sequence[Article]):
     when it is first asked for, so a session over a stored corpus of 10,000 articles reads only the
     ones it shows."""
 
-    def __init__(self, ids: list[str], titles: list[str], read: Callable[[int], Article]) -> None:
-        self.ids, self.titles, self._read = ids, titles, read
+    def __init__(
+        self, ids: Sequence[str], titles: Sequence[str], read: Callable[[int], Article],
+        row_of: Callable[[str], int | None] | None = None, stored_in: object = None,
+    ) -> None:  # fmt: skip
+        """``ids`` and ``titles`` may be read lazily (a DB's list of 200,000 is); ``row_of`` finds an id's
+        place without a dict of them all; ``stored_in``: the DB whose own list of articles this is, in its order."""
+        self.ids, self.titles, self._read, self._row_of, self.stored_in = ids, titles, read, row_of, stored_in
         self._read_already: dict[int, Article] = {}
+        self._rows: dict[str, int] | None = None
 
     @classmethod
     def of(cls, articles: Iterable[Article]) -> ArticleList:
         articles = list(articles)
         return cls([a.id for a in articles], [a.title for a in articles], articles.__getitem__)
+
+    def row_of(self, article_id: str) -> int | None:
+        """Where the article is in the list (None if it is not)."""
+        if self._row_of is not None:
+            row = self._row_of(article_id)
+            return row if row is not None and row < len(self.ids) else None
+        if self._rows is None:
+            self._rows = {a: i for i, a in enumerate(self.ids)}
+        return self._rows.get(article_id)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -269,8 +284,8 @@ class Annotation:
         return f"{self.annotator} (review)" if self.is_review else self.annotator
 
     def span_key(self) -> tuple[tuple[int, int, str], ...]:
-        """What two versions must share to agree: each span's offsets and label, in order."""
-        return tuple((s.start, s.end, s.label) for s in self.spans)
+        """What two versions must share to agree: each span's offsets and label, in offset order."""
+        return tuple(sorted((s.start, s.end, s.label) for s in self.spans))
 
     def to_dict(self) -> dict[str, Any]:
         """The record as the store keeps it (the store builds it faster, in store/codec.py)."""

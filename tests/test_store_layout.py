@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 import tinydb
 
 from goldspan.annotations.datamodel import Annotation, Answer, Article, Origin, Role, Span, SpanState
 from goldspan.annotations.store import SCHEMA_VERSION, Store, journal
+from goldspan.annotations.store.fold import holding_fold_lock
 from goldspan.annotations.store.index import MAGIC
 
 from .conftest import assert_one_line_error, run_goldspan
@@ -50,7 +53,7 @@ def test_the_fold_threshold_follows_the_journal_not_the_close() -> None:
     assert journal.should_fold(1_000, 10)  # a small DB: always folded, so plain TinyDB sees it after a close
     big = 1 << 30
     assert not journal.should_fold(big, journal.FOLD_CAP - 1) and journal.should_fold(big, journal.FOLD_CAP)
-    medium = 40 << 20  # a quarter of it comes before the cap
+    medium = 6 << 20  # a quarter of it comes before the cap
     assert not journal.should_fold(medium, medium // 4 - 1) and journal.should_fold(medium, medium // 4)
 
 
@@ -73,14 +76,77 @@ def test_a_close_below_the_threshold_leaves_the_main_file_alone_and_loses_nothin
     assert tinydb.TinyDB(db, access_mode="r").table("annotations").get(doc_id=4)["answer"] == "accept"
 
 
-def test_a_close_past_the_threshold_folds_and_plain_tinydb_sees_everything(tmp_path: Path, big_db_rules: None) -> None:
+def wait_for(condition: Callable[[], bool], what: str, limit: float = 120.0) -> None:
+    """Poll until ``condition`` holds (a generous limit: only a hang should reach it)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, f"still waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_a_close_past_the_threshold_folds_in_a_process_of_its_own_and_plain_tinydb_sees_everything(tmp_path: Path, big_db_rules: None) -> None:
     db = tmp_path / "g.json"
     pairs = stored(db, 40)
+    main_before = db.stat().st_ino
     with Store(db) as store:
         for article, record in pairs:  # whole records this time: well past 4,000 bytes
             store.save_annotation(Annotation(article.id, "alice", record.spans, Answer.IGNORE, note="x" * 100))
-    assert db.with_name("g.json.journal").stat().st_size == 0
+    journal_file = db.with_name("g.json.journal")
+    wait_for(lambda: journal_file.stat().st_size == 0 and not list(tmp_path.glob(".g.json.*.tmp")), "the background fold")
+    assert db.stat().st_ino != main_before  # a new main file, renamed into place
     assert {d["answer"] for d in tinydb.TinyDB(db, access_mode="r").table("annotations").all()} == {"ignore"}
+    with Store(db, read_only=True) as store:
+        assert store.journal_size == 0 and len(store.annotations(answered=True)) == 40
+
+
+def test_a_fold_beside_writers_keeps_what_they_saved_while_it_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "g.json"
+    pairs = stored(db, 20)
+    folder = Store(db)
+    folder.save_annotation(Annotation(pairs[0][0].id, "alice", pairs[0][1].spans, Answer.REJECT))
+    other = Store(db)  # another annotator, saving while the new main file is being written
+    write_new_main = folder.storage._write_new_main
+
+    def slow_write(tag: str = "") -> object:
+        written = write_new_main(tag)
+        assert list(tmp_path.glob(".g.json.fold-*.tmp"))  # written beside, not yet in place
+        other.save_annotation(Annotation(pairs[1][0].id, "bob", (), Answer.IGNORE))  # the lock is free: no wait
+        Store(db)  # an open meanwhile (not closed: a close of a DB this small folds) keeps the fold's file
+        assert list(tmp_path.glob(".g.json.fold-*.tmp"))
+        return written
+
+    monkeypatch.setattr(folder.storage, "_write_new_main", slow_write)
+    with holding_fold_lock(db.with_name("g.json.lock")):
+        assert folder.storage.fold_beside_writers()
+    journal_lines = db.with_name("g.json.journal").read_bytes().splitlines()
+    assert len(journal_lines) == 1 and b'"bob"' in journal_lines[0]  # only what the new main file lacks
+    plain = tinydb.TinyDB(db, access_mode="r").table("annotations")
+    assert {(d["annotator"], d["answer"]) for d in plain.all()} >= {("alice", "reject")} and not plain.search(tinydb.Query().annotator == "bob")
+    with Store(db, read_only=True) as store:
+        assert store.annotation(pairs[1][0].id, "bob").answer is Answer.IGNORE  # type: ignore[union-attr]
+        assert store.annotation(pairs[0][0].id, "alice").answer is Answer.REJECT  # type: ignore[union-attr]
+    other.refresh()
+    assert other.annotation(pairs[0][0].id, "alice").answer is Answer.REJECT  # type: ignore[union-attr]
+
+
+def test_a_fold_gives_way_when_another_process_folded_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "g.json"
+    pairs = stored(db, 10)
+    folder = Store(db)
+    folder.save_annotation(Annotation(pairs[0][0].id, "bob", (), Answer.REJECT))
+    write_new_main = folder.storage._write_new_main
+
+    def overtaken(tag: str = "") -> object:
+        written = write_new_main(tag)
+        with Store(db) as other:
+            other.compact()
+        return written
+
+    monkeypatch.setattr(folder.storage, "_write_new_main", overtaken)
+    assert not folder.storage.fold_beside_writers()
+    assert not list(tmp_path.glob(".g.json.*.tmp"))  # its own new main file is gone
+    with Store(db, read_only=True) as store:
+        assert store.annotation(pairs[0][0].id, "bob").answer is Answer.REJECT  # type: ignore[union-attr]
 
 
 def test_reads_through_the_mapped_main_file_follow_another_process_that_folds_it(tmp_path: Path) -> None:

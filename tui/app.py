@@ -93,7 +93,7 @@ class GoldspanApp(App[None]):
         return self.make_screen(self.session, self.colours)
 
     def on_mount(self) -> None:
-        for note in [*self.notes, *self.session.notices]:
+        for note in [*self.notes, *self.session.take_notices()]:
             self.notify(note, severity="warning", timeout=8)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):

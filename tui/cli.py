@@ -63,7 +63,8 @@ def default_annotator() -> str:
 
 
 def report_store_notices(store: Store) -> None:
-    for line in store.notices:
+    """Print what the store has to say and has not said yet (so calling it again says only what is new)."""
+    for line in store.take_notices():
         say(f"note: {line}")
 
 

@@ -86,6 +86,7 @@ def annotate(
 
         app = GoldspanApp(session, spec, keymap=keymap, notes=[*report.problems, *report.notices])
         status = run_app(app, lambda: f"{db}: {session.done} of {plural(len(session.articles), 'article')} answered by {session.annotator}")
+        report_store_notices(store)  # what a save said after the screen opened (a migration of an older DB)
     return status or (1 if report.problems else 0)
 
 
@@ -126,7 +127,9 @@ def review(
         )
         app = GoldspanApp(session, tokenizer, keymap=keymap, screen=ReviewScreen)
         app.model_status = "versions: " + ", ".join(session.plan.names)
-        return run_app(app, lambda: f"{db}: {session.done} of {plural(len(session.articles), 'article')} reviewed by {session.annotator}")
+        status = run_app(app, lambda: f"{db}: {session.done} of {plural(len(session.articles), 'article')} reviewed by {session.annotator}")
+        report_store_notices(store)
+        return status
 
 
 def keymap_from(keys: Path | None) -> dict[str, tuple[str, ...]]:

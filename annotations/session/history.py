@@ -58,7 +58,7 @@ class History(_Session):
     @editing
     def save_again(self) -> Result:
         """Retry the saves that failed (a full disk, say), once the cause is fixed."""
-        pending = [(i, d) for i, article_id in enumerate(self.articles.ids) if (d := self._drafts.get(article_id)) is not None and d.unsaved]
+        pending = sorted(((self.articles.row_of(article_id) or 0, d) for article_id, d in self._drafts.items() if d.unsaved), key=lambda p: p[0])
         if not pending:
             return refused("nothing is waiting to be saved")
         for _, draft in pending:

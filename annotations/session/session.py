@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from itertools import compress, count
-from operator import attrgetter, not_
+from operator import attrgetter
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..datamodel import Annotation, Answer, Article, ArticleList, ModelId, Role, Span, SpanState, Suggestions, sorted_spans
 from ..errors import StoreError
 from ..store import Store
+from .answered import Answered
 from .editing import Editing
 from .history import History
 from .moving import Moving, find_all
@@ -64,10 +64,8 @@ class Session(Moving, Editing, History):
         self._redo: list[Change] = []
         self.last_saved: str | None = None  # ISO time the last change reached the disk
         self.save_error: str | None = None
-        ids = self.articles.ids
-        self.answered = store.answered_ids(annotator, self.role).intersection(ids)
-        # The first article not answered yet, found in C (a Python loop over 200,000 ids is 25 ms of the open).
-        self.index = next(compress(count(), map(not_, map(self.answered.__contains__, ids))), 0)
+        self.answered = Answered(store.answered_in(self.articles, annotator, self.role), self.articles)
+        self.index = self.answered.first_missing() or 0
         self._others: dict[str, list[Annotation]] = {}
         self._versus: dict[tuple[str, int], list[tuple[str, int]]] = {}
         self._counts: tuple[Draft | None, int, dict[str, int]] = (None, 0, {})  # a draft, its version, its label counts
@@ -230,10 +228,9 @@ class Session(Moving, Editing, History):
         """The database is open for looking only: every change is refused."""
         return self.store.read_only
 
-    @property
-    def notices(self) -> list[str]:
-        """What the store had to say on opening (a read-only DB, a crash's leftovers)."""
-        return self.store.notices
+    def take_notices(self) -> list[str]:
+        """What the store has to say and has not said yet (on opening: a read-only DB, a crash's leftovers)."""
+        return self.store.take_notices()
 
     def close(self) -> None:
         """Fold the store's journal into its main file, as a clean exit does (every save is in the journal already)."""
@@ -289,11 +286,9 @@ class Session(Moving, Editing, History):
         return self._after_answer()
 
     def _after_answer(self) -> Result:
-        ids = self.articles.ids
-        following = [i for i in range(self.index + 1, len(ids)) if ids[i] not in self.answered]
-        earlier = [i for i in range(0, self.index) if ids[i] not in self.answered]
-        if following or earlier:
-            self.go_to((following or earlier)[0])
+        missing = self.answered.next_missing(self.index)
+        if missing is not None:
+            self.go_to(missing)
             return None
         if self.index + 1 < len(self.articles):
             self.go_to(self.index + 1)

@@ -77,7 +77,7 @@ class MappedFile:
         self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if st.st_size else None
 
     def read(self, start: int, end: int) -> bytes:
-        if end > self.size or start > end:
+        if end > self.size or start > end or start < 0:
             raise StoreError(f"{self.path}: a read past the end of the file (bytes {start}-{end} of {self.size:,}); its index is damaged.")
         if os.fstat(self._handle.fileno()).st_size < end:
             raise StoreError(
@@ -89,11 +89,14 @@ class MappedFile:
     def whole(self) -> bytes:
         return self.read(0, self.size)
 
-    def crc32(self) -> int:
-        crc, step = 0, 1 << 24
-        for at in range(0, self.size, step):
-            crc = zlib.crc32(self.read(at, min(self.size, at + step)), crc)
-        return crc
+    def crc32(self, start: int = 0, end: int | None = None) -> int:
+        """The CRC-32 of bytes ``start..end`` (all of them by default), read in place, never copied."""
+        end = self.size if end is None else end
+        self.read(end, end)  # the size checks, before the pages are touched
+        if self._map is None or start >= end:
+            return 0
+        with memoryview(self._map) as whole, whole[start:end] as part:
+            return zlib.crc32(part)
 
     def close(self) -> None:
         if self._map is not None:
@@ -138,27 +141,45 @@ def parse_main(path: Path, raw: bytes) -> Data:
 def write_atomically(path: Path, payload: bytes | Callable[[BinaryIO], None], file_mode: int) -> None:
     """Replace ``path`` with ``payload`` (bytes, or a function that writes them to a file) so that a
     reader or a crash sees the old file or the new, never a mix."""
+    replace_with(write_beside(path, payload, file_mode), path)
+
+
+def write_beside(path: Path, payload: bytes | Callable[[BinaryIO], None], file_mode: int, tag: str = "") -> Path:
+    """``payload`` written and fsync'd to a new temporary file beside ``path``, to be renamed over it
+    (``replace_with``). ``tag`` names the temporary file (a fold's, which no open may take for a crash's)."""
     folder = path.parent if str(path.parent) else Path(".")
     try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.{tag}", suffix=".tmp", dir=folder)
     except OSError as error:
         raise StoreWriteError(f"{path}: cannot save, the folder is not writable ({error.strerror}).") from None
     try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), file_mode)
+            if callable(payload):
+                payload(handle)
+            else:
+                handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        if isinstance(error, OSError):
+            raise StoreWriteError(f"{path}: the save did not reach the disk ({error.strerror}); the file is as it was.") from None
+        raise
+    return Path(temp_name)
+
+
+def replace_with(temp: Path, path: Path) -> None:
+    """Rename ``temp`` over ``path`` atomically and make the rename durable (the folder fsync'd)."""
+    try:
         try:
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), file_mode)
-                if callable(payload):
-                    payload(handle)
-                else:
-                    handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp_name, path)
+            os.replace(temp, path)
         except BaseException:
             with contextlib.suppress(OSError):
-                os.unlink(temp_name)
+                os.unlink(temp)
             raise
-        fsync_folder(folder)
+        fsync_folder(path.parent if str(path.parent) else Path("."))
     except OSError as error:
         raise StoreWriteError(f"{path}: the save did not reach the disk ({error.strerror}); the file is as it was.") from None
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import array
 import bisect
 import json
+import struct
 import sys
 import zlib
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from ..errors import StoreError
 from .files import MappedFile
 
 MAGIC = b"goldspan-index 2\n"
+_RANGE = struct.Struct("<qq")
+_INT = struct.Struct("<q")
 NONE = "\x01"  # None in a NUL-joined column of strings
 
 FileSignature = tuple[int, int, int]  # inode, modification time (ns), size
@@ -81,7 +84,10 @@ class TableBuild:
     next_id: int = 1
 
 
-def write_index(handle: BinaryIO, main: FileSignature, main_size: int, main_crc: int, tables: dict[str, TableBuild]) -> None:
+def write_index(
+    handle: BinaryIO, main: FileSignature, main_size: int, main_crc: int, tables: dict[str, TableBuild], extras: dict[str, bytes] | None = None
+) -> None:
+    """The index of a main file just written. ``extras``: bytes the store keeps beside its tables (aggregates made at a fold)."""
     sections: list[bytes] = []
     offset = 0
 
@@ -114,13 +120,22 @@ def write_index(handle: BinaryIO, main: FileSignature, main_size: int, main_crc:
         spec["key_starts"] = section(_int64(starts))
         spec["sorted_keys"] = section(_int64(sorted(range(rows), key=t.keys.__getitem__)))
         spec["at"] = section(_int64(t.at))
-        spec["columns"] = {}
+        spec["columns"], spec["starts"] = {}, {}
         for column, values in t.columns.items():
             kind, raw = _encode_strings(values)
             spec["columns"][column] = [kind, *section(raw)]
+            if kind == "text":  # where each value starts: one value is read without decoding the column
+                starts, at = [], 0
+                for value in values:
+                    starts.append(at)
+                    at += len((NONE if value is None else value).encode("utf-8")) + 1
+                starts.append(at)
+                spec["starts"][column] = section(_int64(starts))
         header_tables[name] = spec
+    header_extras = {name: section(raw) for name, raw in (extras or {}).items()}
     header = json.dumps(
-        {"main": {"file": list(main), "size": main_size, "crc32": main_crc}, "tables": header_tables}, separators=(",", ":")
+        {"main": {"file": list(main), "size": main_size, "crc32": main_crc}, "tables": header_tables, "extras": header_extras},
+        separators=(",", ":"),
     ).encode("utf-8")
     handle.write(MAGIC + len(header).to_bytes(8, "little") + header)
     for raw in sections:
@@ -136,6 +151,11 @@ class TableIndex:
         self.next_id: int = int(spec["next_id"])
         self.column_names: tuple[str, ...] = tuple(spec["columns"])
         self._columns: dict[str, list[Any]] = {}
+        self._starts: dict[str, array.array[int]] = {}
+        self._verified: set[str] = set()  # sections whose CRC was checked
+        self._all_keys: list[str] | None = None
+        self._bulk: tuple[bytes, array.array[int], array.array[int]] | None = None  # the key sections, once many keys were looked up
+        self._finds = 0
 
     def _section(self, where: Sequence[int]) -> bytes:
         """A section's bytes, checked against the CRC the header gives (an index damaged inside, not only cut short)."""
@@ -154,6 +174,7 @@ class TableIndex:
         if spec["ids"][0] != "dense":
             found.append((spec["ids"][1:], 8 * self.rows if spec["ids"][0].startswith("int64") else None))
         found += [(where[1:], None) for where in spec["columns"].values()]
+        found += [(where, 8 * (self.rows + 1)) for where in spec.get("starts", {}).values()]
         for where, length in found:
             if len(where) != 3 or (length is not None and int(where[1]) != length):
                 raise ValueError("a section's length is not what its table's rows need")
@@ -167,7 +188,17 @@ class TableIndex:
         return at
 
     def at(self, row: int) -> tuple[int, int]:
-        return self._at[2 * row], self._at[2 * row + 1]
+        """Where the row's record lies in the main file. Read alone (16 bytes) until a fold reads them
+        all: an open reads a few records, and a wrong offset is caught by the record's own key check."""
+        if "_at" in self.__dict__:
+            return self._at[2 * row], self._at[2 * row + 1]
+        offset = self._base + int(self._spec["at"][0]) + 16 * row
+        start, end = _RANGE.unpack(self._source.read(offset, offset + 16))
+        return start, end
+
+    def load_offsets(self) -> None:
+        """Every row's offsets at once, checked (a fold copies every record)."""
+        self._at  # noqa: B018 - the cached property reads and checks them
 
     # -- TinyDB ids --------------------------------------------------------------------------
 
@@ -205,33 +236,72 @@ class TableIndex:
 
     # -- keys --------------------------------------------------------------------------------
 
-    @cached_property
-    def _keys(self) -> tuple[bytes, array.array[int], array.array[int]]:
-        keys, starts, order = self._section(self._spec["keys"]), _from_int64(self._section(self._spec["key_starts"])), _from_int64(self._section(self._spec["sorted_keys"]))
-        if len(starts) != self.rows + 1 or len(order) != self.rows:
-            raise ValueError("the index's keys do not match its rows")
-        return keys, starts, order
+    def _checked(self, name: str) -> None:
+        """A section read a few bytes at a time is first checked whole against its CRC, without copying it."""
+        if name not in self._verified:
+            offset, length, crc = (int(v) for v in self._spec[name])
+            if self._source.crc32(self._base + offset, self._base + offset + length) != crc:
+                raise StoreError(
+                    f"{self._source.path}: damaged (a section's checksum does not match); delete it (it is only an index) and open the database again."
+                )
+            self._verified.add(name)
+
+    def _int_at(self, name: str, position: int) -> int:
+        if self._bulk is not None and name == "sorted_keys":
+            return self._bulk[2][position]
+        offset = self._base + int(self._spec[name][0]) + 8 * position
+        return int(_INT.unpack(self._source.read(offset, offset + 8))[0])
+
+    FEW = 64  # keys found a few bytes at a time before the key sections are read whole (a journal replay finds thousands)
+
+    def _count_find(self) -> None:
+        self._finds += 1
+        if self._bulk is None and self._finds > self.FEW:
+            keys = self._section(self._spec["keys"])
+            starts, order = _from_int64(self._section(self._spec["key_starts"])), _from_int64(self._section(self._spec["sorted_keys"]))
+            if len(starts) != self.rows + 1 or len(order) != self.rows:
+                raise ValueError("the index's keys do not match its rows")
+            self._bulk = (keys, starts, order)
+
+    def load_keys(self) -> None:
+        """Every key at once (a fold writes them all): then read from memory, not a few bytes at a time."""
+        if self._all_keys is None:
+            keys = self._section(self._spec["keys"]).decode("utf-8")
+            self._all_keys = keys.split("\0") if self.rows else []
+            if len(self._all_keys) != self.rows:
+                raise ValueError("the index's keys do not match its rows")
 
     def key_at(self, row: int) -> str:
-        keys, starts, _ = self._keys
-        return keys[starts[row] : starts[row + 1] - 1].decode("utf-8")
+        if self._all_keys is not None:
+            return self._all_keys[row]
+        if self._bulk is not None:
+            keys, starts, _ = self._bulk
+            return keys[starts[row] : starts[row + 1] - 1].decode("utf-8")
+        self._checked("keys")
+        self._checked("key_starts")
+        offset = self._base + int(self._spec["key_starts"][0]) + 8 * row
+        start, end = _RANGE.unpack(self._source.read(offset, offset + 16))
+        keys = self._base + int(self._spec["keys"][0])
+        return self._source.read(keys + start, keys + end - 1).decode("utf-8")
 
     def _sorted_key(self, position: int) -> str:
-        return self.key_at(self._keys[2][position])
+        self._checked("sorted_keys")
+        return self.key_at(self._int_at("sorted_keys", position))
 
     def find(self, key: str) -> int | None:
-        """The row holding this key: a binary search over the keys as sorted when the index was written."""
-        order = self._keys[2]
+        """The row holding this key: a binary search over the keys as sorted when the index was written,
+        reading a few bytes per step (an open finds a few keys among 200,000 without decoding them)."""
+        self._count_find()
         position = bisect.bisect_left(range(self.rows), key, key=self._sorted_key)
-        return order[position] if position < self.rows and self._sorted_key(position) == key else None
+        return self._int_at("sorted_keys", position) if position < self.rows and self._sorted_key(position) == key else None
 
     def rows_with_prefix(self, prefix: str) -> list[int]:
         """Rows whose key starts with ``prefix``, in table order (an article's records: keys are JSON lists that start with its id)."""
-        order = self._keys[2]
+        self._count_find()
         position = bisect.bisect_left(range(self.rows), prefix, key=self._sorted_key)
         found = []
         while position < self.rows and self._sorted_key(position).startswith(prefix):
-            found.append(order[position])
+            found.append(self._int_at("sorted_keys", position))
             position += 1
         return sorted(found)
 
@@ -245,11 +315,30 @@ class TableIndex:
             values = self._columns[name] = _decode_strings(kind, self._section(where), self.rows)
         return values
 
+    def value_at(self, name: str, row: int) -> Any:
+        """One field of one row: read alone where the column is text (its start offsets are kept), else from the decoded column."""
+        if name in self._columns or name not in self._spec.get("starts", {}):
+            return self.column(name)[row]
+        starts = self._starts.get(name)
+        if starts is None:
+            starts = self._starts[name] = _from_int64(self._section(self._spec["starts"][name]))
+            if len(starts) != self.rows + 1:
+                raise ValueError("a column's offsets do not match its rows")
+        offset = self._base + int(self._spec["columns"][name][1])
+        value = self._source.read(offset + starts[row], offset + starts[row + 1] - 1).decode("utf-8")
+        return None if value == NONE else value
 
-def read_index(source: MappedFile | None, main: MappedFile) -> dict[str, TableIndex] | None:
-    """The tables of the index in ``source`` if it was written for this main file; None otherwise, and
-    the caller parses the main file whole, as without an index. An unreadable index is never an
-    error: it is only a shortcut (a damaged section met later is caught by the record check)."""
+
+@dataclass
+class Index:
+    tables: dict[str, TableIndex]
+    extras: dict[str, bytes]
+
+
+def read_index(source: MappedFile | None, main: MappedFile) -> Index | None:
+    """The index in ``source`` if it was written for this main file; None otherwise, and the caller
+    parses the main file whole, as without an index. An unreadable index is never an error: it is
+    only a shortcut (a damaged section met later is named, with what to do)."""
     if source is None:
         return None
     try:
@@ -265,6 +354,11 @@ def read_index(source: MappedFile | None, main: MappedFile) -> dict[str, TableIn
         tables = {name: TableIndex(source, base, spec) for name, spec in header["tables"].items()}
         if any(offset < 0 or base + offset + size > source.size for t in tables.values() for offset, size in t.sections()):
             return None  # cut short: a section lies past its end
-        return tables
+        extras = {}
+        for name, (offset, size, crc) in header.get("extras", {}).items():
+            raw = source.read(base + offset, base + offset + size)
+            if zlib.crc32(raw) == crc:
+                extras[name] = raw  # a damaged one is left out: it is only a shortcut too
+        return Index(tables, extras)
     except (ValueError, KeyError, TypeError, AttributeError, StoreError):  # StoreError: an index cut short
         return None

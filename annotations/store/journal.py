@@ -39,8 +39,9 @@ from tinydb.storages import Storage
 
 from ..errors import ReadOnlyStoreError, StoreError, StoreWriteError
 from .codec import REV, json_dumps, patch
-from .files import Data, MappedFile, fsync_folder, open_mapped, parse_main, signature, write_all, write_atomically
+from .files import Data, MappedFile, fsync_folder, open_mapped, parse_main, replace_with, signature, write_all, write_atomically, write_beside
 from .index import TableBuild, read_index, write_index
+from .fold import fold_running, start_background_fold
 from .lock import FileLock, LockTimeout
 from .schema import check_format
 from .table import Summary, Table, TableView
@@ -48,14 +49,15 @@ from .table import Summary, Table, TableView
 KeyFunctions = Mapping[str, Callable[[Mapping[str, Any]], str]]
 LOCK_TIMEOUT = 30.0  # seconds a writer waits for another before saying so
 
-# When a close folds the journal into the main file. A fold writes the whole main file, so it runs
-# only once the journal holds a quarter of it (the cost per saved byte stays the same whatever the
-# corpus), or 32 MiB (what a next open replays stays under about 0.2 s), and always for a DB small
-# enough that writing it whole is cheaper than reading a journal (then plain TinyDB sees everything
-# after each close, as before). Measured in docs/performance.md.
+# When a close folds the journal into the main file. A fold writes the whole main file, so it waits
+# until the journal holds a quarter of it (the cost per saved byte then stays the same whatever the
+# corpus), or 2 MiB: what every open replays (about 17 µs a line, some 200 bytes a line for the
+# patches most saves are) stays under about 0.2 s. A DB under 4 MiB is folded at every close, as
+# writing it costs less than replaying a journal; a bigger one is folded by a process of its own
+# (``fold``), so a quit stays instant. Measured in docs/performance.md.
 FOLD_SMALL = 4 << 20
 FOLD_FRACTION = 0.25
-FOLD_CAP = 32 << 20
+FOLD_CAP = 2 << 20
 
 
 def should_fold(main_size: int, journal_size: int) -> bool:
@@ -74,10 +76,13 @@ class JournalStorage(Storage):
         shared: bool = False,
         patchable: Mapping[str, str] | None = None,
         indexed: Mapping[str, Mapping[str, Summary]] | None = None,
+        extras: Callable[[JournalStorage], dict[str, bytes]] | None = None,
     ) -> None:
         self.path = Path(path)
         self.patchable = dict(patchable or {})  # table -> the list field whose changes may be journaled alone
         self.indexed = {t: dict(f) for t, f in (indexed or {}).items()}  # table -> summaries of each record kept in the index
+        self.make_extras = extras  # what else a fold writes into the index: the store's aggregates, made from the tables folded
+        self._extras: dict[str, bytes] = {}
         self.journal_path = self.path.with_name(self.path.name + ".journal")
         self.index_path = self.path.with_name(self.path.name + ".index")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
@@ -121,9 +126,15 @@ class JournalStorage(Storage):
             self._compact_locked()
 
     def close(self) -> None:
-        if not self.read_only and (not self._index_current or should_fold(self._main.size if self._main else 0, self.journal_size())):
+        if self.read_only:
+            return
+        main_size = self._main.size if self._main else 0
+        due = should_fold(main_size, self.journal_size())
+        if not self._index_current or (due and main_size < FOLD_SMALL):
             with contextlib.suppress(StoreError):  # a full disk at close: the journal keeps everything
                 self.compact()
+        elif due:  # seconds at 200,000 articles: done by a process of its own, so quitting stays instant
+            start_background_fold(self.path, shared=self.file_mode == 0o660)
 
     # -- goldspan's saves --------------------------------------------------------------------
 
@@ -141,6 +152,11 @@ class JournalStorage(Storage):
 
     def doc_id(self, table: str, key: str) -> str | None:
         return self.table(table).doc_id(key)
+
+    def extra(self, name: str) -> bytes | None:
+        """What the last fold's ``extras`` made under this name, if the index holding it is the one in use
+        (it describes the main file as folded: the records changed since are the tables' changed ones)."""
+        return self._extras.get(name)
 
     def put(
         self,
@@ -216,9 +232,11 @@ class JournalStorage(Storage):
     def _load(self) -> None:
         main = open_mapped(self.path)
         self._main, self._main_seen = main, (main.signature if main is not None else None)
-        index = read_index(open_mapped(self.index_path), main) if main is not None and main.size else None
+        found = read_index(open_mapped(self.index_path), main) if main is not None and main.size else None
+        index = None if found is None else found.tables
         if index is not None and any(set(names) - set(index[table].column_names) for table, names in self.indexed.items() if table in index):
             index = None  # written when fewer fields were indexed (an older goldspan): parse the file, the next close rewrites it
+        self._extras = found.extras if found is not None and index is not None else {}
         if main is None:
             self._tables = None
         elif index is None:
@@ -242,10 +260,14 @@ class JournalStorage(Storage):
         self._read_journal()
 
     def _remove_crash_leftovers(self) -> None:
-        """Temp files of a compaction that a crash cut short (we hold the lock, so none is running).
+        """Temp files of a compaction that a crash cut short (we hold the lock, so none is running but
+        a fold beside the writers, whose file is kept while it holds the fold lock).
 
         The pattern also matches the journal's temp files (".goldspan.json.journal.*.tmp")."""
+        folding = fold_running(self.lock_path)
         for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            if folding and leftover.name.startswith(f".{self.path.name}.fold-"):
+                continue
             with contextlib.suppress(OSError):
                 leftover.unlink()
 
@@ -356,6 +378,43 @@ class JournalStorage(Storage):
         self._journal_seen = (os.stat(self.journal_path).st_ino, start + len(payload))
 
     def _compact_locked(self) -> None:
+        self._finish_fold(*self._write_new_main(), rest=b"")
+
+    def fold_beside_writers(self) -> bool:
+        """Fold as ``compact`` does, but hold the writers' lock only to begin and to finish: the new main
+        file (seconds at 200,000 articles) is written from what was saved up to the start, while every
+        other process goes on saving; the journal lines they add meanwhile become the new journal.
+        False if another process folded meanwhile (then there is nothing left to do)."""
+        self._refuse_if_read_only()
+        with self._locked():
+            self._catch_up()
+            main_seen, journal_seen = self._main_seen, self._journal_seen
+        temp: Path | None = None
+        try:
+            temp, written, builds, extras = self._write_new_main(tag="fold-")
+            with self._locked():
+                journal = signature(self.journal_path)
+                start = journal_seen[1] if journal_seen else 0
+                moved = journal_seen is not None and (journal is None or journal[0] != journal_seen[0])
+                if signature(self.path) != main_seen or moved or (journal is not None and journal[2] < start):
+                    return False  # another process folded meanwhile
+                rest = b""
+                if journal is not None:
+                    with open(self.journal_path, "rb") as handle:
+                        handle.seek(start)
+                        rest = handle.read()
+                    rest = rest[: rest.rfind(b"\n") + 1]  # an unfinished last line was never reported as saved
+                self._finish_fold(temp, written, builds, extras, rest=rest)
+                temp = None
+                return True
+        finally:
+            if temp is not None:
+                with contextlib.suppress(OSError):
+                    temp.unlink()
+
+    def _write_new_main(self, tag: str = "") -> tuple[Path, tuple[int, int], dict[str, TableBuild], dict[str, bytes]]:
+        """The tables as a new main file beside the old one (not yet in its place), where each record
+        landed in it, and the store's aggregates for its index."""
         dumps = json_dumps()
         tables = self._tables or {}
         builds: dict[str, TableBuild] = {}
@@ -375,14 +434,23 @@ class JournalStorage(Storage):
                 write(b"}")
             write(b"}")
 
-        write_atomically(self.path, write_main, self.file_mode)
+        temp = write_beside(self.path, write_main, self.file_mode, tag)
+        extras = self.make_extras(self) if self.make_extras is not None else {}
+        return temp, (written[0], written[1]), builds, extras
+
+    def _finish_fold(
+        self, temp: Path, written: tuple[int, int], builds: dict[str, TableBuild], extras: dict[str, bytes], *, rest: bytes
+    ) -> None:
+        """Put the new main file in place, then its index, then the journal of what it does not hold (``rest``)."""
+        tables = self._tables or {}
+        replace_with(temp, self.path)
         main = signature(self.path)
         # An index that fails to be written is only a slower next open: it no longer matches the main file.
         with contextlib.suppress(StoreWriteError):
-            write_atomically(self.index_path, lambda handle: write_index(handle, main, written[0], written[1], builds), self.file_mode)  # type: ignore[arg-type]
-        # The main file now holds every journal line; a crash before the next step only means the
-        # same lines are replayed once more, which changes nothing.
-        write_atomically(self.journal_path, b"", self.file_mode)
+            write_atomically(self.index_path, lambda handle: write_index(handle, main, written[0], written[1], builds, extras), self.file_mode)  # type: ignore[arg-type]
+        # The main file now holds every journal line but ``rest``; a crash before the next step only
+        # means the lines it holds are replayed once more, in order, which changes nothing.
+        write_atomically(self.journal_path, rest, self.file_mode)
         self._load()  # the new main file, mapped, read through its new index
         for name, table in (self._tables or {}).items():
             if name in tables:  # the records just written stay the same objects: a session's next edit is still a patch

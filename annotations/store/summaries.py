@@ -9,6 +9,7 @@ counts labels); otherwise when the column is first read, or when a fold writes t
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -21,15 +22,16 @@ Record = Mapping[str, Any]
 
 def label_counts(record: Record) -> dict[str, int]:
     """Label -> spans, most frequent first (ties by name): the order stats shows them in, so it sorts nothing."""
-    counts = Counter(span["label"] for span in record.get("spans", ()))
+    counts = Counter(span.get("label") or "" for span in record.get("spans", ()))
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def span_key(record: Record) -> str:
-    """A digest of the record's spans (start, end, label, in order): two records agree on their spans
-    exactly when their digests are equal (what the final dataset's rule compares)."""
-    joined = ";".join(f"{s['start']},{s['end']},{s['label']}" for s in record.get("spans", ()))
-    return hashlib.blake2b(joined.encode("utf-8"), digest_size=12).hexdigest()
+    """A digest of the record's spans (start, end, label, in offset order, as JSON: a label may hold any
+    punctuation): two records agree on their spans exactly when their digests are equal (what the
+    final dataset's rule compares; ``Annotation.span_key`` is the same list)."""
+    spans = sorted((s.get("start"), s.get("end"), s.get("label")) for s in record.get("spans", ()))
+    return hashlib.blake2b(json.dumps(spans, ensure_ascii=False).encode("utf-8"), digest_size=12).hexdigest()
 
 
 def _field(name: str, default: Any = None) -> Callable[[Record], Any]:
@@ -43,8 +45,8 @@ _RECORD = {
 }  # fmt: skip
 
 SUMMARIES: dict[str, dict[str, Callable[[Record], Any]]] = {
-    ARTICLES: {"id": _field("id"), "title": _field("title"), "words": lambda r: len(r["text"].split())},
-    SUGGESTIONS: {"article_id": _field("article_id"), "model": lambda r: f"{r['model']} {r['model_version']}", "labels": label_counts},
+    ARTICLES: {"id": _field("id"), "title": _field("title"), "words": lambda r: len(str(r.get("text", "")).split())},
+    SUGGESTIONS: {"article_id": _field("article_id"), "model": lambda r: f"{r.get('model')} {r.get('model_version')}", "labels": label_counts},
     ANNOTATIONS: _RECORD,
     REVIEWS: _RECORD,
 }

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from ..errors import StoreError
 from .files import MappedFile
@@ -111,6 +111,8 @@ class Table:
         key = self.key_of(doc) if self.key_of is not None else str(len(self._changed) + 1)
         doc_id = self.doc_id(key)
         if doc_id is None:
+            while self._base_row(str(self.next_id)) is not None or str(self.next_id) in self._changed:
+                self.next_id += 1  # an index whose next id was tampered with must not hand out one in use
             doc_id = str(self.next_id)
             self.next_id += 1
         new = doc_id not in self._changed and self._base_row(doc_id) is None
@@ -225,8 +227,30 @@ class Table:
             self._columns[name] = column
         return column
 
+    def value_at(self, name: str, row: int) -> Any:
+        """One summary field of the record at this row of ``ids``: read alone, without decoding the column, while nothing was removed."""
+        column = self._columns.get(name)
+        if column is not None:
+            return column[row]
+        if not self._plain():
+            return self.column(name)[row]
+        assert self._base is not None
+        if row < self._base.rows:
+            doc = self._changed.get(self._base.id_at(row)) if self._changed else None
+            return self._base.value_at(name, row) if doc is None else self.summaries[name](doc)
+        return self.summaries[name](self._changed[self._new_ids[row - self._base.rows]])
+
+    def row_of_key(self, key: str) -> int | None:
+        """The row of ``ids`` holding the record with this key."""
+        doc_id = self.doc_id(key)
+        return None if doc_id is None else self._row(doc_id)
+
+    def changed(self) -> Iterator[Doc]:
+        """The records set since the main file was written (journal lines replayed, this process's saves)."""
+        return iter(self._changed.values())
+
     def field_of(self, doc_id: str, name: str) -> Any:
-        """One summary field of one record, without parsing it if it is still the main file's."""
+        """One summary field of one record, without parsing it (nor decoding the column) if it is still the main file's."""
         doc = self._changed.get(doc_id)
         if doc is not None:
             return self.summaries[name](doc)
@@ -234,7 +258,10 @@ class Table:
         if row is None:
             raise KeyError(doc_id)
         assert self._base is not None
-        return self._base.column(name)[row]
+        return self._base.value_at(name, row)
+
+    def has_removals(self) -> bool:
+        return bool(self._removed)
 
     def __len__(self) -> int:
         if self._ids is not None:
@@ -261,6 +288,9 @@ class Table:
         ``write`` (which returns the position after it), and say where each landed. A record of the
         main file not changed since is copied as the bytes it was, never parsed."""
         build = TableBuild(columns={name: list(self.column(name)) for name in self.summaries}, next_id=self.next_id)
+        if self._base is not None:
+            self._base.load_offsets()
+            self._base.load_keys()
         ids = self.ids()
         for d, doc_id in enumerate(ids):
             doc = self._changed.get(doc_id)
@@ -292,3 +322,39 @@ class TableView(Mapping[str, Doc]):
 
     def __len__(self) -> int:
         return len(self._table)
+
+
+class LazyColumn(Sequence[Any]):
+    """One summary field of the records a table holds now, as a sequence read a value at a time: an
+    annotator's list of 200,000 article titles costs nothing until it is read. Iterating it, or
+    reading many values, decodes the whole column once (tens of ms at 200,000) and reads that.
+    Its length is the table's when it was made: records saved later (by anyone) are not in it."""
+
+    MANY = 256  # values read one by one before the whole column is decoded
+
+    def __init__(self, table: Table, name: str) -> None:
+        self._table, self._name, self._reads, self._len = table, name, 0, len(table)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def _column(self) -> list[Any]:
+        return self._table.column(self._name)[: self._len] if len(self._table) != self._len else self._table.column(self._name)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return self._column()[index]
+        row = range(self._len)[index]  # negative indices, and IndexError, as a list gives them
+        self._reads += 1
+        if self._reads > self.MANY:
+            return self._table.column(self._name)[row]
+        return self._table.value_at(self._name, row)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._column())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._column()
+
+    def index(self, value: Any, start: int = 0, stop: int | None = None) -> int:
+        return self._column().index(value, start, self._len if stop is None else stop)

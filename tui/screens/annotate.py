@@ -241,7 +241,7 @@ class AnnotateScreen(Screen[None]):
 
     def action_goto(self) -> None:
         s = self.session
-        articles = [(i + 1, article_id in s.answered, title) for i, (article_id, title) in enumerate(zip(s.articles.ids, s.articles.titles))]
+        articles = [(i + 1, s.answered.at(i), title) for i, title in enumerate(s.articles.titles)]
 
         def chosen(value: str | None) -> None:
             self.redraw(None if value is None else s.go_to_query(value))
