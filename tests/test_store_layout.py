@@ -302,3 +302,68 @@ def test_compact_of_a_db_that_is_not_there_is_one_line_and_creates_nothing(tmp_p
     result = run_goldspan("compact", "--db", tmp_path / "none.json")
     assert_one_line_error(result, str(tmp_path / "none.json"), "no such database")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_index_damaged_inside_stops_a_command_with_one_line_naming_it(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    stored(db, 30)
+    index = db.with_name("g.json.index")
+    raw = bytearray(index.read_bytes())
+    length = int.from_bytes(raw[len(MAGIC) : len(MAGIC) + 8], "little")
+    header_end = len(MAGIC) + 8 + length
+    offset, size, _ = json.loads(raw[len(MAGIC) + 8 : header_end])["tables"]["annotations"]["keys"]
+    raw[header_end + offset + size // 2] ^= 0x20  # one bit of one key, its checksum left as it was
+    index.write_bytes(bytes(raw))
+    before = db.read_bytes()
+    result = run_goldspan("export", "--db", db, "--format", "doccano", "--out", tmp_path / "out.jsonl")
+    assert_one_line_error(result, str(index), "delete it")
+    assert db.read_bytes() == before and not (tmp_path / "out.jsonl").exists()
+
+
+def test_answered_bits_find_the_next_article_to_do_as_a_set_would() -> None:
+    import random
+
+    from goldspan.annotations.datamodel import ArticleList
+    from goldspan.annotations.session.answered import Answered
+
+    rng = random.Random(18)
+    for n in (1, 7, 8, 9, 64, 200, 1001):
+        ids = [f"a{i}" for i in range(n)]
+        articles = ArticleList(ids, ids, lambda i: None)  # type: ignore[arg-type,return-value]
+        for density in (0.0, 0.5, 0.97, 1.0):
+            done = {a for a in ids if rng.random() < density}
+            bits = bytearray((n + 7) // 8)
+            for i, a in enumerate(ids):
+                if a in done:
+                    bits[i >> 3] |= 1 << (i & 7)
+            answered = Answered(bits + b"\xff", articles)  # bits past the list never count
+            assert len(answered) == len(done) and all((a in answered) == (a in done) for a in ids)
+            todo = [i for i, a in enumerate(ids) if a not in done]
+            for after in {0, n // 2, n - 1}:
+                expected = next((i for i in todo if i > after), next((i for i in todo if i < after), None))
+                assert answered.next_missing(after) == expected, (n, density, after)
+            assert answered.first_missing() == (todo[0] if todo else None)
+            if n > 1:
+                answered.discard(ids[-1])
+                answered.add(ids[0])
+                assert ids[-1] not in answered and ids[0] in answered
+                assert len(answered) == len(done - {ids[-1]} | {ids[0]})
+
+
+def test_a_session_on_the_dbs_own_list_starts_at_the_first_article_not_answered(tmp_path: Path, big_db_rules: None) -> None:
+    """Progress comes from the bits a fold keeps, plus what the journal changed since."""
+    from goldspan.annotations.session.session import Session
+
+    db = tmp_path / "g.json"
+    pairs = stored(db, 30)
+    with Store(db) as store:  # un-answer two in the journal (left there by the big-DB rules), after the fold kept all as answered
+        for article, record in (pairs[4], pairs[9]):
+            store.save_annotation(Annotation(article.id, "alice", record.spans, None))
+    with Store(db) as store:
+        assert store.journal_size > 0
+        session = Session(store, store.article_list(), annotator="alice", labels=("PERSON",))
+        assert session.index == 4 and session.done == 28
+        assert session.article.id == pairs[4][0].id
+    with Store(db) as store:
+        session = Session(store, store.article_list(), annotator="bob", labels=("PERSON",))
+        assert session.index == 0 and session.done == 0

@@ -296,9 +296,10 @@ class JournalStorage(Storage):
             chunk = handle.read()
         end = chunk.rfind(b"\n") + 1
         position = offset
+        loads = json.JSONDecoder().decode  # on str: json.loads would sniff each line's encoding first
         for line in chunk[:end].split(b"\n")[:-1]:
             try:
-                record = json.loads(line)
+                record = loads(line.decode("utf-8"))
                 if "splice" in record:
                     self._apply_patch(record)
                 elif "remove" in record:
@@ -321,10 +322,10 @@ class JournalStorage(Storage):
                 )
             self._torn_at = offset + end
 
-    def _apply(self, table: str, doc: dict[str, Any]) -> None:
+    def _apply(self, table: str, doc: dict[str, Any], key: str | None = None) -> None:
         if table not in self.key_of:
             raise KeyError(f"unknown table {table!r}")
-        self.table(table, create=True).set(doc)
+        self.table(table, create=True).set(doc, key)
 
     def _remove(self, table: str, key: str) -> None:
         if table not in self.key_of:
@@ -346,7 +347,7 @@ class JournalStorage(Storage):
             raise ValueError(f"it changes revision {rev - 1} of a record in {table!r}, but revision {have} is there")
         field, start, stop, items = record["splice"]
         doc = {**current, **record["set"], field: [*current[field][:start], *items, *current[field][stop:]], REV: rev}
-        self._apply(table, doc)
+        self._apply(table, doc, key)
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -106,9 +106,10 @@ class Table:
 
     # -- changing --------------------------------------------------------------------------
 
-    def set(self, doc: Doc) -> str:
-        """Insert or replace the record with this record's key; returns its TinyDB id."""
-        key = self.key_of(doc) if self.key_of is not None else str(len(self._changed) + 1)
+    def set(self, doc: Doc, key: str | None = None) -> str:
+        """Insert or replace the record with this record's key (``key``: it, if the caller knows it); returns its TinyDB id."""
+        if key is None:
+            key = self.key_of(doc) if self.key_of is not None else str(len(self._changed) + 1)
         doc_id = self.doc_id(key)
         if doc_id is None:
             while self._base_row(str(self.next_id)) is not None or str(self.next_id) in self._changed:
