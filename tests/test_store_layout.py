@@ -107,8 +107,8 @@ def test_a_fold_beside_writers_keeps_what_they_saved_while_it_wrote(tmp_path: Pa
     other = Store(db)  # another annotator, saving while the new main file is being written
     write_new_main = folder.storage._write_new_main
 
-    def slow_write(tag: str = "") -> object:
-        written = write_new_main(tag)
+    def slow_write(*args: object, **kwargs: object) -> object:
+        written = write_new_main(*args, **kwargs)
         assert list(tmp_path.glob(".g.json.fold-*.tmp"))  # written beside, not yet in place
         other.save_annotation(Annotation(pairs[1][0].id, "bob", (), Answer.IGNORE))  # the lock is free: no wait
         Store(db)  # an open meanwhile (not closed: a close of a DB this small folds) keeps the fold's file
@@ -136,8 +136,8 @@ def test_a_fold_gives_way_when_another_process_folded_first(tmp_path: Path, monk
     folder.save_annotation(Annotation(pairs[0][0].id, "bob", (), Answer.REJECT))
     write_new_main = folder.storage._write_new_main
 
-    def overtaken(tag: str = "") -> object:
-        written = write_new_main(tag)
+    def overtaken(*args: object, **kwargs: object) -> object:
+        written = write_new_main(*args, **kwargs)
         with Store(db) as other:
             other.compact()
         return written
@@ -367,3 +367,55 @@ def test_a_session_on_the_dbs_own_list_starts_at_the_first_article_not_answered(
     with Store(db) as store:
         session = Session(store, store.article_list(), annotator="bob", labels=("PERSON",))
         assert session.index == 0 and session.done == 0
+
+
+def test_a_save_after_another_process_cut_a_crashed_line_keeps_that_process_s_save(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    pairs = stored(db, 5)
+    with open(db.with_name("g.json.journal"), "ab") as handle:  # what a kill mid-append leaves
+        handle.write(b'{"table":"annotations","doc":{"article_id":"x"')
+    first, second = Store(db), Store(db)  # both saw the unfinished line
+    second.save_annotation(Annotation(pairs[0][0].id, "bob", (), Answer.REJECT))  # cuts it, appends a whole line
+    first.save_annotation(Annotation(pairs[1][0].id, "carol", (), Answer.IGNORE))  # must not cut again
+    with Store(db, read_only=True) as store:
+        assert store.annotation(pairs[0][0].id, "bob").answer is Answer.REJECT  # type: ignore[union-attr]
+        assert store.annotation(pairs[1][0].id, "carol").answer is Answer.IGNORE  # type: ignore[union-attr]
+    second.refresh()  # and the journal still reads as whole lines
+    assert second.annotation(pairs[1][0].id, "carol") is not None
+
+
+def test_a_fold_cut_short_after_its_main_file_is_in_place_replays_only_what_that_file_lacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A patch, then a removal of the same record: replayed over a main file without the record, the
+    patch would find nothing to patch. The index names the journal lines the main file holds."""
+    db = tmp_path / "g.json"
+    pairs = stored(db, 5)
+    article, record = pairs[2]
+    store = Store(db)
+    relabelled = tuple(s.replace(label="ORG") for s in record.spans)
+    store.save_annotation(Annotation(article.id, "alice", relabelled, Answer.ACCEPT))  # a patch
+    store.remove_annotations([(article.id, "alice", Role.ANNOTATOR)])
+    journal_file = db.with_name("g.json.journal")
+    old_journal = journal_file.read_bytes()
+    assert b'"splice"' in old_journal and b'"remove"' in old_journal
+
+    real = journal.write_atomically
+
+    def power_cut_before_the_journal(path: Path, payload: object, mode: int) -> None:
+        if path == journal_file:
+            raise KeyboardInterrupt("power cut")
+        real(path, payload, mode)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(journal, "write_atomically", power_cut_before_the_journal)
+    with pytest.raises(KeyboardInterrupt):
+        store.compact()
+    monkeypatch.setattr(journal, "write_atomically", real)
+    assert journal_file.read_bytes() == old_journal  # the old journal is still there, the new main file in place
+    assert "alice" not in {d["annotator"] for d in tinydb.TinyDB(db, access_mode="r").table("annotations").all() if d["article_id"] == article.id}
+    with Store(db) as reopened:
+        assert reopened.annotation(article.id, "alice") is None
+        assert reopened.annotation(pairs[3][0].id, "alice") is not None
+        reopened.save_annotation(Annotation(article.id, "bob", (), Answer.REJECT))
+    with Store(db, read_only=True) as again:
+        assert again.annotation(article.id, "bob") is not None and again.annotation(article.id, "alice") is None

@@ -206,9 +206,11 @@ class Store:
 
     def article_list(self) -> ArticleList:
         """The stored articles in the order they were first added, each read only when it is first asked for."""
-        table = self._table(ARTICLES)
+        def table() -> Table:
+            return self._table(ARTICLES)
+
         ids = LazyColumn(table, "id")  # read a value at a time: a list of 200,000 costs nothing to make
-        return ArticleList(ids, LazyColumn(table, "title"), lambda i: self._stored_article(ids[i]), table.row_of_key, self.path)
+        return ArticleList(ids, LazyColumn(table, "title"), lambda i: self._stored_article(ids[i]), lambda a: table().row_of_key(a), self.path)
 
     def _stored_article(self, article_id: str) -> Article:
         article = self.article(article_id)

@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Iterator
 
 
+_FLOCK = "hhqqi4x"  # struct flock on Linux: type, whence, start, length, pid (0 for these locks)
+
+
 def _lock_path(db: Path) -> Path:
     return db.with_name(db.name + ".lock")
 
@@ -36,7 +39,7 @@ def _try_fold_lock(fd: int) -> bool:
     if not hasattr(fcntl, "F_OFD_SETLK"):
         return True  # no such locks here: folds are then only kept apart by their final check
     try:
-        fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 1, 1, 0))
+        fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, 1, 1, 0))
     except OSError:
         return False
     return True
@@ -57,13 +60,18 @@ def holding_fold_lock(lock_path: Path) -> Iterator[bool]:
 
 
 def fold_running(lock_path: Path) -> bool:
-    """Whether some fold holds the fold lock now (tested by taking it and letting go)."""
+    """Whether some fold holds the fold lock now (asked of the kernel without taking it)."""
+    if not hasattr(fcntl, "F_OFD_GETLK"):
+        return False
     try:
         fd = os.open(lock_path, os.O_RDWR)
     except OSError:
         return False
     try:
-        return not _try_fold_lock(fd) if hasattr(fcntl, "F_OFD_SETLK") else False
+        answer = fcntl.fcntl(fd, fcntl.F_OFD_GETLK, struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, 1, 1, 0))
+        return struct.unpack(_FLOCK, answer)[0] != fcntl.F_UNLCK
+    except OSError:
+        return False
     finally:
         os.close(fd)
 
@@ -90,8 +98,11 @@ def main(argv: list[str] | None = None) -> int:
         if not mine:
             return 0  # another fold is running
         try:
-            store = Store(db, create=False, shared="--shared" in args)
-            store.storage.fold_beside_writers()
+            # Group-writable if the DB is (a team's): the new files keep the mode the DB has.
+            shared = "--shared" in args or bool(db.exists() and db.stat().st_mode & 0o020)
+            store = Store(db, create=False, shared=shared)
+            if store.journal_size:  # another fold may have done it since this one was asked for
+                store.storage.fold_beside_writers()
         except GoldspanError as error:
             print(error, file=sys.stderr)
             return 2

@@ -85,9 +85,11 @@ class TableBuild:
 
 
 def write_index(
-    handle: BinaryIO, main: FileSignature, main_size: int, main_crc: int, tables: dict[str, TableBuild], extras: dict[str, bytes] | None = None
-) -> None:
-    """The index of a main file just written. ``extras``: bytes the store keeps beside its tables (aggregates made at a fold)."""
+    handle: BinaryIO, main: FileSignature, main_size: int, main_crc: int, tables: dict[str, TableBuild],
+    extras: dict[str, bytes] | None = None, journal: tuple[int, int] | None = None,
+) -> None:  # fmt: skip
+    """The index of a main file just written. ``extras``: bytes the store keeps beside its tables
+    (aggregates made at a fold); ``journal``: the journal's inode and the end of the lines the main file holds."""
     sections: list[bytes] = []
     offset = 0
 
@@ -134,7 +136,8 @@ def write_index(
         header_tables[name] = spec
     header_extras = {name: section(raw) for name, raw in (extras or {}).items()}
     header = json.dumps(
-        {"main": {"file": list(main), "size": main_size, "crc32": main_crc}, "tables": header_tables, "extras": header_extras},
+        {"main": {"file": list(main), "size": main_size, "crc32": main_crc}, "tables": header_tables, "extras": header_extras,
+         "journal": None if journal is None else list(journal)},
         separators=(",", ":"),
     ).encode("utf-8")
     handle.write(MAGIC + len(header).to_bytes(8, "little") + header)
@@ -152,7 +155,7 @@ class TableIndex:
         self.column_names: tuple[str, ...] = tuple(spec["columns"])
         self._columns: dict[str, list[Any]] = {}
         self._starts: dict[str, array.array[int]] = {}
-        self._verified: set[str] = set()  # sections whose CRC was checked
+        self._verified: set[Any] = set()  # sections whose CRC was checked
         self._all_keys: list[str] | None = None
         self._bulk: tuple[bytes, array.array[int], array.array[int]] | None = None  # the key sections, once many keys were looked up
         self._finds = 0
@@ -236,10 +239,10 @@ class TableIndex:
 
     # -- keys --------------------------------------------------------------------------------
 
-    def _checked(self, name: str) -> None:
+    def _checked(self, name: Any, where: Sequence[int] | None = None) -> None:
         """A section read a few bytes at a time is first checked whole against its CRC, without copying it."""
         if name not in self._verified:
-            offset, length, crc = (int(v) for v in self._spec[name])
+            offset, length, crc = (int(v) for v in (self._spec[name] if where is None else where))
             if self._source.crc32(self._base + offset, self._base + offset + length) != crc:
                 raise StoreError(
                     f"{self._source.path}: damaged (a section's checksum does not match); delete it (it is only an index) and open the database again."
@@ -324,6 +327,7 @@ class TableIndex:
             starts = self._starts[name] = _from_int64(self._section(self._spec["starts"][name]))
             if len(starts) != self.rows + 1:
                 raise ValueError("a column's offsets do not match its rows")
+        self._checked(("columns", name), self._spec["columns"][name][1:])
         offset = self._base + int(self._spec["columns"][name][1])
         value = self._source.read(offset + starts[row], offset + starts[row + 1] - 1).decode("utf-8")
         return None if value == NONE else value
@@ -333,6 +337,7 @@ class TableIndex:
 class Index:
     tables: dict[str, TableIndex]
     extras: dict[str, bytes]
+    journal: tuple[int, int] | None  # the journal (inode, end of lines) whose lines the main file holds
 
 
 def read_index(source: MappedFile | None, main: MappedFile) -> Index | None:
@@ -357,8 +362,11 @@ def read_index(source: MappedFile | None, main: MappedFile) -> Index | None:
         extras = {}
         for name, (offset, size, crc) in header.get("extras", {}).items():
             raw = source.read(base + offset, base + offset + size)
-            if zlib.crc32(raw) == crc:
-                extras[name] = raw  # a damaged one is left out: it is only a shortcut too
-        return Index(tables, extras)
+            if zlib.crc32(raw) != crc:
+                extras = {}  # all or none: one left out would read as "nothing there" (they are only a shortcut)
+                break
+            extras[name] = raw
+        journal = header.get("journal")
+        return Index(tables, extras, None if journal is None else (int(journal[0]), int(journal[1])))
     except (ValueError, KeyError, TypeError, AttributeError, StoreError):  # StoreError: an index cut short
         return None

@@ -83,6 +83,7 @@ class JournalStorage(Storage):
         self.indexed = {t: dict(f) for t, f in (indexed or {}).items()}  # table -> summaries of each record kept in the index
         self.make_extras = extras  # what else a fold writes into the index: the store's aggregates, made from the tables folded
         self._extras: dict[str, bytes] = {}
+        self._new_index: Any = None  # what the index of the main file being written will name
         self.journal_path = self.path.with_name(self.path.name + ".journal")
         self.index_path = self.path.with_name(self.path.name + ".index")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
@@ -256,6 +257,12 @@ class JournalStorage(Storage):
             check_format(self.path, self.read() or {})
         self._index_current = index is not None or main is None
         self._journal_seen = None
+        journal = signature(self.journal_path)
+        if found is not None and index is not None and found.journal is not None and journal is not None and journal[0] == found.journal[0]:
+            # A fold was cut short after its main file was in place, before the journal was replaced:
+            # the lines before this point are in the main file (replayed, a patch of a record removed
+            # later would find nothing to patch).
+            self._journal_seen = (journal[0], min(found.journal[1], journal[2]))
         self._torn_at = None
         self._read_journal()
 
@@ -313,14 +320,16 @@ class JournalStorage(Storage):
             position += len(line) + 1
         self._journal_seen = (inode, offset + end)
         tail = chunk[end:]
-        if tail and self._lock is not None and self._lock.is_locked:
-            # Under the lock nobody is mid-append: an unfinished last line is a save cut short by a crash.
-            if self._torn_at is None:
+        if self._lock is not None and self._lock.is_locked:
+            # Under the lock nobody is mid-append: an unfinished last line is a save cut short by a crash,
+            # to be cut off before our next append. Gone (another process cut it and appended since):
+            # nothing to cut, or that process's saved lines would be.
+            if tail and self._torn_at is None:
                 self.notices.append(
                     f"{self.journal_path}: dropped an unfinished last record ({len(tail):,} byte{'' if len(tail) == 1 else 's'}) left by a crash; "
                     "it was never reported as saved."
                 )
-            self._torn_at = offset + end
+            self._torn_at = offset + end if tail else None
 
     def _apply(self, table: str, doc: dict[str, Any], key: str | None = None) -> None:
         if table not in self.key_of:
@@ -379,7 +388,7 @@ class JournalStorage(Storage):
         self._journal_seen = (os.stat(self.journal_path).st_ino, start + len(payload))
 
     def _compact_locked(self) -> None:
-        self._finish_fold(*self._write_new_main(), rest=b"")
+        self._finish_fold(*self._write_new_main(self._journal_seen), rest=b"")
 
     def fold_beside_writers(self) -> bool:
         """Fold as ``compact`` does, but hold the writers' lock only to begin and to finish: the new main
@@ -390,15 +399,18 @@ class JournalStorage(Storage):
         with self._locked():
             self._catch_up()
             main_seen, journal_seen = self._main_seen, self._journal_seen
+            start = journal_seen[1] if journal_seen else 0
+            before = self._journal_crc(start)
         temp: Path | None = None
         try:
-            temp, written, builds, extras = self._write_new_main(tag="fold-")
+            temp, written, builds, extras = self._write_new_main(journal_seen, tag="fold-")
             with self._locked():
                 journal = signature(self.journal_path)
-                start = journal_seen[1] if journal_seen else 0
                 moved = journal_seen is not None and (journal is None or journal[0] != journal_seen[0])
                 if signature(self.path) != main_seen or moved or (journal is not None and journal[2] < start):
                     return False  # another process folded meanwhile
+                if self._journal_crc(start) != before:
+                    return False  # the lines it folded are not those there now (never so, but then it is not this fold's to finish)
                 rest = b""
                 if journal is not None:
                     with open(self.journal_path, "rb") as handle:
@@ -413,9 +425,21 @@ class JournalStorage(Storage):
                 with contextlib.suppress(OSError):
                     temp.unlink()
 
-    def _write_new_main(self, tag: str = "") -> tuple[Path, tuple[int, int], dict[str, TableBuild], dict[str, bytes]]:
-        """The tables as a new main file beside the old one (not yet in its place), where each record
-        landed in it, and the store's aggregates for its index."""
+    def _journal_crc(self, end: int) -> int:
+        try:
+            with open(self.journal_path, "rb") as handle:
+                return zlib.crc32(handle.read(end))
+        except FileNotFoundError:
+            return 0
+
+    def _write_new_main(
+        self, journal_seen: tuple[int, int] | None, tag: str = ""
+    ) -> tuple[Path, tuple[int, int], dict[str, TableBuild], dict[str, bytes]]:
+        """The tables as a new main file beside the old one (not yet in its place) and its index, which
+        names that file and the journal lines it holds (``journal_seen``: the journal's inode and the
+        end of those lines), so an open after a crash between the renames replays only the rest. The
+        index goes in place first: a rename keeps a file's inode and time, so it already names the
+        main file that will be renamed into place."""
         dumps = json_dumps()
         tables = self._tables or {}
         builds: dict[str, TableBuild] = {}
@@ -437,6 +461,8 @@ class JournalStorage(Storage):
 
         temp = write_beside(self.path, write_main, self.file_mode, tag)
         extras = self.make_extras(self) if self.make_extras is not None else {}
+        st = temp.stat()
+        self._new_index = (((st.st_ino, st.st_mtime_ns, st.st_size), written[0], written[1]), journal_seen)
         return temp, (written[0], written[1]), builds, extras
 
     def _finish_fold(
@@ -444,13 +470,16 @@ class JournalStorage(Storage):
     ) -> None:
         """Put the new main file in place, then its index, then the journal of what it does not hold (``rest``)."""
         tables = self._tables or {}
-        replace_with(temp, self.path)
-        main = signature(self.path)
-        # An index that fails to be written is only a slower next open: it no longer matches the main file.
+        (main, size, crc), journal_seen = self._new_index
+        # The index first, naming the new main file (its inode and time survive the rename) and the
+        # journal lines it holds. One that fails to be written is only a slower next open.
         with contextlib.suppress(StoreWriteError):
-            write_atomically(self.index_path, lambda handle: write_index(handle, main, written[0], written[1], builds, extras), self.file_mode)  # type: ignore[arg-type]
-        # The main file now holds every journal line but ``rest``; a crash before the next step only
-        # means the lines it holds are replayed once more, in order, which changes nothing.
+            write_atomically(
+                self.index_path, lambda handle: write_index(handle, main, size, crc, builds, extras, journal_seen), self.file_mode
+            )  # fmt: skip
+        replace_with(temp, self.path)
+        # The main file now holds every journal line but ``rest``; a crash before the next step leaves
+        # the old journal, whose lines the index says the main file holds: only the rest is replayed.
         write_atomically(self.journal_path, rest, self.file_mode)
         self._load()  # the new main file, mapped, read through its new index
         for name, table in (self._tables or {}).items():

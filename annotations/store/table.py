@@ -333,8 +333,16 @@ class LazyColumn(Sequence[Any]):
 
     MANY = 256  # values read one by one before the whole column is decoded
 
-    def __init__(self, table: Table, name: str) -> None:
-        self._table, self._name, self._reads, self._len = table, name, 0, len(table)
+    def __init__(self, table: Callable[[], Table], name: str) -> None:
+        """``table``: the table as the store has it now (after another process's fold, a new one: the
+        old one's files are let go). Its rows stay where they were: this is for tables records are
+        only added to (articles)."""
+        self._get_table, self._name, self._reads = table, name, 0
+        self._len = len(table())
+
+    @property
+    def _table(self) -> Table:
+        return self._get_table()
 
     def __len__(self) -> int:
         return self._len
