@@ -203,3 +203,37 @@ def test_no_color_means_the_terminals_own_colours_with_reverse_video_for_labels(
     assert not coloured, f"colours drawn with NO_COLOR: {sorted(coloured)[:5]}"
     term.type("q")
     assert term.exit_status() == 0
+
+
+def test_quitting_gives_the_terminal_back_as_it_was_and_typing_reaches_the_shell(tmp_path: Path, prepared: tuple[Path, list[str]]) -> None:
+    """The screen's input thread is woken on quit (tui/driver.py) and the process ends without the
+    interpreter's teardown (tui/cli.py): the terminal must still be left cooked, echoing, out of the
+    alternate screen, with the cursor shown."""
+    import termios
+
+    db, argv = prepared
+    if not Path(argv[0]).exists():
+        pytest.skip("the goldspan console script is not installed")
+    term = Terminal(argv, tmp_path)
+    term.wait_for("KEY POINTS")
+    assert not termios.tcgetattr(term.fd)[3] & termios.ICANON  # raw while the screen runs
+    term.type("q")
+    term.wait_for("every change was saved")
+    lflag = termios.tcgetattr(term.fd)[3]
+    assert lflag & termios.ICANON and lflag & termios.ECHO
+    tail = term.seen[term.seen.rfind(b"\x1b[?1049l") :]
+    assert tail.startswith(b"\x1b[?1049l") and b"\x1b[?25h" in tail and b"every change was saved" in tail
+    assert term.exit_status() == 0
+
+
+def test_the_app_uses_the_driver_that_hears_a_quit_at_once() -> None:
+    from textual.app import App
+    from textual.drivers.linux_driver import LinuxDriver
+
+    from goldspan.tui.app import GoldspanApp
+    from goldspan.tui.driver import PromptLinuxDriver
+
+    if App.get_driver_class(App()) is not LinuxDriver:
+        pytest.skip("Textual picks another driver here")
+    assert GoldspanApp.get_driver_class(GoldspanApp.__new__(GoldspanApp)) is PromptLinuxDriver
+    assert issubclass(PromptLinuxDriver, LinuxDriver)

@@ -92,6 +92,17 @@ class GoldspanApp(App[None]):
         # nothing (what that cost: docs/performance.md).
         return self.make_screen(self.session, self.colours)
 
+    def get_driver_class(self) -> Any:
+        """Textual's own choice, but its Linux terminal driver with an input thread woken on quit (``driver``)."""
+        from textual.drivers.linux_driver import LinuxDriver
+
+        chosen = super().get_driver_class()
+        if chosen is LinuxDriver:
+            from .driver import PromptLinuxDriver
+
+            return PromptLinuxDriver
+        return chosen
+
     def on_mount(self) -> None:
         for note in [*self.notes, *self.session.take_notices()]:
             self.notify(note, severity="warning", timeout=8)

@@ -14,7 +14,7 @@ from goldspan.annotations.errors import InputError
 from goldspan.annotations.store import DEFAULT_DB, Store
 from goldspan.annotations.words import plural
 
-from .cli import DbOption, ModelOption, PatternsOption, SharedOption, app, default_annotator, read_sources, report_store_notices, say
+from .cli import DbOption, ModelOption, PatternsOption, SharedOption, app, default_annotator, ended_screen, read_sources, report_store_notices, say
 
 if TYPE_CHECKING:
     from .app import GoldspanApp
@@ -147,4 +147,5 @@ def run_app(app: "GoldspanApp", done: Callable[[], str]) -> int:
     if app.return_code:  # the app crashed and Textual has shown why
         return app.return_code
     say(f"{done()}; every change was saved.")  # counted now, not before the session began
+    ended_screen.set()
     return 0
