@@ -120,8 +120,9 @@ def compact(db: DbOption = Path(DEFAULT_DB)) -> int:
         store.compact()
     size = db.stat().st_size
     folded = f"folded {pending:,} bytes of journal into it" if pending else "the journal was already empty"
+    shown = f"{size / 1e6:,.1f} MB" if size >= 100_000 else f"{size:,} bytes"
     out.print(
-        f"{db}: {folded}; it is now a complete TinyDB database on its own ({size / 1e6:,.1f} MB). "
+        f"{db}: {folded}; it is now a complete TinyDB database on its own ({shown}). "
         f"The files beside it ({db.name}.index, .journal, .lock) are goldspan's own and need not be handed on.",
         markup=False,
     )
