@@ -17,6 +17,7 @@ from ..datamodel import Annotation, Answer, Article, ModelId, Role, SpanState
 from .outcome import Kind, done, refused
 from .session import Draft, Result, Session, action_name, editing, first
 from ..store import Store
+from ..store.summaries import RecordSummary
 from .versions import Difference, Version, _same, consensus, differences, majority, majority_choice, matching
 from ..words import plural
 
@@ -44,24 +45,48 @@ def plan_review(
 
     The versions are annotators' own accepted records (a reviewer's earlier review is not one).
     ``only="flagged"``: the articles an annotator flagged for review, whatever the versions say."""
-    records: dict[str, list[Annotation]] = {}
+    # From the summaries the store keeps (no record read): who accepted what, with which spans (as a
+    # digest), and the flags and notes. Only the articles that may be reviewed are read then: at
+    # 200,000 articles, reading them all took minutes.
+    accepted: dict[str, list[RecordSummary]] = {}
     names: set[str] = set()
     remarks: dict[str, list[str]] = {}
     flagged: set[str] = set()
-    for ann in store.annotations(role=Role.ANNOTATOR):
-        if annotators and ann.annotator not in annotators:
+    for summary in store.record_summaries():
+        if summary.role is not Role.ANNOTATOR or (annotators and summary.annotator not in annotators):
             continue
-        if ann.flagged or ann.comment:
-            remarks.setdefault(ann.article_id, []).append(f"{ann.annotator}{' ⚑ flagged' if ann.flagged else ''}{': ' + ann.comment if ann.comment else ''}")
-            if ann.flagged:
-                flagged.add(ann.article_id)
-        if ann.answer is not Answer.ACCEPT:
-            continue
-        records.setdefault(ann.article_id, []).append(ann)
-        names.add(ann.annotator)
+        if summary.flagged or summary.comment:
+            remarks.setdefault(summary.article_id, []).append(
+                f"{summary.annotator}{' ⚑ flagged' if summary.flagged else ''}{': ' + summary.comment if summary.comment else ''}"
+            )
+            if summary.flagged:
+                flagged.add(summary.article_id)
+        if summary.answer is Answer.ACCEPT:
+            accepted.setdefault(summary.article_id, []).append(summary)
+            names.add(summary.annotator)
+    suggested: set[str] = set()
+    if model is not None:
+        stored = store.suggestion_summaries()
+        suggested = {a for a, m in zip(stored.article_ids, stored.models) if m == f"{model.name} {model.version}"}
     plan = ReviewPlan([], {}, sorted(names) + ([MODEL] if model else []))
-    for article in store.articles():
-        versions = [Version(a.annotator, a.spans) for a in sorted(records.get(article.id, []), key=lambda a: a.annotator)]
+    unread_skip = f"no disagreements{f' with {label}' if label else ''}"
+    for article_id in store.article_summaries().ids:
+        mine = sorted(accepted.get(article_id, []), key=lambda a: a.annotator)
+        count = len(mine) + (article_id in suggested)
+        if only == "flagged" and (article_id not in flagged or not count):
+            plan.skipped["not flagged" if article_id not in flagged else "no accepted version"] += 1
+            continue
+        if only != "flagged" and count < 2:
+            plan.skipped["fewer than two versions"] += 1
+            continue
+        if only == "disagreements" and (len(mine) < 2 or len({a.span_digest for a in mine}) == 1):
+            plan.skipped[unread_skip] += 1  # the annotators' spans are the same: no difference to find
+            continue
+        article = store.article(article_id)
+        records = [store.annotation(article_id, a.annotator) for a in mine]
+        if article is None or any(r is None for r in records):
+            continue  # removed by another process since the summaries were read
+        versions = [Version(r.annotator, r.spans) for r in records if r is not None]
         if model is not None and (cached := store.suggestions(article.id, model)) is not None:
             versions.append(Version(MODEL, cached.spans))
         if only == "flagged":
