@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from operator import attrgetter, is_
+from operator import attrgetter, is_, ne
 from typing import Any, Callable, Mapping, Sequence
 
 from ..datamodel import Annotation, Answer, Edit, OrderedSpans, Origin, Role, Span, SpanState
@@ -144,8 +144,13 @@ def patch(
         return None
     # Trusted only when made from the very list stored here (identity): then it is that list but the stretch.
     head, old_stop, new_stop = spliced[1] if spliced is not None and spliced[0] is old else changed_stretch(old, new)
-    if (new_stop - head) + (old_stop - head) > max(8, len(new) // 4):
-        return None
+    limit = max(8, len(new) // 4)
+    if (new_stop - head) + (old_stop - head) > limit:
+        # Not the same objects (the stored record was read again since, or the record was built
+        # elsewhere): compare values, in C, before writing it whole (which costs as much again).
+        head, old_stop, new_stop = changed_stretch(old, new, ne)
+        if (new_stop - head) + (old_stop - head) > limit:
+            return None
     changed = {k: v for k, v in doc.items() if k not in (field, REV) and stored[k] != v}
     return {"splice": [field, head, old_stop, new[head:new_stop]], "set": changed}
 

@@ -255,7 +255,7 @@ class TableIndex:
         offset = self._base + int(self._spec[name][0]) + 8 * position
         return int(_INT.unpack(self._source.read(offset, offset + 8))[0])
 
-    FEW = 64  # keys found a few bytes at a time before the key sections are read whole (a journal replay finds thousands)
+    FEW = 16  # keys found a few bytes at a time (about 60 µs each) before the key sections are read whole (13 ms at 200,000)
 
     def _count_find(self) -> None:
         self._finds += 1

@@ -33,7 +33,7 @@ class Table:
         self._base, self._main = base, main
         self._changed: dict[str, Doc] = {}  # doc id -> record set since the main file was written
         self._removed: set[str] = set()  # ids of the main file's records removed since
-        self._keys: dict[str, str | None] = {}  # key -> doc id of a changed record; None: removed
+        self._keys: dict[str, str | None] = {}  # key -> doc id of a record changed or looked up since; None: removed
         self._cache: OrderedDict[str, Doc] = OrderedDict()
         self._columns: dict[str, list[Any]] = {}  # merged columns, kept up to date once made
         self._new_ids: list[str] = []  # records not in the main file, in the order first saved: the table's last rows
@@ -49,7 +49,10 @@ class Table:
         if self._base is None:
             return None
         row = self._base.find(key)
-        return None if row is None else self._base.id_at(row)
+        if row is None:
+            return None
+        doc_id = self._keys[key] = self._base.id_at(row)  # found once: a save looks it up again to set it
+        return doc_id
 
     def _base_row(self, doc_id: str) -> int | None:
         return None if self._base is None or doc_id in self._removed else self._base.row_of(doc_id)
