@@ -13,7 +13,7 @@ from typing import Any, Iterable
 from .datamodel import Answer, Span
 from .gold import final_set
 from .store import Store
-from .store.summaries import RecordSummary
+from .store.summaries import RecordSummary, by_frequency
 
 IN_PROGRESS = "in progress"
 
@@ -76,10 +76,6 @@ class CorpusStats:
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _sorted_counts(counts: Counter[str] | dict[str, int]) -> dict[str, int]:
-    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def _add(total: dict[str, int], counts: dict[str, int]) -> None:
@@ -155,8 +151,8 @@ def corpus_stats(store: Store, *, spans: bool = False) -> CorpusStats:
         words=sum(articles.words),
         annotated=len(answered),
         by_answer={key: by_answer.get(key, 0) for key in [*map(str, Answer), IN_PROGRESS]},
-        suggestions_per_label={model: _sorted_counts(counts) for model, counts in sorted(model_counts.items())},
-        gold_per_label=_sorted_counts(gold),
+        suggestions_per_label={model: by_frequency(counts) for model, counts in sorted(model_counts.items())},
+        gold_per_label=by_frequency(gold),
         final_articles=len(accepted),
         awaiting_review=len(final.disagreeing),
         reviewed=final.reviewed,

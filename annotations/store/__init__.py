@@ -143,10 +143,13 @@ class Store:
         self.storage.put([(META, {**self._table(META).get("1"), "schema_version": SCHEMA_VERSION})])
         self.notices.append(f"{self.path}: migrated from schema {before} to {SCHEMA_VERSION}: " + "; ".join(done) + ".")
 
-    def _put(self, entries: list[tuple[str, Mapping[str, Any]]], **how: Any) -> None:
-        """Every save goes through here: an older DB is migrated first, under the same rules as the save."""
+    def _before_write(self) -> None:
+        """Every write comes here first: an older DB is migrated before it."""
         if self._migrations:
             self._migrate()
+
+    def _put(self, entries: list[tuple[str, Mapping[str, Any]]], **how: Any) -> None:
+        self._before_write()
         self.storage.put(entries, **how)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -168,8 +171,7 @@ class Store:
 
     def compact(self) -> None:
         """Fold everything into the main file, so that it alone is a whole TinyDB database."""
-        if self._migrations:
-            self._migrate()
+        self._before_write()
         self.storage.compact()
 
     @property
@@ -273,8 +275,7 @@ class Store:
         """Remove these records (article id, annotator, role) for good (a migration's step)."""
         entries = [(table_of(role), _key(article_id, who)) for article_id, who, role in keys]
         if entries:
-            if self._migrations:
-                self._migrate()
+            self._before_write()
             self.storage.remove(entries)
 
     def answered_ids(self, annotator: str, role: Role = Role.ANNOTATOR) -> set[str]:
@@ -315,10 +316,6 @@ class Store:
             for i, article_id in enumerate(articles.ids):
                 _set_bit(bits, i, article_id in answered)
         return bits
-
-    def annotation_count(self) -> int:
-        """Annotators' and reviewers' records together."""
-        return len(self._table(ANNOTATIONS)) + len(self._table(REVIEWS))
 
     def annotations(
         self, *, article_id: str | None = None, annotator: str | None = None, answered: bool = False, role: Role | None = None

@@ -284,8 +284,8 @@ class TableIndex:
         self._checked("key_starts")
         offset = self._base + int(self._spec["key_starts"][0]) + 8 * row
         start, end = _RANGE.unpack(self._source.read(offset, offset + 16))
-        keys = self._base + int(self._spec["keys"][0])
-        return self._source.read(keys + start, keys + end - 1).decode("utf-8")
+        at = self._base + int(self._spec["keys"][0])
+        return self._source.read(at + start, at + end - 1).decode("utf-8")
 
     def _sorted_key(self, position: int) -> str:
         self._checked("sorted_keys")
@@ -359,7 +359,7 @@ def read_index(source: MappedFile | None, main: MappedFile) -> Index | None:
         tables = {name: TableIndex(source, base, spec) for name, spec in header["tables"].items()}
         if any(offset < 0 or base + offset + size > source.size for t in tables.values() for offset, size in t.sections()):
             return None  # cut short: a section lies past its end
-        extras = {}
+        extras: dict[str, bytes] = {}
         for name, (offset, size, crc) in header.get("extras", {}).items():
             raw = source.read(base + offset, base + offset + size)
             if zlib.crc32(raw) != crc:

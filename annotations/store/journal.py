@@ -32,6 +32,7 @@ import contextlib
 import json
 import os
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator, Mapping, Sequence
 
@@ -60,6 +61,19 @@ FOLD_FRACTION = 0.25
 FOLD_CAP = 2 << 20
 
 
+@dataclass
+class NewMain:
+    """A main file written beside the old one, and what its index will say of it."""
+
+    temp: Path
+    signature: tuple[int, int, int]  # inode, time, size: kept by the rename into place
+    size: int
+    crc: int
+    builds: dict[str, TableBuild]  # where each record landed
+    extras: dict[str, bytes]  # the store's aggregates
+    journal: tuple[int, int] | None  # the journal's inode and the end of the lines this file holds
+
+
 def should_fold(main_size: int, journal_size: int) -> bool:
     if journal_size == 0:
         return False
@@ -83,7 +97,6 @@ class JournalStorage(Storage):
         self.indexed = {t: dict(f) for t, f in (indexed or {}).items()}  # table -> summaries of each record kept in the index
         self.make_extras = extras  # what else a fold writes into the index: the store's aggregates, made from the tables folded
         self._extras: dict[str, bytes] = {}
-        self._new_index: Any = None  # what the index of the main file being written will name
         self.journal_path = self.path.with_name(self.path.name + ".journal")
         self.index_path = self.path.with_name(self.path.name + ".index")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
@@ -388,7 +401,7 @@ class JournalStorage(Storage):
         self._journal_seen = (os.stat(self.journal_path).st_ino, start + len(payload))
 
     def _compact_locked(self) -> None:
-        self._finish_fold(*self._write_new_main(self._journal_seen), rest=b"")
+        self._finish_fold(self._write_new_main(self._journal_seen), rest=b"")
 
     def fold_beside_writers(self) -> bool:
         """Fold as ``compact`` does, but hold the writers' lock only to begin and to finish: the new main
@@ -401,9 +414,9 @@ class JournalStorage(Storage):
             main_seen, journal_seen = self._main_seen, self._journal_seen
             start = journal_seen[1] if journal_seen else 0
             before = self._journal_crc(start)
-        temp: Path | None = None
+        new: NewMain | None = None
         try:
-            temp, written, builds, extras = self._write_new_main(journal_seen, tag="fold-")
+            new = self._write_new_main(journal_seen, tag="fold-")
             with self._locked():
                 journal = signature(self.journal_path)
                 moved = journal_seen is not None and (journal is None or journal[0] != journal_seen[0])
@@ -417,13 +430,13 @@ class JournalStorage(Storage):
                         handle.seek(start)
                         rest = handle.read()
                     rest = rest[: rest.rfind(b"\n") + 1]  # an unfinished last line was never reported as saved
-                self._finish_fold(temp, written, builds, extras, rest=rest)
-                temp = None
+                self._finish_fold(new, rest=rest)
+                new = None
                 return True
         finally:
-            if temp is not None:
+            if new is not None:
                 with contextlib.suppress(OSError):
-                    temp.unlink()
+                    new.temp.unlink()
 
     def _journal_crc(self, end: int) -> int:
         try:
@@ -432,9 +445,7 @@ class JournalStorage(Storage):
         except FileNotFoundError:
             return 0
 
-    def _write_new_main(
-        self, journal_seen: tuple[int, int] | None, tag: str = ""
-    ) -> tuple[Path, tuple[int, int], dict[str, TableBuild], dict[str, bytes]]:
+    def _write_new_main(self, journal_seen: tuple[int, int] | None, tag: str = "") -> NewMain:
         """The tables as a new main file beside the old one (not yet in its place) and its index, which
         names that file and the journal lines it holds (``journal_seen``: the journal's inode and the
         end of those lines), so an open after a crash between the renames replays only the rest. The
@@ -460,24 +471,22 @@ class JournalStorage(Storage):
             write(b"}")
 
         temp = write_beside(self.path, write_main, self.file_mode, tag)
-        extras = self.make_extras(self) if self.make_extras is not None else {}
         st = temp.stat()
-        self._new_index = (((st.st_ino, st.st_mtime_ns, st.st_size), written[0], written[1]), journal_seen)
-        return temp, (written[0], written[1]), builds, extras
+        extras = self.make_extras(self) if self.make_extras is not None else {}
+        return NewMain(temp, (st.st_ino, st.st_mtime_ns, st.st_size), written[0], written[1], builds, extras, journal_seen)
 
-    def _finish_fold(
-        self, temp: Path, written: tuple[int, int], builds: dict[str, TableBuild], extras: dict[str, bytes], *, rest: bytes
-    ) -> None:
-        """Put the new main file in place, then its index, then the journal of what it does not hold (``rest``)."""
+    def _finish_fold(self, new: NewMain, *, rest: bytes) -> None:
+        """Put the new main file's index in place, then the file, then the journal of what it does not hold (``rest``)."""
         tables = self._tables or {}
-        (main, size, crc), journal_seen = self._new_index
         # The index first, naming the new main file (its inode and time survive the rename) and the
         # journal lines it holds. One that fails to be written is only a slower next open.
         with contextlib.suppress(StoreWriteError):
             write_atomically(
-                self.index_path, lambda handle: write_index(handle, main, size, crc, builds, extras, journal_seen), self.file_mode
-            )  # fmt: skip
-        replace_with(temp, self.path)
+                self.index_path,
+                lambda handle: write_index(handle, new.signature, new.size, new.crc, new.builds, new.extras, new.journal),
+                self.file_mode,
+            )
+        replace_with(new.temp, self.path)
         # The main file now holds every journal line but ``rest``; a crash before the next step leaves
         # the old journal, whose lines the index says the main file holds: only the rest is replayed.
         write_atomically(self.journal_path, rest, self.file_mode)

@@ -20,10 +20,14 @@ from .schema import ANNOTATIONS, ARTICLES, REVIEWS, SUGGESTIONS
 Record = Mapping[str, Any]
 
 
-def label_counts(record: Record) -> dict[str, int]:
-    """Label -> spans, most frequent first (ties by name): the order stats shows them in, so it sorts nothing."""
-    counts = Counter(span.get("label") or "" for span in record.get("spans", ()))
+def by_frequency(counts: Mapping[str, int]) -> dict[str, int]:
+    """Label -> count, most frequent first (ties by name), so tables read the same every run."""
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def label_counts(record: Record) -> dict[str, int]:
+    """Label -> spans, in the order stats shows them (``by_frequency``), so it sorts nothing."""
+    return by_frequency(Counter(span.get("label") or "" for span in record.get("spans", ())))
 
 
 def span_key(record: Record) -> str:

@@ -187,9 +187,6 @@ class Table:
             self._rows = None
         return self._ids
 
-    def _new(self) -> list[str]:
-        return self._new_ids
-
     def _plain(self) -> bool:
         """Whether the main file's rows are the table's first rows, unmoved (nothing removed): then no list of ids is needed."""
         return self._base is not None and not self._removed
@@ -198,7 +195,7 @@ class Table:
         """The id of the record at this row of ``ids``, without making that list while nothing was removed."""
         if self._plain() and self._ids is None:
             assert self._base is not None
-            return self._base.id_at(row) if row < self._base.rows else self._new()[row - self._base.rows]
+            return self._base.id_at(row) if row < self._base.rows else self._new_ids[row - self._base.rows]
         return self.ids()[row]
 
     def _row(self, doc_id: str) -> int | None:
@@ -209,7 +206,7 @@ class Table:
             if row is not None:
                 return row
             if self._rows is None:
-                self._rows = {d: r for r, d in enumerate(self._new(), start=self._base.rows)}
+                self._rows = {d: r for r, d in enumerate(self._new_ids, start=self._base.rows)}
         elif self._rows is None:
             self._rows = {d: r for r, d in enumerate(self.ids())}
         return self._rows.get(doc_id)
