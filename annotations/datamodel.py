@@ -334,15 +334,21 @@ class Suggestions:
     model: ModelId
     spans: tuple[Span, ...]
     created: str = field(default_factory=now_iso)
+    # The article's tokens as the model's tokenizer cut them (``nlp.tokens.encode_tokens``), kept so
+    # the article opens ready to edit without spaCy; "" where a record has none (older ones).
+    tokens: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "article_id": self.article_id,
             "model": self.model.name,
             "model_version": self.model.version,
             "spans": [s.to_dict() for s in self.spans],
             "created": self.created,
         }
+        if self.tokens:
+            data["tokens"] = self.tokens
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Suggestions:
@@ -351,4 +357,5 @@ class Suggestions:
             model=ModelId(data["model"], data["model_version"]),
             spans=tuple(Span.from_dict(s) for s in data["spans"]),
             created=data.get("created", ""),
+            tokens=data.get("tokens", ""),
         )

@@ -28,6 +28,7 @@ from keys_bench import bench_keys  # noqa: E402
 from preannotate_bench import bench_preannotate  # noqa: E402
 from start_bench import bench_start  # noqa: E402
 from store_bench import bench_store  # noqa: E402
+from terminal_bench import bench_terminal  # noqa: E402
 from wire_bench import bench_wire  # noqa: E402
 
 BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
@@ -37,6 +38,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "corpus": bench_corpus,
     "store": bench_store,
     "wire": bench_wire,
+    "terminal": bench_terminal,
 }
 
 

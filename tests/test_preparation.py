@@ -34,7 +34,8 @@ def test_two_threads_asking_at_once_load_the_model_once(pattern_spec: pipelines.
     release.set()
     for thread in threads:
         thread.join(60)
-    assert loads == [1] and len(results) == 2 and results[0] == results[1] and results[0]
+    assert loads == [1] and len(results) == 2 and results[0] and results[1]
+    assert results[0].spans == results[1].spans and results[0].spans  # type: ignore[attr-defined]
 
 
 def test_a_stop_before_parsing_gives_nothing(pattern_spec: pipelines.PipelineSpec) -> None:
@@ -49,10 +50,33 @@ def test_the_session_caches_what_the_model_suggested(tmp_path: Path, pattern_spe
         session = Session(store, [seed], annotator="alice", labels=("PERSON", "GPE", "ORG"), model=pattern_spec.model_id)
         work = session.work_for(0)
         assert work is not None and work.suggestions  # nothing cached: the model's suggestions first
-        spans = Preparer(pattern_spec).suggestions(work.article, stop=lambda: False)
-        assert spans and session.receive_suggestions(seed.id, spans) is None
+        found = Preparer(pattern_spec).suggestions(work.article, stop=lambda: False)
+        assert found and found.spans and found.tokens
+        assert session.receive_suggestions(seed.id, found.spans, found.tokens) is None
         assert store.has_suggestions(seed.id, pattern_spec.model_id)  # parsed once per model version
-        then = session.work_for(0)
-        assert then is not None and not then.suggestions  # now the tokens
-        aligned = Preparer(pattern_spec).tokens(then.article, then.spans)
-        assert session.set_tokens(seed.id, aligned, then.version) and session.work_for(0) is None
+        assert session.work_for(0) is None  # the tokens came with them: nothing more is asked of spaCy
+        aligned = Preparer(pattern_spec).tokens(work.article, session.draft.spans)
+        assert session.draft.tokens == aligned.tokens and tuple(session.draft.spans) == aligned.spans
+
+
+def test_a_stored_article_opens_with_its_tokens_and_without_them_asks_for_them(tmp_path: Path, pattern_spec: pipelines.PipelineSpec) -> None:
+    """Tokens stored with the suggestions make an article ready to edit without spaCy; a record whose
+    spans do not sit on them (an import from another tokenizer) still goes to spaCy to be snapped."""
+    from goldspan.annotations.datamodel import Annotation, Span
+    from goldspan.annotations.nlp.suggest import preannotate
+
+    [seed] = load_articles([SEED]).articles
+    with Store(tmp_path / "g.json") as store:
+        preannotate(store, [seed], pattern_spec)
+        stored = store.suggestions(seed.id, pattern_spec.model_id)
+        assert stored is not None and stored.tokens
+        session = Session(store, [seed], annotator="alice", labels=("PERSON", "GPE", "ORG"), model=pattern_spec.model_id)
+        assert session.work_for(0) is None and session.draft.tokens is not None
+        first = session.draft.spans[0]
+        assert session.draft.cursor == first.token_start
+        # bob's record has a span ending inside a word: the stored tokens do not fit it
+        inside = Span(first.start, first.end - 1, first.token_start, first.token_end, first.label)
+        store.save_annotation(Annotation(seed.id, "bob", (inside,), None))
+        bobs = Session(store, [seed], annotator="bob", labels=("PERSON", "GPE", "ORG"), model=pattern_spec.model_id)
+        work = bobs.work_for(0)
+        assert work is not None and not work.suggestions and bobs.draft.tokens is None

@@ -16,18 +16,21 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 
-from goldspan.annotations.datamodel import Span
 from goldspan.annotations.errors import GoldspanError
-from goldspan.annotations.nlp.pipelines import PipelineSpec, load
+from goldspan.annotations.datamodel import Suggestions
+from goldspan.annotations.nlp.pipelines import PipelineSpec
 from goldspan.annotations.nlp.preparation import Preparer, Work
+from goldspan.annotations.nlp.remote import ProcessPreparer, WorkerClosed
 from goldspan.annotations.session.outcome import done
 from goldspan.annotations.session.session import Session
 
 from .background import Background
+from .collector import Collector
 from .keymap import default_keymap, key_namer
 from .screens.annotate import PALETTE, AnnotateScreen
 
@@ -55,7 +58,7 @@ class GoldspanApp(App[None]):
         *,
         keymap: Mapping[str, Sequence[str]],
         notes: Sequence[str] = (),
-        loader: Callable[[PipelineSpec], Language] = load,
+        loader: Callable[[PipelineSpec], Language] | None = None,
         screen: Callable[[Session, Mapping[str, str]], AnnotateScreen] | None = None,
     ) -> None:
         super().__init__()
@@ -73,12 +76,19 @@ class GoldspanApp(App[None]):
         self.key_name = key_namer(self.keymap)  # the key bound now to an action, as messages name it
         session.key = self.key_name  # the session's messages name the keys as this keymap binds them
         self.notes = list(notes)
-        self.preparer = Preparer(spec, loader)  # the model and the tokenizer, used by the background thread
+        # The model and the tokenizer, asked by the background thread: in a process of their own, or
+        # (a test's own loader) in this one.
+        self.preparer: Preparer | ProcessPreparer = (
+            ProcessPreparer(spec, on_restart=self._worker_restarted) if loader is None else Preparer(spec, loader)
+        )
         self.model_status = "model not needed yet"
         self.background = Background(on_error=self._background_failed)
+        self.collector = Collector()  # full collections wait for a pause
         self._terminal: int | None = None  # the terminal's file descriptor, once the screen runs on one
         self._forced_exit: threading.Timer | None = None
-        self._preparing: set[tuple[str, int]] = set()
+        self._preparing: set[tuple[str, int]] = set()  # (article, draft version) asked for and not yet come
+        self._suggesting: set[str] = set()  # articles whose suggestions are asked for, this one's or ahead
+        self._looked_ahead_from: int | None = None
         labels = list(dict.fromkeys([*session.labels, *session.label_counts()]))
         self.colours = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
         # Before the first screen shows its keys. Only the keys the user moved: Textual re-adds every
@@ -104,6 +114,8 @@ class GoldspanApp(App[None]):
         return chosen
 
     def on_mount(self) -> None:
+        self.collector.start()
+        self.set_interval(1.0, self.collector.idle, name="collector")
         for note in [*self.notes, *self.session.take_notices()]:
             self.notify(note, severity="warning", timeout=8)
         loop = asyncio.get_running_loop()
@@ -119,10 +131,20 @@ class GoldspanApp(App[None]):
         if self._terminal is not None:
             self.set_interval(1.0, self._check_terminal, name="terminal-gone")
 
+    def on_unmount(self) -> None:
+        """The app is closing, however it ends (a test's too): the model's process ends with it."""
+        self._stop_background()
+        self.collector.stop()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.collector.key()
+        await super().on_event(event)
+
     def _on_signal(self, sig: int) -> None:
         """SIGTERM, SIGINT, or SIGHUP with the terminal still there: leave as q does, within
         SIGNAL_GRACE seconds whatever is open. SIGHUP from a terminal that has gone: at once."""
-        self.background.stop()
+        self._stop_background()
         if sig == signal.SIGHUP and not self._terminal_alive():
             self._end_without_terminal(sig)
         if self._forced_exit is None:
@@ -163,6 +185,7 @@ class GoldspanApp(App[None]):
         try:
             return super().run(*args, **kwargs)
         finally:
+            self.preparer.close()  # the model's process: not waited for
             if self._forced_exit is not None:  # the screen has closed: the rest (the store's close, the
                 self._forced_exit.cancel()  # goodbye line) runs to its end
 
@@ -172,7 +195,7 @@ class GoldspanApp(App[None]):
     def leave(self) -> None:
         """q and ctrl+c: say so at once; the model, if it is still loading, is not waited for."""
         busy = self.background.busy
-        self.background.stop()
+        self._stop_background()
         if busy and self.screen_ is not None:
             self.screen_.redraw(done("stopping…"))
             self.call_after_refresh(self.exit)  # once the message is on the screen
@@ -200,18 +223,33 @@ class GoldspanApp(App[None]):
     # -- background work -------------------------------------------------------------------
 
     def prepare(self, index: int) -> None:
-        """Have what the article at ``index`` still lacks (suggestions, then tokens) prepared in the background."""
+        """Have what the article at ``index`` still lacks (suggestions, then tokens) prepared in the
+        background; once it lacks nothing, the next article's suggestions, so that it opens ready."""
         work = self.session.work_for(index)
         if work is None:
+            self._look_ahead(index)
             return
         key = (work.article.id, work.version)
-        if key in self._preparing:
-            return
+        if key in self._preparing or (work.suggestions and work.article.id in self._suggesting):
+            return  # asked for already (the suggestions perhaps ahead, as the next article): on their way
         self._preparing.add(key)
-        if work.suggestions and not self.preparer.model_loaded:
-            # Said now, not when the background thread gets to it: the list already says the
-            # suggestions are on their way, and the top line said "model not needed yet".
-            self.model_status = f"loading {self.spec.name}…"
+        self._submit(work)
+
+    def _look_ahead(self, index: int) -> None:
+        if self._looked_ahead_from == index:
+            return  # asked on every redraw: once per article is enough
+        self._looked_ahead_from = index
+        work = self.session.work_ahead(index)
+        if work is not None and work.article.id not in self._suggesting:
+            self._submit(work)
+
+    def _submit(self, work: Work) -> None:
+        if work.suggestions:
+            self._suggesting.add(work.article.id)
+            if not self.preparer.model_loaded:
+                # Said now, not when the background thread gets to it: the list already says the
+                # suggestions are on their way, and the top line said "model not needed yet".
+                self.model_status = f"loading {self.spec.name}…"
         self.background.submit(lambda: self._prepare(work))
 
     def _prepare(self, work: Work) -> None:
@@ -226,13 +264,15 @@ class GoldspanApp(App[None]):
                     loaded.append(True)
                     self._hand_over(self._set_model_status, f"loading {self.spec.name}…")
 
-                spans = self.preparer.suggestions(article, stop=stopping.is_set, on_loading=loading)
+                found = self.preparer.suggestions(article, stop=stopping.is_set, on_loading=loading)
                 if loaded:
                     self._hand_over(self._set_model_status, str(self.spec.model_id))
-                if spans is not None:
-                    self._hand_over(self._got_suggestions, work, spans)
+                if found is not None:
+                    self._hand_over(self._got_suggestions, work, found)
                 return
             aligned = self.preparer.tokens(article, work.spans)
+        except WorkerClosed:
+            return  # the app is closing
         except Exception as error:  # a model or tokenizer that fails must not take the annotator down
             reason = str(error) if isinstance(error, GoldspanError) else f"spaCy failed ({type(error).__name__}: {error})."
             self._hand_over(self._failed, work, reason)
@@ -250,6 +290,15 @@ class GoldspanApp(App[None]):
                 raise  # a real error of the callback's: Background reports it
             # else the app has closed meanwhile: nothing left to show it on
 
+    def _stop_background(self) -> None:
+        """Quitting: the background thread stops at its next check, the model's process at once."""
+        self.background.stop()
+        self.preparer.close()
+
+    def _worker_restarted(self, reason: str) -> None:
+        """On the background thread: the model's process died and another took its place."""
+        self._hand_over(self.notify, reason, severity="warning", timeout=10)
+
     def _background_failed(self, error: BaseException) -> None:
         """On the background thread: a job failed past its own handling (a bug). Say so; the next job runs."""
         self._hand_over(self.notify, f"background work failed ({type(error).__name__}: {error}); the annotator goes on", severity="error")
@@ -259,9 +308,10 @@ class GoldspanApp(App[None]):
         if self.screen_ is not None:
             self.screen_.redraw()
 
-    def _got_suggestions(self, work: Work, spans: tuple[Span, ...]) -> None:
+    def _got_suggestions(self, work: Work, found: Suggestions) -> None:
         self._preparing.discard((work.article.id, work.version))
-        outcome = self.session.receive_suggestions(work.article.id, spans)
+        self._suggesting.discard(work.article.id)
+        outcome = self.session.receive_suggestions(work.article.id, found.spans, found.tokens)
         if outcome is not None:
             self.notify(str(outcome), severity="warning")
         if self.screen_ is not None:
@@ -278,6 +328,7 @@ class GoldspanApp(App[None]):
     def _failed(self, work: Work, reason: str) -> None:
         # The key stays in _preparing: the same work is not retried on every redraw.
         if work.suggestions:
+            self._suggesting.discard(work.article.id)
             self.session.suggestions_failed(work.article.id)
             self._preparing.discard((work.article.id, work.version))  # tokens may still be had
             self.model_status = "model failed to load"

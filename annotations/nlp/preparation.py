@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from ..datamodel import Article, ModelId, Span
+from ..datamodel import Article, ModelId, Span, Suggestions
 from .pipelines import PipelineSpec, load
 
 if TYPE_CHECKING:
@@ -50,16 +50,16 @@ class Preparer:
     def model_loaded(self) -> bool:
         return self._nlp is not None
 
-    def suggestions(self, article: Article, *, stop: Callable[[], bool], on_loading: Callable[[], None] = lambda: None) -> tuple[Span, ...] | None:
-        """The model's spans for the article (loading the model first if no one has); None if ``stop``
-        said so before the last piece was parsed."""
+    def suggestions(self, article: Article, *, stop: Callable[[], bool], on_loading: Callable[[], None] = lambda: None) -> Suggestions | None:
+        """The model's spans for the article, and its tokens (loading the model first if no one has);
+        None if ``stop`` said so before the last piece was parsed."""
         nlp = self._pipeline(on_loading)
         if stop():
             return None
         from .suggest import suggest  # spaCy's code: imported here, after the first paint
 
         results = list(suggest(nlp, [article], self.model, batch_size=1, stop=stop))  # one piece at a time
-        return results[0].spans if results else None
+        return results[0] if results else None
 
     def tokens(self, article: Article, spans: Sequence[Span]) -> Aligned:
         """The article's tokens, and its spans snapped to them (``align``)."""
@@ -70,6 +70,9 @@ class Preparer:
                 self._tokenizer = blank_tokenizer(self.spec)
             tokenizer = self._tokenizer
         return align_article(tokenizer, article, spans)
+
+    def close(self) -> None:
+        """Nothing to end: the model lives in this process (``remote`` has one that ends a process)."""
 
     def _pipeline(self, on_loading: Callable[[], None]) -> Language:
         with self._lock:  # the first caller loads it; any other waits for that load, not a second one

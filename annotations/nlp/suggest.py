@@ -7,7 +7,9 @@ from itertools import islice
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from ..datamodel import Article, ModelId, Origin, Span, Suggestions
+from .align import tokens_of
 from .pipelines import PipelineSpec, entity_components, load
+from .tokens import encode_tokens
 from ..store import Store
 
 if TYPE_CHECKING:
@@ -88,14 +90,14 @@ def _suggestions(
     nlp: Language, article: Article, model: ModelId, found: list[tuple[int, int, str]], whole: Doc | None, origin: Origin
 ) -> Suggestions:
     if whole is not None:
-        return Suggestions(article.id, model, spans_from_doc(whole, origin))
+        return Suggestions(article.id, model, spans_from_doc(whole, origin), tokens=encode_tokens(tokens_of(whole)))
     tokens = nlp.tokenizer(article.text)  # the tokenizer alone has no length limit; token indices come from it
     spans = []
     for start, end, label in found:
         span = tokens.char_span(start, end, alignment_mode="expand")
         if span is not None:
             spans.append(Span(span.start_char, span.end_char, span.start, span.end, label, origin))
-    return Suggestions(article.id, model, tuple(spans))
+    return Suggestions(article.id, model, tuple(spans), tokens=encode_tokens(tokens_of(tokens)))
 
 
 def preannotate(

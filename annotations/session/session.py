@@ -170,17 +170,36 @@ class Session(Moving, Editing, History):
 
     def _open(self, article: Article) -> Draft:
         record = self.store.annotation(article.id, self.annotator, self.role)
+        cached = self.store.suggestions(article.id, self.model) if self.model is not None else None
         if record is not None:
-            return self._resumed(article, record)
-        draft = Draft(article, [], None)
-        if self.model is not None:
-            cached = self.store.suggestions(article.id, self.model)
-            if cached is None:
+            draft = self._resumed(article, record)
+        else:
+            draft = Draft(article, [], None)
+            if self.model is not None and cached is None:
                 draft.suggestions_pending = True
-            else:
+            elif cached is not None:
                 draft.spans = self._offered(cached.spans)
                 draft.focus = first(draft.spans)
+        if cached is not None and cached.tokens:
+            self._take_stored_tokens(draft, cached.tokens)
         return draft
+
+    def _take_stored_tokens(self, draft: Draft, encoded: str) -> bool:
+        """The tokens stored with the article's suggestions, if the draft's spans sit on them as they
+        are (else the worker snaps them, with spaCy's own code): the article is then ready to edit
+        without spaCy at all."""
+        from ..nlp.tokens import decode_tokens, fits
+
+        try:
+            tokens = decode_tokens(encoded)
+        except ValueError:
+            return False  # the worker tokenizes it afresh
+        if not fits(tokens, len(draft.article.text), draft.spans):
+            return False
+        draft.tokens = tokens
+        if draft.focus is not None:
+            draft.cursor = draft.spans[draft.focus].token_start
+        return True
 
     def _resumed(self, article: Article, record: Annotation) -> Draft:
         """A draft of this session's stored record of the article, its first entity focused."""
@@ -205,16 +224,31 @@ class Session(Moving, Editing, History):
         spans = draft.spans if isinstance(draft.spans, tuple) else tuple(draft.spans)
         return Work(draft.article, spans, draft.version, draft.suggestions_pending)
 
-    def receive_suggestions(self, article_id: str, spans: Sequence[Span]) -> Result:
-        """The model's suggestions for an article: cached in the store (an article is parsed once per
-        model version), then shown where they overlap nothing already there."""
+    def work_ahead(self, index: int) -> Work | None:
+        """The next article's suggestions, to be asked for while this one is annotated, so that it opens
+        ready: None if there is no next article or model, or its suggestions are stored already."""
+        following = index + 1
+        if self.model is None or following >= len(self.articles):
+            return None
+        if self.store.has_suggestions(self.articles.ids[following], self.model):
+            return None
+        from ..nlp.preparation import Work
+
+        return Work(self.articles[following], (), -1, True)  # no draft yet: no version of its own
+
+    def receive_suggestions(self, article_id: str, spans: Sequence[Span], tokens: str = "") -> Result:
+        """The model's suggestions for an article (and its tokens, encoded): cached in the store (an
+        article is parsed once per model version), then shown where they overlap nothing already there."""
         outcome: Result = None
         if self.model is not None:
             try:
-                self.store.save_suggestions([Suggestions(article_id, self.model, tuple(spans))])
+                self.store.save_suggestions([Suggestions(article_id, self.model, tuple(spans), tokens=tokens)])
             except StoreError as error:
                 outcome = failed(f"suggestions not cached: {error}")
         self.add_suggestions(article_id, spans)
+        draft = self._drafts.get(article_id)
+        if tokens and draft is not None and draft.tokens is None:
+            self._take_stored_tokens(draft, tokens)
         return outcome
 
     def suggestions_failed(self, article_id: str) -> None:

@@ -159,8 +159,12 @@ class ArticleView(ScrollView, can_focus=True):
             self.call_later(self._sync_size)  # not in the middle of Textual drawing this widget
 
     def _sync_size(self) -> None:
-        if self.wrapped is not None and self.virtual_size.height != self.wrapped.row_count:
-            self.virtual_size = Size(self.virtual_size.width, self.wrapped.row_count)
+        # The width too: wrapped again in render_line for the real width, a view kept the guessed
+        # one (80) as its virtual width, and showed a horizontal scrollbar until the first key.
+        if self.wrapped is not None:
+            size = Size(self.wrapped.width, self.wrapped.row_count)
+            if self.virtual_size != size:
+                self.virtual_size = size
 
     def _text_width(self) -> int:
         return max(4, self.scrollable_content_region.width or self.size.width or 80)
