@@ -184,15 +184,17 @@ class Span:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Span:
+        # Positional, with the enums looked up in dicts: a 50,000-word article's 12,265 suggestions
+        # took 66 ms to build with keywords and Origin(...) calls, 17 ms so (docs/performance.md).
+        origin, state = data.get("origin", "model"), data.get("state", "suggested")
         return cls(
-            start=data["start"],
-            end=data["end"],
-            token_start=data["token_start"],
-            token_end=data["token_end"],
-            label=data["label"],
-            origin=Origin(data.get("origin", Origin.MODEL)),
-            state=SpanState(data.get("state", SpanState.SUGGESTED)),
-        )
+            data["start"], data["end"], data["token_start"], data["token_end"], data["label"],
+            _ORIGINS.get(origin) or Origin(origin), _STATES.get(state) or SpanState(state),
+        )  # fmt: skip
+
+
+_ORIGINS: dict[str, Origin] = {o.value: o for o in Origin}
+_STATES: dict[str, SpanState] = {s.value: s for s in SpanState}
 
 
 _START, _END = attrgetter("start"), attrgetter("end")

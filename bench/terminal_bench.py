@@ -74,16 +74,16 @@ def write_article(path: Path, words: int, seed: int) -> None:
 class Tmux:
     """One app in a private tmux server; ``press`` times a key to the screen's last change."""
 
-    def __init__(self, cmd: list[str]) -> None:
+    def __init__(self, cmd: list[str], cwd: Path | None = None) -> None:
         self.sock = ["tmux", "-L", f"goldspan-bench-{os.getpid()}-{time.monotonic_ns()}"]
-        self.cmd = cmd
+        self.cmd, self.cwd = cmd, cwd or Path(tempfile.gettempdir())
 
     def tm(self, *args: str) -> str:
         return subprocess.run(self.sock + list(args), capture_output=True, text=True).stdout
 
     def __enter__(self) -> Tmux:
         env = " ".join(f"{k}={shlex.quote(v)}" for k, v in ENV.items())
-        self.tm("new-session", "-d", "-s", "m", "-x", str(COLS), "-y", str(ROWS), f"exec env {env} {shlex.join(self.cmd)}")
+        self.tm("new-session", "-d", "-s", "m", "-x", str(COLS), "-y", str(ROWS), "-c", str(self.cwd), f"exec env {env} {shlex.join(self.cmd)}")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -158,7 +158,7 @@ class Keys:
 
 
 def run_keys(cmd: list[str], ready: str, plan: list[tuple[str, int]], into: Keys, warm: float = 3.0) -> None:
-    with Tmux(cmd) as t:
+    with Tmux(cmd, cwd=Path(cmd[-1]).parent) as t:  # SLATE writes its logs where it runs
         t.wait(ready)
         time.sleep(warm)  # background work of the start (a first fold, say) is over
         pid = t.pid
@@ -214,6 +214,7 @@ def pty_run(argv: list[str], ready: str, then: bytes = b"", settle: float = 2.0)
         import termios
 
         fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        os.chdir(Path(argv[-1]).parent)  # SLATE writes its logs where it runs
         os.execve(argv[0], argv, {**os.environ, **ENV})
     seen, start = b"", float("nan")
     try:
@@ -299,7 +300,8 @@ def bench_terminal(quick: bool) -> list[Row]:
         if importlib.util.find_spec("slate") is not None:  # slate-nlp: measured where installed
             (tmp / "slate").mkdir()
             shutil.copy(big, tmp / "slate" / "big.txt")
-            apps["slate"] = ([sys.executable, "-m", "slate", str(tmp / "slate" / "big.txt")], "Benchmark", [("Right", n)])
+            slate = [sys.executable, "-m", "slate", "-o", str(tmp / "slate" / "big.txt")]  # -o: over its last run's file
+            apps["slate"] = (slate, "Benchmark", [("Right", n)])
         results = {name: Keys() for name in apps}
         for _ in range(passes):
             for name, (cmd, ready, plan) in apps.items():

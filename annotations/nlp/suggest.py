@@ -34,8 +34,13 @@ def spans_from_doc(doc: Doc, origin: Origin = Origin.MODEL) -> tuple[Span, ...]:
 
 
 # spaCy refuses texts over nlp.max_length (1,000,000 characters): its NER needs memory in
-# proportion. Longer articles go through the model in pieces cut at paragraph breaks.
-CHUNK = 100_000
+# proportion. Longer articles go through the model in pieces cut at paragraph breaks, and a batch
+# holds at most BATCH_CHARS characters. Measured with en_core_web_sm on a 50,000-word article
+# (330,000 characters): pieces of 100,000 in one batch peaked at 942 MB, one piece at a time at
+# 443 MB, pieces of 20,000 four at a time at 264 MB, with the same 12,265 entities
+# (docs/performance.md).
+CHUNK = 20_000
+BATCH_CHARS = 80_000
 
 
 def chunks(text: str, size: int = CHUNK) -> list[tuple[int, str]]:
@@ -67,6 +72,8 @@ def suggest(
     annotator quits without waiting minutes for a 20 MB article to finish).
     """
     pieces = [(i, offset, piece) for i, a in enumerate(articles) for offset, piece in chunks(a.text)]
+    longest = max((len(piece) for _, _, piece in pieces), default=1)
+    batch_size = max(1, min(batch_size, BATCH_CHARS // longest))  # a batch's memory grows with its characters
     with nlp.select_pipes(enable=entity_components(nlp)):
         docs = nlp.pipe((piece for _, _, piece in pieces), batch_size=batch_size, n_process=n_process)
         current, found, whole = 0, [], None
