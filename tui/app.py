@@ -89,6 +89,8 @@ class GoldspanApp(App[None]):
         self._preparing: set[tuple[str, int]] = set()  # (article, draft version) asked for and not yet come
         self._suggesting: set[str] = set()  # articles whose suggestions are asked for, this one's or ahead
         self._looked_ahead_from: int | None = None
+        # Set when the article on screen needs the model: a parse ahead gives way at its next piece.
+        self._urgent = threading.Event()
         labels = list(dict.fromkeys([*session.labels, *session.label_counts()]))
         self.colours = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
         # Before the first screen shows its keys. Only the keys the user moved: Textual re-adds every
@@ -233,12 +235,15 @@ class GoldspanApp(App[None]):
         if key in self._preparing or (work.suggestions and work.article.id in self._suggesting):
             return  # asked for already (the suggestions perhaps ahead, as the next article): on their way
         self._preparing.add(key)
+        self._urgent.set()
         self._submit(work)
 
     def _look_ahead(self, index: int) -> None:
         if self._looked_ahead_from == index:
             return  # asked on every redraw: once per article is enough
         self._looked_ahead_from = index
+        if self.session.read_only:
+            return  # nowhere to keep what it would find: the article would be parsed again when shown
         work = self.session.work_ahead(index)
         if work is not None and work.article.id not in self._suggesting:
             self._submit(work)
@@ -256,6 +261,10 @@ class GoldspanApp(App[None]):
         """On the background thread: the preparer's result for ``work``, handed to the UI thread."""
         stopping = self.background.stopping
         article = work.article
+        ahead = work.version < 0  # the next article's, asked for before it is shown
+        if not ahead:
+            self._urgent.clear()
+        stop = (lambda: stopping.is_set() or self._urgent.is_set()) if ahead else stopping.is_set
         try:
             if work.suggestions:
                 loaded = []
@@ -264,11 +273,13 @@ class GoldspanApp(App[None]):
                     loaded.append(True)
                     self._hand_over(self._set_model_status, f"loading {self.spec.name}…")
 
-                found = self.preparer.suggestions(article, stop=stopping.is_set, on_loading=loading)
+                found = self.preparer.suggestions(article, stop=stop, on_loading=loading)
                 if loaded:
                     self._hand_over(self._set_model_status, str(self.spec.model_id))
                 if found is not None:
                     self._hand_over(self._got_suggestions, work, found)
+                elif ahead:
+                    self._hand_over(self._gave_way, work)
                 return
             aligned = self.preparer.tokens(article, work.spans)
         except WorkerClosed:
@@ -307,6 +318,11 @@ class GoldspanApp(App[None]):
         self.model_status = status
         if self.screen_ is not None:
             self.screen_.redraw()
+
+    def _gave_way(self, work: Work) -> None:
+        """A parse ahead stopped for the article on screen: asked for again once that one is ready."""
+        self._suggesting.discard(work.article.id)
+        self._looked_ahead_from = None
 
     def _got_suggestions(self, work: Work, found: Suggestions) -> None:
         self._preparing.discard((work.article.id, work.version))

@@ -49,6 +49,7 @@ class ProcessPreparer:
         self._jobs = itertools.count(1)
         self._loaded = False
         self._closed = False
+        self._asking = False  # a request is in flight: its thread, not close, closes the pipes
         self._lock = threading.Lock()  # the process's start and end, between the asking thread and close
 
     @property
@@ -85,15 +86,37 @@ class ProcessPreparer:
         return Aligned(Tokens(tuple(starts), tuple(ends)), tuple(span_of(s) for s in snapped), list(notes))
 
     def close(self) -> None:
-        """End the worker now, whatever it is doing: it holds nothing that needs saving."""
-        with self._lock:
-            self._closed = True
-            self._end()
+        """End the worker now, whatever it is doing: it holds nothing that needs saving. Never waits:
+        the process is killed (a request waiting on it then fails at once), and its pipes are closed
+        here only if no request is using them (else by that request's thread, so no descriptor it
+        holds is closed under it and reused by another file)."""
+        self._closed = True
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+        if self._lock.acquire(blocking=False):
+            try:
+                if not self._asking:
+                    self._end()
+            finally:
+                self._lock.release()
 
     # -- the process -----------------------------------------------------------------------
 
     def _ask(self, message: tuple[Any, ...], job: int, stop: Callable[[], bool], on_loading: Callable[[], None]) -> tuple[Any, ...] | None:
         restarts = 0
+        self._asking = True
+        try:
+            return self._ask_once_or_again(message, job, stop, on_loading, restarts)
+        finally:
+            self._asking = False
+            if self._closed:
+                with self._lock:
+                    self._end()
+
+    def _ask_once_or_again(
+        self, message: tuple[Any, ...], job: int, stop: Callable[[], bool], on_loading: Callable[[], None], restarts: int
+    ) -> tuple[Any, ...] | None:
         while True:
             try:
                 to, inbox = self._connections()
@@ -120,6 +143,8 @@ class ProcessPreparer:
                 if self._closed:
                     raise WorkerClosed() from None
                 reason = self._ended()
+                if stop():
+                    return None  # not started again only to be told to stop
                 restarts += 1
                 if restarts > RESTARTS:
                     raise ModelError(f"{reason}, {restarts} times on this article.") from None
@@ -142,10 +167,20 @@ class ProcessPreparer:
         # Its stderr goes to a file, not the terminal the screen draws on; read back if it dies.
         self._stderr = tempfile.TemporaryFile()
         try:
+            # -P: not the current folder first on its path (a stray spacy.py there is not spaCy). Its own
+            # session: a signal to the annotator's process group is not the worker's to die of; the
+            # end of its input ends it when the annotator ends, however.
             self._process = subprocess.Popen(
-                [sys.executable, "-m", WORKER, str(to_read), str(from_write)],
+                [sys.executable, "-P", "-m", WORKER, str(to_read), str(from_write)],
                 pass_fds=(to_read, from_write), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
+                start_new_session=True,
             )  # fmt: skip
+        except OSError:
+            for fd in (to_write, from_read):
+                os.close(fd)
+            self._stderr.close()
+            self._stderr = None
+            raise
         finally:
             os.close(to_read)
             os.close(from_write)
@@ -174,7 +209,8 @@ class ProcessPreparer:
             said = f" ({lines[-1]})" if lines else ""
             stderr.close()
         if status is not None and status < 0:
-            return f"the model's process was ended by {signal.Signals(-status).name}{said}"
+            name = signal.Signals(-status).name if -status in signal.valid_signals() else f"signal {-status}"
+            return f"the model's process was ended by {name}{said}"
         return f"the model's process ended with exit status {status}{said}"
 
     def _end(self) -> None:

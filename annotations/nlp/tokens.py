@@ -68,6 +68,8 @@ def decode_tokens(encoded: str) -> Tokens:
         pairs = array("I", zlib.decompress(base64.b64decode(encoded, validate=True)))
     except (binascii.Error, zlib.error, ValueError) as error:
         raise ValueError(f"stored tokens are not readable: {error}") from None
+    if len(pairs) % 2:
+        raise ValueError("stored tokens are not readable: an odd count of numbers")
     if sys.byteorder == "big":
         pairs.byteswap()
     # starts[i] = ends[i-1] + gap[i]; ends[i] = starts[i] + length[i]: one running sum over both

@@ -75,10 +75,13 @@ def _tokenizer_for(model: ModelId | None) -> pipelines.PipelineSpec:
     lang = "en"
     if model is not None:
         lang = model.name.split(":", 1)[1] if model.name.startswith(pipelines.BLANK_PREFIX) else model.name.split("_", 1)[0]
-    try:
-        from spacy.util import get_lang_class
+    import importlib.util
 
-        get_lang_class(lang)
-    except Exception:  # spaCy's own error for a code it has no language for (ImportError, RegistryError)
+    # Looked up, not imported: the review's screen process never loads spaCy (its worker does).
+    try:
+        known = lang.isidentifier() and importlib.util.find_spec(f"spacy.lang.{lang}") is not None
+    except (ImportError, ValueError):
+        known = False
+    if not known:
         lang = "en"
     return pipelines.resolve(f"{pipelines.BLANK_PREFIX}{lang}")
