@@ -270,8 +270,9 @@ def peak_of_child(argv: list[str]) -> float:
 
 
 def bench_terminal(quick: bool) -> list[Row]:
-    if shutil.which("tmux") is None:
-        raise RuntimeError("the terminal benchmark needs tmux (apt-get install tmux)")
+    if shutil.which("tmux") is None:  # said, and no row: a figure not measured is not a figure
+        print("terminal: not measured: it needs tmux (apt-get install tmux)", file=sys.stderr)
+        return []
     from goldspan.annotations.nlp import pipelines
 
     model = pipelines.resolve(None).name

@@ -25,6 +25,10 @@ def test_every_benchmark_runs_quick_and_writes_rows_with_the_agreed_keys(tmp_pat
     figures = " ".join(row["figure"] for row in rows)
     for benchmark in ("key:", "start:", "preannotate", "DocBin", "median save", "bytes per key"):
         assert benchmark in figures  # keys, start, preannotate, corpus, store, wire
+    if shutil.which("tmux") is not None:
+        assert "terminal: navigation key" in figures and "preannotate: peak memory" in figures
+    else:
+        assert "terminal: not measured: it needs tmux" in result.stderr
     assert "baseline" in result.stdout
 
 

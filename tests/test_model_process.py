@@ -177,3 +177,26 @@ async def test_the_next_article_is_parsed_ahead_and_opens_ready(tmp_path: Path, 
         draft = app.session.draft
         assert not draft.suggestions_pending and draft.tokens is not None  # ready the moment it opens
         assert [s.text_in(second.text) for s in draft.spans] == ["Vladimir Putin", "Minsk", "Russia"]
+
+
+def test_a_cancelled_request_does_not_answer_the_next_one(pattern_spec: pipelines.PipelineSpec) -> None:
+    """A parse the annotator stopped waiting for (a quit, or a parse ahead giving way) may still be
+    answered by the worker: that answer must never be taken for the next request's."""
+    from goldspan.annotations.nlp.remote import ProcessPreparer
+
+    paragraph = "Vladimir Putin met Alexander Lukashenko in Minsk. " * 40
+    long = Article.from_text("Long story\n\n" + "\n\n".join([paragraph] * (4 * CHUNK // len(paragraph))))
+    short = Article.from_text("Short story\n\nRussia and Ukraine.")
+    restarts: list[str] = []
+    preparer = ProcessPreparer(pattern_spec, on_restart=restarts.append)
+    try:
+        assert preparer.suggestions(long, stop=lambda: True) is None  # asked, then given up at once
+        found = preparer.suggestions(short, stop=lambda: False)
+        assert found is not None and [s.text_in(short.text) for s in found.spans] == ["Russia", "Ukraine"]
+        aligned = preparer.tokens(short, found.spans)
+        assert aligned.spans == found.spans and restarts == []
+        worker = preparer.pid
+        assert worker is not None
+    finally:
+        preparer.close()
+    wait_until(lambda: not alive(worker), "the worker's end on close", timeout=20)
