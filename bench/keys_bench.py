@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import Row, median, p95
+from common import Row, made_up_paragraphs, median, p95
 from goldspan.annotations.nlp import pipelines
 from goldspan.annotations.datamodel import Annotation, Article, Origin, Span, SpanState
 from goldspan.tui.keymap import default_keymap
@@ -34,11 +34,7 @@ def make_article(words: int, seed: int = 1) -> tuple[Article, list[Span]]:
     import spacy
 
     rng = random.Random(seed)
-    paragraphs, count = [], 0
-    while count < words:
-        n = min(words - count, rng.randint(40, 120))
-        paragraphs.append(" ".join(rng.choice(VOCAB) for _ in range(n)) + ".")
-        count += n
+    paragraphs = made_up_paragraphs(words, VOCAB, rng)
     article = Article.from_text(f"Benchmark article of {words} words\n\n" + "\n\n".join(paragraphs))
     doc = spacy.blank("en").make_doc(article.text)
     spans, i = [], 0

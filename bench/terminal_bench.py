@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import Row, median, p95
+from common import Row, made_up_paragraphs, median, p95
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -60,12 +60,7 @@ curses.wrapper(main)
 
 
 def write_article(path: Path, words: int, seed: int) -> None:
-    rng = random.Random(seed)
-    paragraphs, count = [], 0
-    while count < words:
-        n = min(words - count, rng.randint(40, 120))
-        paragraphs.append(" ".join(rng.choice(VOCAB) for _ in range(n)) + ".")
-        count += n
+    paragraphs = made_up_paragraphs(words, VOCAB, random.Random(seed))
     paragraphs[0] += f" {MARK} was first."
     paragraphs[-1] += f" {MARK} was last."
     path.write_text(f"Benchmark article of {words} words number {seed}\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")

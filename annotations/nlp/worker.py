@@ -25,17 +25,20 @@ whatever it is parsing: its main thread does nothing but read, and leaves with `
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import sys
 import threading
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..datamodel import Article, Origin, Span, SpanState
 from ..errors import GoldspanError
 from .pipelines import PipelineSpec
 from .preparation import Preparer
+
+if TYPE_CHECKING:  # the annotator's side imports this module for span_tuple and span_of only
+    from multiprocessing.connection import Connection
 
 SpanTuple = tuple[int, int, int, int, str, str, str]
 
@@ -69,9 +72,7 @@ def _work(preparer: Preparer, jobs: _Jobs, out: Connection) -> None:
         article = Article("", "", message[2])  # only the text is read: the id is the screen's business
         try:
             if kind == "suggest":
-                found = preparer.suggestions(
-                    article, stop=lambda job=job: job in jobs.cancelled, on_loading=lambda: send(("loading",))
-                )
+                found = preparer.suggestions(article, stop=functools.partial(jobs.cancelled.__contains__, job), on_loading=lambda: send(("loading",)))
                 if found is None or job in jobs.cancelled:
                     jobs.cancelled.discard(job)
                     continue
@@ -118,6 +119,8 @@ NICENESS = 10  # the model is background work: on a busy machine the screen's ke
 
 
 def main(argv: list[str]) -> int:
+    from multiprocessing.connection import Connection
+
     inbox, out = Connection(int(argv[1]), writable=False), Connection(int(argv[2]), readable=False)
     # With two cores, a parse on one left the screen, the terminal and tmux sharing the other: keys took
     # 1.38 times as long during a parse as at rest, and 1.61 niced by 10 (docs/performance.md). As an
