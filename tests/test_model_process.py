@@ -200,3 +200,18 @@ def test_a_cancelled_request_does_not_answer_the_next_one(pattern_spec: pipeline
     finally:
         preparer.close()
     wait_until(lambda: not alive(worker), "the worker's end on close", timeout=20)
+
+
+async def test_an_article_already_parsed_needs_no_worker_resumed_or_not(tmp_path: Path, pattern_spec: pipelines.PipelineSpec) -> None:
+    [seed] = load_articles([SEED]).articles
+    store = Store(tmp_path / "g.json")
+    preannotate(store, [seed], pattern_spec)  # its suggestions, and its tokens with them
+    first = Session(store, [seed], annotator="alice", labels=LABELS, model=pattern_spec.model_id)
+    assert first.apply_label_key(1) is None  # alice's record: the next session resumes it
+    session = Session(store, [seed], annotator="alice", labels=LABELS, model=pattern_spec.model_id)
+    app = GoldspanApp(session, pattern_spec, keymap=default_keymap())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)  # tokens in: read from the store once the screen was painted
+        await pilot.press("l", "l")
+        assert app.session.draft.cursor == app.session.draft.spans[0].token_start + 2
+        assert app.preparer.pid is None and app.model_status == "model not needed yet"  # type: ignore[union-attr]

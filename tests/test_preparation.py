@@ -80,3 +80,9 @@ def test_a_stored_article_opens_with_its_tokens_and_without_them_asks_for_them(t
         bobs = Session(store, [seed], annotator="bob", labels=("PERSON", "GPE", "ORG"), model=pattern_spec.model_id)
         work = bobs.work_for(0)
         assert work is not None and not work.suggestions and bobs.draft.tokens is None
+        assert not bobs.stored_tokens_for(0) and bobs.work_for(0) is not None  # the worker snaps it
+        # alice's own record, resumed: its tokens are read from the store once asked (after the first paint)
+        session.apply_label_key(1)
+        again = Session(store, [seed], annotator="alice", labels=("PERSON", "GPE", "ORG"), model=pattern_spec.model_id)
+        assert again.draft.tokens is None and not again.draft.stored_tokens_read
+        assert again.stored_tokens_for(0) and again.work_for(0) is None

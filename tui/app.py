@@ -235,8 +235,19 @@ class GoldspanApp(App[None]):
         if key in self._preparing or (work.suggestions and work.article.id in self._suggesting):
             return  # asked for already (the suggestions perhaps ahead, as the next article): on their way
         self._preparing.add(key)
+        if not work.suggestions and not self.session.draft_for(index).stored_tokens_read:
+            # A resumed record: the tokens stored with the suggestions, read once the screen is painted
+            # (reading them is 17 ms at 50,000 words); the worker only if there are none that fit.
+            self.call_after_refresh(self._tokens_from_store, index, key)
+            return
         self._urgent.set()
         self._submit(work)
+
+    def _tokens_from_store(self, index: int, key: tuple[str, int]) -> None:
+        self._preparing.discard(key)
+        self.session.stored_tokens_for(index)
+        if self.screen_ is not None:
+            self.screen_.redraw()  # which asks the worker for tokens if the stored ones did not fit
 
     def _look_ahead(self, index: int) -> None:
         if self._looked_ahead_from == index:

@@ -170,19 +170,33 @@ class Session(Moving, Editing, History):
 
     def _open(self, article: Article) -> Draft:
         record = self.store.annotation(article.id, self.annotator, self.role)
-        cached = self.store.suggestions(article.id, self.model) if self.model is not None else None
         if record is not None:
-            draft = self._resumed(article, record)
-        else:
-            draft = Draft(article, [], None)
-            if self.model is not None and cached is None:
+            # Its stored tokens are read later (``stored_tokens_for``): not before the first paint, and
+            # without making the suggestions' spans, which a resumed record does not show.
+            return self._resumed(article, record)
+        draft = Draft(article, [], None)
+        if self.model is not None:
+            cached = self.store.suggestions(article.id, self.model)
+            draft.stored_tokens_read = True
+            if cached is None:
                 draft.suggestions_pending = True
-            elif cached is not None:
+            else:
                 draft.spans = self._offered(cached.spans)
                 draft.focus = first(draft.spans)
-        if cached is not None and cached.tokens:
-            self._take_stored_tokens(draft, cached.tokens)
+                if cached.tokens:
+                    self._take_stored_tokens(draft, cached.tokens)
         return draft
+
+    def stored_tokens_for(self, index: int) -> bool:
+        """The article's tokens from those stored with its suggestions, if its spans sit on them (looked
+        at once); True if the draft has tokens now. Else the worker makes them (``work_for``)."""
+        draft = self.draft_for(index)
+        if draft.tokens is None and not draft.stored_tokens_read:
+            draft.stored_tokens_read = True  # looked at, found or not: never again for this draft
+            encoded = self.store.suggestion_tokens(draft.article.id, self.model) if self.model is not None else ""
+            if encoded:
+                self._take_stored_tokens(draft, encoded)
+        return draft.tokens is not None
 
     def _take_stored_tokens(self, draft: Draft, encoded: str) -> bool:
         """The tokens stored with the article's suggestions, if the draft's spans sit on them as they

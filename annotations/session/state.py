@@ -45,6 +45,7 @@ class Draft:
     suggestions_pending: bool = False
     unsaved: bool = False
     notes: list[str] = field(default_factory=list)
+    stored_tokens_read: bool = False  # the tokens stored with its suggestions were looked at (``Session.stored_tokens_for``)
     comment: str = ""  # the annotator's note on the article, saved with the record
     flagged: bool = False  # flagged for review
     every_mention: bool = False  # `*` was pressed: the next label goes to every mention of the focused entity's text

@@ -237,6 +237,11 @@ class Store:
         doc = self._get(SUGGESTIONS, _key(article_id, model.name, model.version))
         return None if doc is None else Suggestions.from_dict(doc)
 
+    def suggestion_tokens(self, article_id: str, model: ModelId) -> str:
+        """The tokens stored with an article's suggestions (encoded; "" if none), without making its spans."""
+        doc = self._get(SUGGESTIONS, _key(article_id, model.name, model.version))
+        return "" if doc is None else str(doc.get("tokens", ""))
+
     def save_suggestions(self, items: Iterable[Suggestions]) -> None:
         entries: list[tuple[str, Mapping[str, Any]]] = [(SUGGESTIONS, item.to_dict()) for item in items]
         if entries:
