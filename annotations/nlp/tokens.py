@@ -39,7 +39,7 @@ class Tokens:
 
 # Stored with an article's suggestions, so an article already parsed needs no tokenizer when it
 # opens: each token as (gap since the previous token's end, length), 32-bit, deflated, base64.
-# About a fifth of the text's size (docs/schema.md).
+# Under a byte a token, about 15 % of the text's size (docs/schema.md).
 def encode_tokens(tokens: Tokens) -> str:
     import base64
     import zlib
