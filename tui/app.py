@@ -187,7 +187,6 @@ class GoldspanApp(App[None]):
         try:
             return super().run(*args, **kwargs)
         finally:
-            self.preparer.close()  # the model's process: not waited for
             if self._forced_exit is not None:  # the screen has closed: the rest (the store's close, the
                 self._forced_exit.cancel()  # goodbye line) runs to its end
 

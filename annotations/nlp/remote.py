@@ -1,8 +1,8 @@
 """The ``Preparer`` the annotator uses: the same calls, answered by the model's own process (``worker``).
 
 Called from the app's background thread, one request at a time: each call sends a message of
-plain values and waits for the answer, asking ``stop`` while it waits, so a quit or a move to
-another article cancels a parse without waiting for it. The process is started at the first
+plain values and waits for the answer, asking ``stop`` while it waits, so a quit (or, for a parse
+ahead, the article on screen needing the model) cancels a parse without waiting for it. The process is started at the first
 request (an article already parsed, with its tokens stored, never starts it), and again if it
 dies: ``on_restart`` is told why, and the request is asked once more. ``close`` ends it at once.
 """
@@ -104,10 +104,9 @@ class ProcessPreparer:
     # -- the process -----------------------------------------------------------------------
 
     def _ask(self, message: tuple[Any, ...], job: int, stop: Callable[[], bool], on_loading: Callable[[], None]) -> tuple[Any, ...] | None:
-        restarts = 0
         self._asking = True
         try:
-            return self._ask_once_or_again(message, job, stop, on_loading, restarts)
+            return self._ask_once_or_again(message, job, stop, on_loading)
         finally:
             self._asking = False
             if self._closed:
@@ -115,8 +114,9 @@ class ProcessPreparer:
                     self._end()
 
     def _ask_once_or_again(
-        self, message: tuple[Any, ...], job: int, stop: Callable[[], bool], on_loading: Callable[[], None], restarts: int
+        self, message: tuple[Any, ...], job: int, stop: Callable[[], bool], on_loading: Callable[[], None]
     ) -> tuple[Any, ...] | None:
+        restarts = 0
         while True:
             try:
                 to, inbox = self._connections()

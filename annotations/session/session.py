@@ -184,7 +184,7 @@ class Session(Moving, Editing, History):
                 draft.spans = self._offered(cached.spans)
                 draft.focus = first(draft.spans)
                 if cached.tokens:
-                    self._take_stored_tokens(draft, cached.tokens)
+                    self._take_encoded_tokens(draft, cached.tokens)
         return draft
 
     def stored_tokens_for(self, index: int) -> bool:
@@ -195,13 +195,13 @@ class Session(Moving, Editing, History):
             draft.stored_tokens_read = True  # looked at, found or not: never again for this draft
             encoded = self.store.suggestion_tokens(draft.article.id, self.model) if self.model is not None else ""
             if encoded:
-                self._take_stored_tokens(draft, encoded)
+                self._take_encoded_tokens(draft, encoded)
         return draft.tokens is not None
 
-    def _take_stored_tokens(self, draft: Draft, encoded: str) -> bool:
-        """The tokens stored with the article's suggestions, if the draft's spans sit on them as they
-        are (else the worker snaps them, with spaCy's own code): the article is then ready to edit
-        without spaCy at all."""
+    def _take_encoded_tokens(self, draft: Draft, encoded: str) -> bool:
+        """Encoded tokens (stored with the suggestions, or just sent with them) for the draft, if its
+        spans sit on them as they are (else the worker snaps them, with spaCy's own code): the article
+        is then ready to edit without spaCy at all."""
         from ..nlp.tokens import decode_tokens, fits
 
         try:
@@ -262,7 +262,7 @@ class Session(Moving, Editing, History):
         self.add_suggestions(article_id, spans)
         draft = self._drafts.get(article_id)
         if tokens and draft is not None and draft.tokens is None:
-            self._take_stored_tokens(draft, tokens)
+            self._take_encoded_tokens(draft, tokens)
         return outcome
 
     def suggestions_failed(self, article_id: str) -> None:
