@@ -174,3 +174,21 @@ async def test_messages_name_the_keys_as_the_keymap_binds_them(db: Path, pattern
         assert message(app) == "new span: move, then a label key; ctrl+g cancels"
         await pilot.press("ctrl+g")
         assert message(app) == "new span cancelled"
+
+
+async def test_the_entity_list_turns_a_page_when_the_focus_steps_past_its_edge(db: Path, pattern_spec) -> None:
+    """Past the last row the list shows the focus on its second row (one row of the last page kept),
+    and past the first row on its second-to-last: a scroll redraws every row, so it comes once a page,
+    not every half page."""
+    app = make_app(db, pattern_spec)
+    async with app.run_test(size=(120, 16)) as pilot:
+        await settle(pilot)
+        listing = app.screen.query_one(EntityList)
+        height = listing.size.height
+        assert len(app.session.spans) > 2 * height + 2, "the sample has too few entities for this size"
+        await pilot.press(*["j"] * (height - 1))
+        assert listing.state.focus == height - 1 and listing.scroll_offset.y == 0  # the last row: no scroll yet
+        await pilot.press("j")
+        assert listing.scroll_offset.y == height - 1  # the focus on the page's second row
+        await pilot.press("k", "k")
+        assert listing.state.focus == height - 2 and listing.scroll_offset.y == 0  # back a page: on its second-to-last row

@@ -217,7 +217,7 @@ def test_a_folder_and_a_file_without_read_permission_are_named_and_the_rest_load
 
 @settings(max_examples=150, deadline=None)
 @given(article_and_spans(), st.integers(4, 40), st.lists(st.tuples(st.sampled_from(["add", "remove", "relabel"]), st.integers(0, 300)), max_size=6), st.booleans())
-def test_a_wrap_updated_edit_by_edit_draws_what_a_fresh_wrap_of_the_result_draws(
+def test_a_wrap_updated_edit_by_edit_draws_what_a_fresh_wrap_draws_and_names_every_row_it_changed(
     case: tuple[str, list[Span]], width: int, edits: list[tuple[str, int]], lazy: bool
 ) -> None:
     text, spans = case
@@ -233,8 +233,16 @@ def test_a_wrap_updated_edit_by_edit_draws_what_a_fresh_wrap_of_the_result_draws
             y += 1
         return rows
 
+    def looks(w: WrappedArticle, spans: list[Span]) -> list[tuple]:
+        """Each row's pieces and the labels colouring each piece: what the view draws from them."""
+        return [
+            (row, tuple(tuple(s.label for s in spans if s.start < p.end and p.start < s.end) for p in row[1] if not p.tag))
+            for row in draw_all(w)
+        ]
+
     draw_all(wrapped)  # every block wrapped before the edits, as once the whole article was scrolled through
     for kind, at in edits:  # as the session edits: a new list that keeps the untouched Span objects
+        old = spans
         if kind == "add":
             free = [i for i in range(len(text)) if not any(s.start <= i < s.end for s in spans)]
             if free:
@@ -245,8 +253,14 @@ def test_a_wrap_updated_edit_by_edit_draws_what_a_fresh_wrap_of_the_result_draws
         elif spans:
             i = at % len(spans)
             spans = [*spans[:i], spans[i].replace(label="RELABELLED"), *spans[i + 1 :]]
-        wrapped.update_spans(spans)
-        draw_all(wrapped)
+        before = looks(wrapped, old)
+        changed = wrapped.update_spans(spans)
+        after = looks(wrapped, spans)
+        # The view redraws only the rows it is told of (all of them if the row count changed): every
+        # row that looks different must be among them.
+        if len(before) == len(after):
+            differing = [y for y in range(len(after)) if before[y] != after[y]]
+            assert all(changed is not None and changed[0] <= y < changed[1] for y in differing), (differing, changed)
     assert draw_all(wrapped) == draw_all(WrappedArticle(text, spans, width, **sizes))
 
 

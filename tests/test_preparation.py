@@ -60,8 +60,9 @@ def test_the_session_caches_what_the_model_suggested(tmp_path: Path, pattern_spe
 
 
 def test_a_stored_article_opens_with_its_tokens_and_without_them_asks_for_them(tmp_path: Path, pattern_spec: pipelines.PipelineSpec) -> None:
-    """Tokens stored with the suggestions make an article ready to edit without spaCy; a record whose
-    spans do not sit on them (an import from another tokenizer) still goes to spaCy to be snapped."""
+    """Tokens stored with the suggestions make an article ready to edit without spaCy (read once the
+    screen is painted, by ``stored_tokens_for``); a record whose spans do not sit on them (an import
+    from another tokenizer) still goes to spaCy to be snapped."""
     from goldspan.annotations.datamodel import Annotation, Span
     from goldspan.annotations.nlp.suggest import preannotate
 
@@ -71,7 +72,9 @@ def test_a_stored_article_opens_with_its_tokens_and_without_them_asks_for_them(t
         stored = store.suggestions(seed.id, pattern_spec.model_id)
         assert stored is not None and stored.tokens
         session = Session(store, [seed], annotator="alice", labels=("PERSON", "GPE", "ORG"), model=pattern_spec.model_id)
-        assert session.work_for(0) is None and session.draft.tokens is not None
+        # read once asked (after the first paint), with no worker
+        assert session.draft.tokens is None and not session.draft.stored_tokens_read
+        assert session.stored_tokens_for(0) and session.work_for(0) is None and session.draft.tokens is not None
         first = session.draft.spans[0]
         assert session.draft.cursor == first.token_start
         # bob's record has a span ending inside a word: the stored tokens do not fit it

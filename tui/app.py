@@ -235,8 +235,8 @@ class GoldspanApp(App[None]):
             return  # asked for already (the suggestions perhaps ahead, as the next article): on their way
         self._preparing.add(key)
         if not work.suggestions and not self.session.draft_for(index).stored_tokens_read:
-            # A resumed record: the tokens stored with the suggestions, read once the screen is painted
-            # (reading them is 17 ms at 50,000 words); the worker only if there are none that fit.
+            # The tokens stored with the suggestions, read once the screen is painted (decoding and
+            # checking them is 9 ms at 50,000 words); the worker only if there are none that fit.
             self.call_after_refresh(self._tokens_from_store, index, key)
             return
         self._urgent.set()

@@ -71,13 +71,24 @@ class EntityList(ScrollView):
         if state.focus is not None:
             height = self.size.height
             if height and not top <= state.focus < top + height:
-                self.scroll_to(y=max(0, state.focus - height // 2), animate=False, immediate=True)
+                self.scroll_to(y=self._top_for(state.focus, top, height), animate=False, immediate=True)
         rows = self._changed_rows(old, state)
         if resized or rows is None or round(self.scroll_offset.y) != top:
             self.refresh()
         else:  # only the rows that changed: a focus move is two rows, not the whole list
             for first, stop in rows:
                 self.refresh_lines(first, stop - first)
+
+    @staticmethod
+    def _top_for(focus: int, top: int, height: int) -> int:
+        """The first row to show so that ``focus`` is in sight. Stepping past an edge turns the page, as
+        mutt's index and ``less`` do, keeping one row of the last page: a scroll redraws every row of
+        the list, so it comes once a page of keys, not once every half page (a jump is centred)."""
+        if top + height <= focus < top + 2 * height - 1:
+            return focus - 1
+        if top - height + 1 <= focus < top:
+            return max(0, focus - height + 2)
+        return max(0, focus - height // 2)
 
     @staticmethod
     def _changed_rows(old: ListState, new: ListState) -> list[tuple[int, int]] | None:

@@ -189,6 +189,7 @@ class WrappedArticle:
         self._splice_spans(new, head, old_stop, new_stop)
         first = self._block_of(min(s.start for s in changed))
         last = self._block_of(max(s.end for s in changed) - 1)
+        before = self.rows[first : last + 1]
         moved = False
         for block in range(first, last + 1):
             if self.rows[block] is not None:  # a block not wrapped yet will be wrapped with the new spans
@@ -197,7 +198,22 @@ class WrappedArticle:
             self._reindex(first)
             self.shifted_from = None  # the caller redraws everything below anyway
             return (self._first_row[first], self.row_count)
-        return (self._first_row[first], self._first_row[last + 1])
+        # The rows that look different: those the re-wrap changed, and those of the changed entities
+        # (their colour is the label's). A relabel whose tag is as wide as the old one is one row, not
+        # its whole paragraph: the rest of it is redrawn only if it reflowed.
+        shifted = self.shifted_from
+        entity_rows = [self.rows_of(span.start, span.end + 1) for span in changed]  # + 1: its tag, wrapped or not
+        if self.shifted_from != shifted:  # finding them wrapped blocks above, which moved: redraw it all below
+            return (self._first_row[first], self.row_count)
+        lo, hi = min(r.start for r in entity_rows), max(r.stop for r in entity_rows) - 1
+        for block, old_rows in zip(range(first, last + 1), before):
+            new_rows = self.rows[block]
+            if old_rows is None or new_rows is None:
+                continue
+            for i, (was, now) in enumerate(zip(old_rows, new_rows)):
+                if was != now:
+                    lo, hi = min(lo, self._first_row[block] + i), max(hi, self._first_row[block] + i)
+        return (lo, hi + 1)
 
     def _set_spans(self, spans: Sequence[Span]) -> None:
         self.spans = sorted(spans, key=attrgetter("start", "end"))
