@@ -65,6 +65,7 @@ class AnnotateScreen(Screen[None]):
         self.session = session
         self.colours = colours
         self._shown: dict[str | None, Text] = {}  # what each one-row line last showed (``_show``)
+        self._labels_shown: tuple[tuple[tuple[str, int], ...], int] | None = None  # the counts and width the label panel shows
         self.search_text = ""
 
     def compose(self) -> ComposeResult:
@@ -94,7 +95,16 @@ class AnnotateScreen(Screen[None]):
         self.call_after_refresh(self._relabel)  # the label panel's columns follow its new width
 
     def _relabel(self) -> None:
-        self.query_one("#labels", TextLines).show(self._labels_text())
+        self._labels_shown = None
+        self._show_labels()
+
+    def _show_labels(self) -> None:
+        """The label panel, made again only when a count or its width changed: most keys change neither."""
+        panel = self.query_one("#labels", TextLines)
+        shown = (tuple(self.session.label_counts().items()), panel.content_size.width)
+        if shown != self._labels_shown:
+            self._labels_shown = shown
+            panel.show(self._labels_text())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While the search box has the keyboard, the annotator's keys would be typed into it: they are
@@ -147,7 +157,7 @@ class AnnotateScreen(Screen[None]):
         self.query_one(EntityList).show(
             ListState(article.text, spans, draft.focus, draft.suggestions_pending, (article.id, draft.version), draft.stretch)
         )
-        self.query_one("#labels", TextLines).show(self._labels_text())
+        self._show_labels()
         self._show(self.query_one("#status", Static), self._status_text())
         note = self.query_one("#message", Static)
         error = message is not None and message.is_error
