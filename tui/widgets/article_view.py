@@ -140,8 +140,8 @@ class ArticleView(ScrollView, can_focus=True):
             for stretch in (state.cursor, state.selection):
                 if stretch is not None:
                     rows.append(self.wrapped.rows_of(*stretch))
-        for stretch in rows:
-            self._forget(stretch)
+        for changed_rows in rows:
+            self._forget(changed_rows)
         return rows
 
     def _forget(self, stretch: range) -> None:
