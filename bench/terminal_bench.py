@@ -126,25 +126,30 @@ class Tmux:
         """Seconds from sending ``key`` to the last output it caused (none for ``settle`` seconds
         after it ends the wait); None if it caused none."""
         assert self.control is not None and self.control.stdin is not None
-        while self._read(0) is not None:  # what came before the key is not the key's
+        # What came before the key is not the key's: the client holds a backlog of notifications
+        # (a start-up's screens) in memory and hands it over in bursts, so wait for a quiet spell.
+        while self._read(0.02) is not None:
             pass
         t0 = time.perf_counter()
         self.control.stdin.write(f"send-keys -t m {key}\n".encode())
-        last, end, line_open = None, t0 + timeout, False
+        last, end = None, t0 + timeout
+        # Notifications are lines; the app's bytes are in those that begin with %output. A line can
+        # come in several reads: it counts from the read it began in, when tmux had taken it in.
+        line, line_began = b"", 0.0
         while True:
-            now = time.perf_counter()
-            chunk = self._read(settle if last is not None else end - now)
+            chunk = self._read(settle if last is not None else end - time.perf_counter())
             if chunk is None:
                 break
             t = time.perf_counter()
-            # A notification is a line; the app's bytes are in those that begin with %output (a long
-            # one can come in several reads: its first part is when tmux had it).
-            for i, line in enumerate(chunk.split(b"\n")):
-                starts_output = line.startswith(b"%output") and not (i == 0 and line_open)
-                if starts_output:
-                    last = t
-            line_open = not chunk.endswith(b"\n")
-            if time.perf_counter() > end:
+            lines = (line + chunk).split(b"\n")
+            began = [line_began if line else t] + [t] * (len(lines) - 1)
+            for whole, at in zip(lines[:-1], began):
+                if whole.startswith(b"%output"):
+                    last = at
+            line, line_began = lines[-1], began[-1]
+            if line.startswith(b"%output"):
+                last = line_began
+            if t > end:
                 break
         return None if last is None else last - t0
 

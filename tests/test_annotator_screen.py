@@ -192,3 +192,21 @@ async def test_the_entity_list_turns_a_page_when_the_focus_steps_past_its_edge(d
         assert listing.scroll_offset.y == height - 1  # the focus on the page's second row
         await pilot.press("k", "k")
         assert listing.state.focus == height - 2 and listing.scroll_offset.y == 0  # back a page: on its second-to-last row
+
+
+async def test_the_article_view_never_scrolls_to_a_blank_pane(db: Path, pattern_spec) -> None:
+    """The view's height is kept with some slack below the text (a new one is a new layout of the
+    screen), but scrolled to the end at least two thirds of it show text, at any height."""
+    app = make_app(db, pattern_spec)
+    async with app.run_test(size=(60, 16)) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(ArticleView)
+        for size in [(60, 16), (60, 12), (60, 30), (60, 16)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            assert view.wrapped is not None
+            height = view.scrollable_content_region.height
+            view.scroll_end(animate=False, immediate=True)
+            await pilot.pause()
+            blank = round(view.scroll_offset.y) + height - view.wrapped.row_count
+            assert view.wrapped.row_count > height and blank <= height // 3, (size, blank, height)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -390,3 +391,21 @@ def test_the_store_round_trips_any_text_and_token_aligned_spans_whole_and_as_pat
                 record = store.annotation(article.id, "zoë")
                 assert record is not None and record.spans == tuple(spans)
                 assert [article.text[s.start : s.end] for s in record.spans] == [doc[s.token_start].text for s in spans]
+
+
+def test_an_edit_of_every_mention_keeps_the_wrap_lazy() -> None:
+    """`*` then a label changes every mention at once: the rows to redraw are found without wrapping
+    the blocks between the first and the last (a lookup per entity wrapped the whole article)."""
+    words = ("Warsaw met Minsk on Monday and talks went on " * 4000).split()
+    text = " ".join(words)
+    spans = [Span(m.start(), m.end(), 0, 1, "GPE") for m in re.finditer("Warsaw", text)]
+    wrapped = WrappedArticle(text, spans, 60, eager_chars=0, block_chars=400)
+    wrapped.row(0)
+    wrapped_before = sum(rows is not None for rows in wrapped.rows)
+    relabelled = [s.replace(label="LOC") for s in spans]
+    changed = wrapped.update_spans(relabelled)
+    assert changed is not None and changed[0] == 0
+    # Looking up the rows of the last mention wraps a page above it (rows near an offset are kept
+    # exact), not the hundreds of blocks in between.
+    wrapped_after = sum(rows is not None for rows in wrapped.rows)
+    assert wrapped_after - wrapped_before < len(wrapped.blocks) // 10, (wrapped_before, wrapped_after, len(wrapped.blocks))

@@ -34,7 +34,6 @@ SELECTION = Style(reverse=True, underline=True, italic=True)
 SEARCH_HIT = Style(bold=True, underline=True, color="black", bgcolor="yellow")
 TITLE = Style(bold=True)
 MARKED = Style(overline=True, italic=True, bgcolor="grey30")
-ROWS_STEP = 32  # the view's row count is kept a multiple of this (``_virtual_size``)
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,7 @@ class ArticleView(ScrollView, can_focus=True):
         for state in (old, new):
             if state.focus is not None and state.focus < len(state.spans):
                 span = state.spans[state.focus]
-                rows.append(self.wrapped.rows_of(span.start, span.end))
+                rows.append(self.wrapped.rows_of(span.start, span.end + 1))  # + 1: its tag, alone on the next row if it wrapped
             for stretch in (state.cursor, state.selection):
                 if stretch is not None:
                     rows.append(self.wrapped.rows_of(*stretch))
@@ -171,18 +170,22 @@ class ArticleView(ScrollView, can_focus=True):
             self.refresh()
 
     def _virtual_size(self) -> Size:
-        """The wrapped text's size, its rows rounded up to a multiple of ``ROWS_STEP`` once they do not fit.
+        """The wrapped text's size, its row count kept as it is while the text's own stays within a
+        slack of a sixth of the view below it (once the text does not fit).
 
         A new virtual size is a new layout of the whole screen in Textual: every widget drawn again,
         in two or three frames (60 ms and 25 KB at 120x40 and 50,000 words). An edit whose tag
         changes a paragraph's row count, and the first wrap of rows scrolled to, change the count
-        by a row or two; rounded, the size changes once in ``ROWS_STEP`` rows. Past the text's end
-        the view can then scroll up to ``ROWS_STEP - 1`` blank rows, as editors scroll past the last line."""
+        by a row or two: with the slack, the size changes once the count has moved by a sixth of
+        the view. Past the text's end the view can scroll up to a third of its height of blank
+        rows, as editors scroll past the last line; at least two thirds of it always show text."""
         assert self.wrapped is not None
         rows = self.wrapped.row_count
         height = self.scrollable_content_region.height or self.size.height
         if height and rows > height:
-            rows = -(-rows // ROWS_STEP) * ROWS_STEP
+            slack = max(1, height // 6)
+            current = self.virtual_size.height
+            rows = current if rows <= current <= rows + 2 * slack else rows + slack
         return Size(self.wrapped.width, rows)
 
     def _sync_size(self) -> None:
@@ -199,6 +202,8 @@ class ArticleView(ScrollView, can_focus=True):
     def on_resize(self, event: Resize) -> None:
         if self.state is not None and self.wrapped is not None and self.wrapped.width != self._text_width():
             self.show(self.state)
+        else:
+            self._sync_size()  # a new height: the text may fit now, or the slack below it changes
 
     def _keep_in_sight(self) -> None:
         state, wrapped = self.state, self.wrapped
@@ -221,6 +226,11 @@ class ArticleView(ScrollView, can_focus=True):
         top = round(self.scroll_offset.y)
         if height and not top <= row < top + height:
             self.scroll_to(y=max(0, row - height // 3), animate=False, immediate=True)
+        # Every row in sight wrapped now, not while a key's few rows are drawn: a block first wrapped
+        # then can move the rows below it, which that partial redraw would leave as they were.
+        if height:
+            wrapped.wrap_rows(round(self.scroll_offset.y), round(self.scroll_offset.y) + height)
+            self._take_shift(drawing=False)
 
     # -- rendering ---------------------------------------------------------------------------
 
