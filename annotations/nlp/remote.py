@@ -83,7 +83,7 @@ class ProcessPreparer:
         reply = self._ask(("tokens", job, article.text, [span_tuple(s) for s in spans]), job, lambda: False, lambda: None)
         assert reply is not None  # never stopped
         _, _, starts, ends, snapped, notes = reply
-        return Aligned(Tokens(tuple(starts), tuple(ends)), tuple(span_of(s) for s in snapped), list(notes))
+        return Aligned(Tokens(starts, ends), tuple(span_of(s) for s in snapped), list(notes))
 
     def close(self) -> None:
         """End the worker now, whatever it is doing: it holds nothing that needs saving. Never waits:

@@ -219,9 +219,7 @@ class ArticleView(ScrollView, can_focus=True):
             return
         row = wrapped.row_of_offset(target)
         self._take_shift(drawing=False)
-        size = self._virtual_size()
-        if self.virtual_size != size:
-            self.virtual_size = size
+        self._sync_size()
         height = self.scrollable_content_region.height or self.size.height
         top = round(self.scroll_offset.y)
         if height and not top <= row < top + height:
