@@ -22,6 +22,7 @@ from .formats.records import Record
 from .gold import final_set
 from .labels import label_problem
 from .store import Store
+from .training.eval_split import stored_held_out
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -41,6 +42,7 @@ class ExportSummary:
     reviewed: int = 0  # records written that are reviewers' records
     articles: int = 0  # distinct articles written
     sides: dict[str, int] = field(default_factory=dict)  # with --split: articles in train and in dev
+    dev_from_eval_set: bool = False  # with --split: dev is the DB's stored evaluation set
 
 
 @dataclass
@@ -168,9 +170,16 @@ def export(
         # By article, never by record: with --all-versions an article's versions all go to one side.
         # Neither side is left empty while there are two articles: spaCy cannot train with an empty dev set.
         order = list(dict.fromkeys(article_id for article_id, _ in records))
-        random.Random(seed).shuffle(order)
-        cut = min(max(1, round(len(order) * split)), len(order) - 1) if len(order) > 1 else len(order)
-        train_ids = set(order[:cut])
+        held_out = stored_held_out(store)
+        if held_out is not None:
+            # The DB's evaluation set (``goldspan train``) is the dev part, so an exported corpus and
+            # goldspan's own training never score on different articles.
+            train_ids = {a for a in order if a not in held_out}
+            summary.dev_from_eval_set = True
+        else:
+            random.Random(seed).shuffle(order)
+            cut = min(max(1, round(len(order) * split)), len(order) - 1) if len(order) > 1 else len(order)
+            train_ids = set(order[:cut])
         parts = {"train": [r for a, r in records if a in train_ids], "dev": [r for a, r in records if a not in train_ids]}
         summary.sides = {side: len({r.text for r in chunk}) for side, chunk in parts.items()}
     else:

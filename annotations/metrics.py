@@ -154,6 +154,7 @@ class ModelReport:
     scores: dict[str, Any]  # spaCy Scorer's ents_p / ents_r / ents_f / ents_per_type
     confusion: dict[str, dict[str, int]]  # gold label → model label (or "—" for nothing) → count
     errors: list[dict[str, Any]] = field(default_factory=list)  # most frequent, with an example
+    scope: str = ""  # which accepted articles, where not all ("held out for evaluation")
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

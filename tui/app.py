@@ -81,7 +81,7 @@ class GoldspanApp(App[None]):
         self.preparer: Preparer | ProcessPreparer = (
             ProcessPreparer(spec, on_restart=self._worker_restarted) if loader is None else Preparer(spec, loader)
         )
-        self.model_status = "model not needed yet"
+        self.model_status = spec.title if spec.trained else "model not needed yet"
         self.background = Background(on_error=self._background_failed)
         self.collector = Collector()  # full collections wait for a pause
         self._terminal: int | None = None  # the terminal's file descriptor, once the screen runs on one
@@ -264,7 +264,7 @@ class GoldspanApp(App[None]):
             if not self.preparer.model_loaded:
                 # Said now, not when the background thread gets to it: the list already says the
                 # suggestions are on their way, and the top line said "model not needed yet".
-                self.model_status = f"loading {self.spec.name}…"
+                self.model_status = f"loading {self.spec.display_name}…"
         self.background.submit(lambda: self._prepare(work))
 
     def _prepare(self, work: Work) -> None:
@@ -281,11 +281,11 @@ class GoldspanApp(App[None]):
 
                 def loading() -> None:
                     loaded.append(True)
-                    self._hand_over(self._set_model_status, f"loading {self.spec.name}…")
+                    self._hand_over(self._set_model_status, f"loading {self.spec.display_name}…")
 
                 found = self.preparer.suggestions(article, stop=stop, on_loading=loading)
                 if loaded:
-                    self._hand_over(self._set_model_status, str(self.spec.model_id))
+                    self._hand_over(self._set_model_status, self.spec.title)
                 if found is not None:
                     self._hand_over(self._got_suggestions, work, found)
                 elif ahead:

@@ -69,16 +69,27 @@ def annotate(
     from goldspan.annotations.nlp import pipelines
     from goldspan.annotations.labels import choose_labels
     from goldspan.annotations.session.opening import open_annotation
+    from goldspan.annotations.training.registry import best_model_path
 
     if not sources and not db.exists():
         raise InputError(f"{db}: no such database; name the article files or folders to annotate (e.g. goldspan annotate sample_articles/).")
     report = read_sources(sources) if sources else LoadReport()
-    spec = pipelines.resolve(model, patterns)
-    chosen = choose_labels(spec.labels, labels)
-    if not chosen:
-        raise InputError(f"--model {spec.name}: its labels are not listed in its meta.json; name them with --labels A,B,C.")
+    # Without --model, a DB's best trained model is used: known once the DB is open (an existing one,
+    # so a model that is missing never leaves a new DB behind).
+    spec = None if model is None and db.exists() else pipelines.resolve(model, patterns)
+
+    def labels_of(spec: pipelines.PipelineSpec) -> tuple[str, ...]:
+        chosen = choose_labels(spec.labels, labels)
+        if not chosen:
+            raise InputError(f"--model {spec.name}: its labels are not listed in its meta.json; name them with --labels A,B,C.")
+        return chosen
+
+    chosen = labels_of(spec) if spec is not None else ()  # refused before a new DB is created
     keymap = keymap_from(keys)
     with Store(db, shared=shared) as store:
+        if spec is None:
+            spec = pipelines.resolve(best_model_path(store), patterns)
+            chosen = labels_of(spec)
         session = open_annotation(
             store, report.articles if sources else None, annotator=annotator or default_annotator(), labels=chosen, model=spec.model_id
         )

@@ -105,7 +105,7 @@ def print_agreement(console: Console, pairs: list[PairAgreement]) -> None:
 def print_model_report(console: Console, report: ModelReport) -> None:
     scores = report.scores
     table = Table(
-        title=f"{report.model} against the gold ({plural(report.articles, 'accepted article')}, one final record each; spaCy's Scorer)",
+        title=f"{report.model} against the gold ({plural(report.articles, 'accepted article')}{' ' + report.scope if report.scope else ''}, one final record each; spaCy's Scorer)",
         title_justify="left",
     )
     for name in ("label", "precision", "recall", "F1"):

@@ -48,6 +48,10 @@ class PipelineSpec:
         """The cache key for suggestions: changes whenever the pipeline's output could change."""
         if self.is_blank:
             name, version = self.name, f"spacy-{_spacy_version()}"
+        elif (trained := self.trained) is not None:
+            # A model `goldspan train` made: named by its version in the DB, keyed by its run, so two
+            # databases' goldspan-1 never share cached suggestions.
+            name, version = str(trained["version"]), str(trained["run"])
         else:
             meta = self.meta or {}
             name = f"{meta.get('lang', '')}_{meta.get('name', '')}".strip("_") or self.name
@@ -55,6 +59,25 @@ class PipelineSpec:
         if self.patterns:
             version += f"+patterns-{_patterns_digest(self.patterns)}"
         return ModelId(name, version)
+
+    @property
+    def trained(self) -> dict[str, Any] | None:
+        """What `goldspan train` wrote into the meta of a model it made (None for any other pipeline)."""
+        found = (self.meta or {}).get("goldspan")
+        return found if isinstance(found, dict) and found.get("version") and found.get("run") else None
+
+    @property
+    def display_name(self) -> str:
+        """How messages name it: a trained model by its version (goldspan-3), others as given."""
+        return str(self.trained["version"]) if self.trained else self.name
+
+    @property
+    def title(self) -> str:
+        """The status line's name for it: a trained model with its evaluation F."""
+        if not self.trained:
+            return str(self.model_id)
+        f = ((self.meta or {}).get("performance") or {}).get("ents_f")
+        return f"model {self.display_name}" + (f" · F {f:.2f}" if isinstance(f, (int, float)) else "")
 
     @property
     def labels(self) -> tuple[str, ...]:

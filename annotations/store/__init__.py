@@ -22,7 +22,7 @@ from ..errors import StoreError
 from .files import unwritable_reason
 from .journal import JournalStorage
 from .migrations import Migration, pending_migrations
-from .schema import ANNOTATIONS, ARTICLES, FORMAT_NAME, META, REVIEWS, SCHEMA_VERSION, SUGGESTIONS
+from .schema import ANNOTATIONS, ARTICLES, EVAL_SET, FORMAT_NAME, META, MODELS, REVIEWS, SCHEMA_VERSION, SETTINGS, SUGGESTIONS
 from .summaries import SUMMARIES, ArticleColumns, RecordSummary, SuggestionColumns
 from .table import LazyColumn, Table
 
@@ -45,6 +45,9 @@ KEYS = {
     SUGGESTIONS: lambda doc: _key(doc["article_id"], doc["model"], doc["model_version"]),
     ANNOTATIONS: lambda doc: _key(doc["article_id"], doc["annotator"]),
     REVIEWS: lambda doc: _key(doc["article_id"], doc["annotator"]),
+    SETTINGS: lambda doc: doc["name"],
+    EVAL_SET: lambda doc: doc["article_id"],
+    MODELS: lambda doc: doc["version"],
 }
 
 
@@ -357,3 +360,37 @@ class Store:
                 table.column("updated"), table.column("flagged"), table.column("comment"), table.column("labels"), table.column("span_key"),
             )  # fmt: skip
         return found
+
+    # -- training: settings, the evaluation set, trained models ------------------------------
+
+    def setting(self, name: str) -> Any:
+        """A stored setting's value (None if it was never set)."""
+        doc = self._get(SETTINGS, name)
+        return None if doc is None else doc.get("value")
+
+    def save_setting(self, name: str, value: Any) -> None:
+        self._put([(SETTINGS, {"name": name, "value": value, "updated": now_iso()})])
+
+    def eval_parts(self) -> dict[str, bool]:
+        """Every article assigned so far: True where it is held out for evaluation, False for training."""
+        table = self._table(EVAL_SET)
+        return dict(zip(table.column("article_id"), map(bool, table.column("eval"))))
+
+    def save_eval_parts(self, parts: Mapping[str, bool]) -> None:
+        """Assign articles to evaluation (True) or training (False); one append and one fsync for all."""
+        if parts:
+            self._put([(EVAL_SET, {"article_id": article_id, "eval": held_out}) for article_id, held_out in parts.items()])
+
+    def clear_eval_parts(self) -> None:
+        """Forget every assignment (``train --reset-eval``)."""
+        keys = list(self._table(EVAL_SET).column("article_id"))
+        if keys:
+            self._before_write()
+            self.storage.remove([(EVAL_SET, key) for key in keys])
+
+    def model_records(self) -> list[dict[str, Any]]:
+        """Every trained model's record, in the order they were trained."""
+        return [dict(doc) for doc in self._table(MODELS).values()]
+
+    def save_model_record(self, record: Mapping[str, Any]) -> None:
+        self._put([(MODELS, record)])

@@ -52,6 +52,8 @@ def _move_reviews(store: Store) -> str:
 MIGRATIONS = [
     # 2: reviewers' records have a table of their own; a schema-1 review was the reviewer's annotation.
     Migration(2, _move_reviews, needed_before_reading=lambda store: bool(_schema_1_reviews(store))),
+    # 3: the training tables appear with their first record; nothing older changes.
+    Migration(3, lambda store: "it can hold trained models and a fixed evaluation set"),
 ]
 assert MIGRATIONS[-1].to_version == SCHEMA_VERSION, "every schema version has its migration step"
 

@@ -11,10 +11,15 @@ from ..errors import StoreError
 # and annotations carry the annotator's own comment and flag. A schema-1 DB opened for writing is
 # migrated (the reviews it holds move to "reviews") and marked 2, which a goldspan that reads only 1
 # refuses; one that is already running stops at the first journal line it cannot read.
-SCHEMA_VERSION = 2
+# 3: tables for training: "settings" (one record per setting, by name: the evaluation split),
+# "eval_set" (which articles are held out for evaluation, fixed once assigned) and "models" (one
+# record per `goldspan train` run). A goldspan that reads only 2 would stop at the first journal
+# line of a table it does not know, so the version says it first.
+SCHEMA_VERSION = 3
 FORMAT_NAME = "goldspan"
 
 META, ARTICLES, SUGGESTIONS, ANNOTATIONS, REVIEWS = "meta", "articles", "suggestions", "annotations", "reviews"
+SETTINGS, EVAL_SET, MODELS = "settings", "eval_set", "models"
 
 
 def check_format(path: Path, data: Mapping[str, Any]) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from ..datamodel import Answer, Role
-from .schema import ANNOTATIONS, ARTICLES, REVIEWS, SUGGESTIONS
+from .schema import ANNOTATIONS, ARTICLES, EVAL_SET, REVIEWS, SUGGESTIONS
 
 Record = Mapping[str, Any]
 
@@ -53,6 +53,7 @@ SUMMARIES: dict[str, dict[str, Callable[[Record], Any]]] = {
     SUGGESTIONS: {"article_id": _field("article_id"), "model": lambda r: f"{r.get('model')} {r.get('model_version')}", "labels": label_counts},
     ANNOTATIONS: _RECORD,
     REVIEWS: _RECORD,
+    EVAL_SET: {"article_id": _field("article_id"), "eval": _field("eval")},  # read whole by every train and export --split
 }
 
 

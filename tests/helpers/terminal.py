@@ -71,7 +71,7 @@ class Terminal:
             try:
                 ready, _, _ = select.select([self.fd], [], [], 0.2)
                 if ready:
-                    os.read(self.fd, 65536)
+                    self.seen += os.read(self.fd, 65536)
             except OSError:
                 pass
             pid, status = os.waitpid(self.pid, os.WNOHANG)

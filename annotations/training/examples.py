@@ -1,0 +1,109 @@
+"""The gold as spaCy training examples: one final accepted record per article, cut into sentences.
+
+An article is held out or trained on as a whole (``eval_split``), but its examples are its sentences:
+a news article of 800 words would be one update, and a handful of articles a handful of updates.
+Sentences come from spaCy's rule-based ``sentencizer``; where a sentence boundary falls inside an
+entity, the two sentences stay one example, so no gold entity is ever cut.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from ..datamodel import Answer, Role
+from ..formats.records import Record
+from ..formats.spacy_docbin import to_doc
+from ..gold import final_set
+from ..store import Store
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+
+@dataclass(frozen=True)
+class GoldArticle:
+    article_id: str
+    text: str
+    spans: tuple[tuple[int, int, str], ...]
+
+
+def gold_articles(store: Store, annotator: str | None = None) -> list[GoldArticle]:
+    """Each article's accepted gold: the final record (a reviewer's first, else the annotators'
+    agreeing version, ``gold.final_set``), or with ``annotator`` that person's accepted versions."""
+    if annotator is not None:
+        records = [a for a in store.annotations(annotator=annotator, role=Role.ANNOTATOR, answered=True) if a.answer is Answer.ACCEPT]
+    else:
+        records = final_set(store.annotations(answered=True)).answered(Answer.ACCEPT)
+    found = []
+    for record in records:
+        article = store.article(record.article_id)
+        if article is not None:
+            found.append(GoldArticle(article.id, article.text, record.span_key()))
+    return found
+
+
+def gold_digest(articles: Iterable[GoldArticle]) -> str:
+    """A hash of exactly what was trained on: the articles and their spans, in a fixed order."""
+    canonical = json.dumps(sorted((a.article_id, [list(s) for s in a.spans]) for a in articles), ensure_ascii=False)
+    return hashlib.blake2b(canonical.encode(), digest_size=8).hexdigest()
+
+
+def sentence_nlp(lang: str) -> Language:
+    from ..exchange import blank
+
+    nlp = blank(lang)
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def sentence_docs(nlp: Language, article: GoldArticle) -> list[Doc]:
+    """The article's gold Doc cut into sentences (never inside an entity), blank ones left out."""
+    doc = nlp.get_pipe("sentencizer")(to_doc(nlp, Record(article.text, list(article.spans))))
+    inside: set[int] = set()
+    for ent in doc.ents:
+        inside.update(range(ent.start + 1, ent.end))  # a boundary before one of these tokens would cut the entity
+    starts = [sent.start for sent in doc.sents if sent.start == 0 or sent.start not in inside] + [len(doc)]
+    docs = []
+    for start, end in zip(starts, starts[1:]):
+        if any(not token.is_space for token in doc[start:end]):
+            docs.append(doc[start:end].as_doc())
+    return docs
+
+
+@dataclass
+class ExampleSet:
+    """The examples of one side (training or evaluation) and what they hold."""
+
+    articles: int = 0
+    docs: int = 0
+    words: int = 0
+    labels: Counter[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.labels is None:
+            self.labels = Counter()
+
+
+def write_docbin(nlp: Language, articles: Sequence[GoldArticle], path: Path, labels: set[str] | None = None) -> ExampleSet:
+    """The articles' sentence examples as a DocBin (``spacy train``'s input); ``labels``: keep only
+    entities of these labels (the others are left unlabelled, as O)."""
+    from spacy.tokens import DocBin
+
+    kept = DocBin(attrs=["ORTH", "ENT_IOB", "ENT_TYPE"])
+    summary = ExampleSet(articles=len(articles))
+    for article in articles:
+        spans = article.spans if labels is None else tuple(s for s in article.spans if s[2] in labels)
+        for doc in sentence_docs(nlp, GoldArticle(article.article_id, article.text, spans)):
+            kept.add(doc)
+            summary.docs += 1
+            summary.words += len(doc)
+            assert summary.labels is not None
+            summary.labels.update(ent.label_ for ent in doc.ents)
+    kept.to_disk(path)
+    return summary
