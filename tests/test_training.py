@@ -16,7 +16,7 @@ from goldspan.annotations.datamodel import Role
 from goldspan.annotations.store import Store
 from goldspan.annotations.training import eval_split
 from goldspan.annotations.training.registry import best_model_path, records
-from goldspan.annotations.training.trainer import TrainRequest, prepare, run
+from goldspan.annotations.training.trainer import TrainRequest, evaluate, prepare, run
 
 from .conftest import assert_one_line_error, goldspan_command, run_goldspan
 from .helpers.gold_corpus import add_gold
@@ -80,6 +80,8 @@ def test_evaluation_articles_never_reach_the_training_docbin(tmp_path: Path) -> 
         held_out = {a.article_id for a in prepared.eval_articles}
         assert len(held_out) == 4 and not held_out & {a.article_id for a in prepared.train_articles}
         outcome = run(prepared, request)
+        # The scores kept are those of the model kept (spaCy's checkpoint evaluation, not a later one).
+        assert evaluate(spacy.load(outcome.folder), prepared.eval_path)["ents_f"] == pytest.approx(outcome.scores["ents_f"])
         nlp = spacy.blank("en")
         trained_on = " ".join(doc.text for doc in DocBin().from_disk(outcome.folder.parent / "train.spacy").get_docs(nlp.vocab))
         evaluated_on = [doc.text for doc in DocBin().from_disk(prepared.eval_path).get_docs(nlp.vocab)]
@@ -228,7 +230,7 @@ def test_train_curve_prints_a_table_a_plot_and_a_verdict(trained: Path) -> None:
 def test_annotate_uses_the_best_model_and_a_worse_one_is_not_swapped_in(trained: Path, tmp_path: Path) -> None:
     worse = run_goldspan("train", "--db", trained / "g.json", "--out", tmp_path / "worse", "--max-steps", "1", "--eval-frequency", "1")
     assert worse.returncode == 0, worse.stderr
-    assert "is kept aside, and annotate keeps using goldspan-1" in worse.stdout
+    assert "is not better than goldspan-1's" in worse.stdout and "is kept aside, and annotate keeps using goldspan-1" in worse.stdout
     with Store(trained / "g.json", read_only=True) as store:
         assert best_model_path(store) == str((trained / "m1").resolve())
     term = Terminal([*goldspan_command(), "annotate", "--db", str(trained / "g.json"), "--annotator", "carol"], trained, size=(140, 30))

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
     from goldspan.annotations.nlp.align import Aligned
 
+    from .retrain import Retrainer
+
 
 class GoldspanApp(App[None]):
     TITLE = "goldspan"
@@ -60,6 +62,9 @@ class GoldspanApp(App[None]):
         notes: Sequence[str] = (),
         loader: Callable[[PipelineSpec], Language] | None = None,
         screen: Callable[[Session, Mapping[str, str]], AnnotateScreen] | None = None,
+        retrain_every: int | None = None,
+        retrain_args: tuple[str, ...] = (),
+        retrain_minutes: float = 10.0,
     ) -> None:
         super().__init__()
         if self.no_color:
@@ -78,10 +83,18 @@ class GoldspanApp(App[None]):
         self.notes = list(notes)
         # The model and the tokenizer, asked by the background thread: in a process of their own, or
         # (a test's own loader) in this one.
-        self.preparer: Preparer | ProcessPreparer = (
-            ProcessPreparer(spec, on_restart=self._worker_restarted) if loader is None else Preparer(spec, loader)
-        )
+        self._loader = loader
+        self.preparer: Preparer | ProcessPreparer = self._preparer_for(spec)
         self.model_status = spec.title if spec.trained else "model not needed yet"
+        self.training_status = ""  # what --retrain-every's training is doing, after the model's name
+        self._trained: dict[str, Any] = {}  # the last run's "trained" event: the model to switch to when it is done
+        self.retrainer: Retrainer | None = None
+        if retrain_every:
+            from .retrain import Retrainer
+
+            self.retrainer = Retrainer(
+                session, retrain_every, lambda: self.spec.name, self._hand_over, self._training_event, max_minutes=retrain_minutes, extra_args=retrain_args
+            )
         self.background = Background(on_error=self._background_failed)
         self.collector = Collector()  # full collections wait for a pause
         self._terminal: int | None = None  # the terminal's file descriptor, once the screen runs on one
@@ -97,6 +110,55 @@ class GoldspanApp(App[None]):
         # binding it remaps, and the footer would lose the order its keys are listed in.
         defaults = default_keymap()
         self.set_keymap({action: ",".join(keys) for action, keys in self.keymap.items() if tuple(keys) != defaults.get(action)})
+
+    def _preparer_for(self, spec: PipelineSpec) -> Preparer | ProcessPreparer:
+        return ProcessPreparer(spec, on_restart=self._worker_restarted) if self._loader is None else Preparer(spec, self._loader)
+
+    def after_key(self) -> None:
+        """After each key: --retrain-every counts accepted articles."""
+        if self.retrainer is not None:
+            self.retrainer.after_action()
+
+    def _training_event(self, event: dict[str, Any]) -> None:
+        """On the UI thread: what the training process reported (``retrain``'s events)."""
+        kind = event.get("event")
+        if kind == "started":
+            self.training_status = "training on the gold…"
+        elif kind == "progress":
+            f = event.get("f")
+            self.training_status = f"training: step {event.get('step', 0):,}" + (f", F {f:.2f}" if isinstance(f, (int, float)) else "")
+        elif kind == "failed":
+            self.training_status = ""
+            self.notify(f"training did not run: {event.get('reason', '')}", severity="warning", timeout=10)
+        elif kind == "trained":
+            self._trained = event
+            version, f, was, before = event["version"], event["f"], event.get("compared_with"), event.get("compared_f")
+            if event.get("in_use"):
+                self.training_status = f"{version} F {f:.2f}: suggesting…"
+            else:
+                self.training_status = f"{version} F {f:.2f} not better than {was} ({before:.2f}): kept aside"
+        elif kind == "suggested":
+            self.training_status = f"{self._trained.get('version')} re-suggesting {event['done']:,}/{event['total']:,}"
+        elif kind == "done":
+            self._switch_model(int(event.get("resuggested", 0)))
+        if self.screen_ is not None:
+            self.screen_.redraw()
+
+    def _switch_model(self, resuggested: int) -> None:
+        """Suggest with the model that just beat the one in use: new work goes to it, the old model's
+        process ends once the work already queued for it is done (its results are not kept)."""
+        from goldspan.annotations.nlp.pipelines import resolve
+
+        event, version = self._trained, self._trained["version"]
+        spec = resolve(str(event["path"]))
+        old, self.preparer = self.preparer, self._preparer_for(spec)
+        self.spec = spec
+        self.session.model = spec.model_id
+        self.background.submit(old.close)
+        before = event.get("compared_f")
+        gain = f" ({event['f'] - before:+.2f})" if isinstance(before, (int, float)) else ""
+        self.model_status = f"model {version} · F {event['f']:.2f}{gain} · {resuggested:,} articles re-suggested"
+        self.training_status = ""
 
     def get_default_screen(self) -> AnnotateScreen:
         # The annotate screen is the app's first screen, composed and drawn in Textual's start-up
@@ -315,6 +377,8 @@ class GoldspanApp(App[None]):
         """Quitting: the background thread stops at its next check, the model's process at once."""
         self.background.stop()
         self.preparer.close()
+        if self.retrainer is not None:
+            self.retrainer.stop()
 
     def _worker_restarted(self, reason: str) -> None:
         """On the background thread: the model's process died and another took its place."""
@@ -337,6 +401,10 @@ class GoldspanApp(App[None]):
     def _got_suggestions(self, work: Work, found: Suggestions) -> None:
         self._preparing.discard((work.article.id, work.version))
         self._suggesting.discard(work.article.id)
+        if found.model != self.session.model:  # parsed by the model in use before a switch: asked again of the new one
+            self._looked_ahead_from = None
+            self.prepare(self.session.index)
+            return
         outcome = self.session.receive_suggestions(work.article.id, found.spans, found.tokens)
         if outcome is not None:
             self.notify(str(outcome), severity="warning")

@@ -64,6 +64,12 @@ def annotate(
         Optional[Path], typer.Option("--keys", help="Keymap file (TOML [keys] table). Default: ~/.config/goldspan/keys.toml if it exists.", dir_okay=False)
     ] = None,
     shared: SharedOption = False,
+    retrain_every: Annotated[
+        Optional[int],
+        typer.Option("--retrain-every", min=1, help="Train a model on the gold in the background after every N accepted articles; a better one is switched to."),
+    ] = None,
+    retrain_minutes: Annotated[float, typer.Option("--retrain-minutes", help="With --retrain-every: each training's time limit.")] = 10.0,
+    retrain_steps: Annotated[Optional[int], typer.Option("--retrain-steps", min=1, hidden=True)] = None,  # tests: a few updates
 ) -> int:
     """Open the annotator: read each article beside its entities and fix them from the keyboard. Press ? in it for every key."""
     from goldspan.annotations.nlp import pipelines
@@ -95,7 +101,13 @@ def annotate(
         )
         from .app import GoldspanApp  # Textual only for the screen, not for the other commands
 
-        app = GoldspanApp(session, spec, keymap=keymap, notes=[*report.problems, *report.notices])
+        if retrain_minutes <= 0:
+            raise InputError(f"--retrain-minutes {retrain_minutes:g}: give a time limit above 0 minutes.")
+        steps = () if retrain_steps is None else ("--max-steps", str(retrain_steps), "--eval-frequency", str(max(1, retrain_steps // 3)))
+        app = GoldspanApp(
+            session, spec, keymap=keymap, notes=[*report.problems, *report.notices],
+            retrain_every=retrain_every, retrain_args=steps, retrain_minutes=retrain_minutes,
+        )  # fmt: skip
         status = run_app(app, lambda: f"{db}: {session.done} of {plural(len(session.articles), 'article')} answered by {session.annotator}")
         report_store_notices(store)  # what a save said after the screen opened (a migration of an older DB)
     return status or (1 if report.problems else 0)

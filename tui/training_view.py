@@ -35,6 +35,8 @@ def describe_prepared(console: Console, prepared: Prepared) -> None:
 def _figures(progress: TrainingProgress) -> str:
     if progress.phase == "evaluating":
         return "scoring the model kept on the evaluation set"
+    if progress.phase == "comparing":
+        return "scoring the model in use on the same articles"
     f = "-" if progress.eval_f is None else f"{progress.eval_f:.3f}"
     best = "" if progress.best_f is None else f" (best {progress.best_f:.3f})"
     return f"epoch {progress.epoch} · step {progress.step:,} · loss {progress.loss:,.1f} · eval F {f}{best}"
@@ -105,18 +107,20 @@ def _score_table(title: str, per_label: dict[str, dict[str, float]], total: tupl
 
 
 def print_result(console: Console, result: TrainResult, out_dir: Path, db: Path) -> None:
-    record, previous = result.record, result.previous_best
+    record = result.record
     say = lambda line: console.print(line, markup=False, highlight=False)  # noqa: E731
     how = {"finished": "finished", "time limit": "stopped at the time limit", "interrupted": "interrupted"}[record.stopped]
     say(f"{record.version} saved in {out_dir} (spacy.load opens it): training {how} after {record.seconds:.1f} s; "
         f"{plural(record.train_examples, 'training sentence')}, {plural(record.eval_examples, 'evaluation sentence')}.")  # fmt: skip
     console.print(_score_table(f"{record.version} on the evaluation set", record.per_label, (record.p, record.r, record.f)))
-    if previous is None:
-        say(f"{record.version} is the first model on this evaluation set: goldspan annotate --db {db} now suggests with it.")
-    elif record.f > previous.f:
-        say(f"F {record.f:.3f} ({record.f - previous.f:+.3f} over {previous.version}): goldspan annotate now suggests with {record.version}.")
+    if record.compared_f is None:
+        say(f"goldspan annotate --db {db} now suggests with {record.version}.")
+    elif record.in_use:
+        say(f"F {record.f:.3f}, {record.f - record.compared_f:+.3f} over {record.compared_with} ({record.compared_f:.3f} on the same articles): "
+            f"goldspan annotate --db {db} now suggests with {record.version}.")  # fmt: skip
     else:
-        say(f"F {record.f:.3f} is not better than {previous.version}'s {previous.f:.3f}: {record.version} is kept aside, and annotate keeps using {previous.version}.")
+        say(f"F {record.f:.3f} is not better than {record.compared_with}'s {record.compared_f:.3f} on the same articles: "
+            f"{record.version} is kept aside, and annotate keeps using {record.compared_with}.")  # fmt: skip
 
 
 def print_curve(console: Console, points: list[CurvePoint], notes: list[str]) -> None:

@@ -69,6 +69,7 @@ class Session(Moving, Editing, History):
         self._others: dict[str, list[Annotation]] = {}
         self._versus: dict[tuple[str, int], list[tuple[str, int]]] = {}
         self._counts: tuple[Draft | None, int, dict[str, int]] = (None, 0, {})  # a draft, its version, its label counts
+        self.accepted_here = 0  # articles accepted in this session (what `annotate --retrain-every N` counts)
         self._load_others()
 
     # -- what the screen shows -------------------------------------------------------------
@@ -330,6 +331,7 @@ class Session(Moving, Editing, History):
         outcome = self._commit(spans, answer, draft.focus)
         if outcome is not None:
             return outcome
+        self.accepted_here += answer is Answer.ACCEPT
         return self._after_answer()
 
     def _after_answer(self) -> Result:

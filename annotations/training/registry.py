@@ -32,6 +32,11 @@ class ModelRecord:
     seconds: float = 0.0
     stopped: str = "finished"  # or "time limit", "interrupted"
     created: str = ""
+    # Whether annotate suggests with it: it scored above the model in use when it was trained
+    # (``compared_with``, scored ``compared_f`` on the same evaluation set; None: nothing to compare).
+    in_use: bool = True
+    compared_with: str = ""
+    compared_f: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,18 +60,19 @@ def next_version(store: Store) -> str:
     return f"{VERSION_PREFIX}{max((r.number for r in records(store)), default=0) + 1}"
 
 
-def best(store: Store, generation: int) -> ModelRecord | None:
-    """The model with the highest evaluation F on the current evaluation set whose folder is still
-    there (scores on another set do not compare); None if there is none."""
-    usable = [r for r in records(store) if r.eval_generation == generation and Path(r.path, "meta.json").exists()]
-    return max(usable, key=lambda r: (r.f, -r.number), default=None)  # on a tie the older stays: a new one must be better
+def in_use(store: Store, generation: int) -> ModelRecord | None:
+    """The model annotate suggests with: the latest on the current evaluation set that beat the model
+    in use before it (each scored on the same held-out articles, so this is the best so far) and
+    whose folder is still there; None: none has, and the installed model is used."""
+    usable = [r for r in records(store) if r.in_use and r.eval_generation == generation and Path(r.path, "meta.json").exists()]
+    return max(usable, key=lambda r: r.number, default=None)
 
 
 def best_model_path(store: Store) -> str | None:
-    """The folder of the best model trained on the DB's current evaluation set (None: there is none)."""
+    """The folder of the model in use (``in_use``; None: there is none)."""
     from .eval_split import current_generation
 
-    found = best(store, current_generation(store))
+    found = in_use(store, current_generation(store))
     return None if found is None else found.path
 
 

@@ -48,6 +48,7 @@ class TrainRequest:
     max_steps: int | None = None
     eval_frequency: int | None = None
     seed: int = 0
+    compare_with: str | None = None  # the model in use now (default: the DB's, else the installed English model)
 
 
 @dataclass
@@ -98,7 +99,6 @@ class TrainResult:
     record: registry.ModelRecord
     prepared: Prepared
     outcome: Outcome
-    previous_best: registry.ModelRecord | None
 
 
 class _TimeUp(Exception):
@@ -117,6 +117,10 @@ class _Run:
     on_progress: Callable[[Progress], None] | None
     progress: Progress = field(default_factory=Progress)
     started: float = field(default_factory=time.monotonic)
+    # The scores of the evaluation spaCy saved model-best after (the last of the highest, as its loop
+    # keeps), so the model kept need not be scored again.
+    best_score: float = float("-inf")
+    best_scores: dict[str, Any] | None = None
 
     def step(self, step: int, epoch: int) -> None:
         if time.monotonic() > self.deadline:
@@ -127,6 +131,9 @@ class _Run:
     def log(self, info: dict[str, Any]) -> None:
         self.progress.loss = float(info["losses"].get("ner", 0.0))
         self.progress.words = int(info.get("words", 0))
+        score = info.get("score")
+        if score is not None and float(score) >= self.best_score:
+            self.best_score, self.best_scores = float(score), info["other_scores"]
         f = info["other_scores"].get("ents_f")
         if f is not None:
             self.progress.eval_f = float(f)
@@ -278,16 +285,19 @@ def run(prepared: Prepared, request: TrainRequest, train_articles: list[GoldArti
             stopped = "time limit"
         except KeyboardInterrupt:
             stopped = "interrupted"
-        words = _active.progress.words
+        words, checkpoint = _active.progress.words, _active.best_scores
     finally:
         _active = None
     best, last = folder / "model-best", folder / "model-last"
     kept = best if (best / "meta.json").exists() else last
     if not (kept / "meta.json").exists():
         raise KeyboardInterrupt() if stopped == "interrupted" else InputError("training ended before any model was saved; give it more time (--max-minutes).")
-    if on_progress is not None:
-        on_progress(Progress(phase="evaluating", seconds=time.monotonic() - started))
-    scores = evaluate(spacy.load(kept), prepared.eval_path)
+    if kept == best and checkpoint is not None:
+        scores = {key: checkpoint.get(key) for key in ("ents_p", "ents_r", "ents_f", "ents_per_type")}
+    else:  # stopped before any evaluation: the last model, scored now
+        if on_progress is not None:
+            on_progress(Progress(phase="evaluating", seconds=time.monotonic() - started))
+        scores = evaluate(spacy.load(kept), prepared.eval_path)
     return Outcome(kept, scores, train_set, stopped, time.monotonic() - started, words, masked)
 
 
@@ -344,8 +354,13 @@ def train(
             on_prepared(prepared)
         outcome = run(prepared, request, on_progress=on_progress)
         generation = eval_split.generation_after(store, request.reset_eval)
-        previous = registry.best(store, generation)
-        record = _record(store, prepared, outcome, request, generation)
+        # The model in use now, scored on this run's evaluation set (it grows as articles are added,
+        # so a score stored earlier would not compare): the new model is used only if it beats it.
+        current = request.compare_with or in_use_now(store, generation)
+        if on_progress is not None and current is not None:
+            on_progress(Progress(phase="comparing", seconds=outcome.seconds))
+        current_f = None if current is None else score(current, prepared.eval_path)
+        record = _record(store, prepared, outcome, request, generation, current, current_f)
         _write_model(outcome.folder, record, prepared, outcome, request)
         request.out.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(outcome.folder), str(request.out))
@@ -353,19 +368,57 @@ def train(
         shutil.rmtree(prepared.workdir, ignore_errors=True)
     eval_split.save_parts(store, prepared.new_parts, prepared.split, request.reset_eval)
     store.save_model_record(record.to_dict())
-    return TrainResult(record, prepared, outcome, previous)
+    return TrainResult(record, prepared, outcome)
 
 
-def _record(store: Store, prepared: Prepared, outcome: Outcome, request: TrainRequest, generation: int) -> registry.ModelRecord:
+def in_use_now(store: Store, generation: int) -> str | None:
+    """What ``goldspan annotate`` suggests with now: the DB's model in use, else the installed English model."""
+    from ..errors import ModelError
+    from ..nlp import pipelines
+
+    found = registry.in_use(store, generation)
+    if found is not None:
+        return found.path
+    try:
+        return pipelines.resolve(None).name
+    except ModelError:
+        return None
+
+
+def score(model: str, eval_path: Path) -> float | None:
+    """A pipeline's entity F on the evaluation set, its other components switched off (None if it has no NER
+    or cannot be loaded: then nothing stands in a new model's way)."""
+    from ..errors import GoldspanError
+    from ..nlp import pipelines
+
+    try:
+        nlp = pipelines.load(pipelines.resolve(model))
+    except GoldspanError:
+        return None
+    entity = pipelines.entity_components(nlp)
+    if not entity:
+        return None
+    with nlp.select_pipes(enable=entity):
+        return float(evaluate(nlp, eval_path).get("ents_f") or 0.0)
+
+
+def _record(
+    store: Store, prepared: Prepared, outcome: Outcome, request: TrainRequest, generation: int, current: str | None, current_f: float | None
+) -> registry.ModelRecord:
+    from ..nlp import pipelines
+
     scores = outcome.scores
+    f = float(scores.get("ents_f") or 0.0)
+    compared_with = pipelines.resolve(current).display_name if current is not None else ""
     per_label = {label: {k: float(v) for k, v in figures.items()} for label, figures in (scores.get("ents_per_type") or {}).items()}
     assert request.out is not None
     return registry.ModelRecord(
         version=registry.next_version(store), run=secrets.token_hex(4), path=str(request.out.resolve()), base=prepared.base.name,
         labels=prepared.labels, train_articles=len(prepared.train_articles), train_examples=outcome.train_set.docs,
         eval_articles=len(prepared.eval_articles), eval_examples=prepared.eval_set.docs, eval_generation=generation,
-        gold_hash=gold_digest(prepared.train_articles), f=float(scores.get("ents_f") or 0.0), p=float(scores.get("ents_p") or 0.0),
+        gold_hash=gold_digest(prepared.train_articles), f=f, p=float(scores.get("ents_p") or 0.0),
         r=float(scores.get("ents_r") or 0.0), per_label=per_label, seconds=round(outcome.seconds, 2), stopped=outcome.stopped, created=now_iso(),
+        in_use=current_f is None or f > current_f, compared_with=compared_with, compared_f=current_f,
     )  # fmt: skip
 
 

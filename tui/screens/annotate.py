@@ -177,7 +177,7 @@ class AnnotateScreen(Screen[None]):
         s = self.session
         draft = s.draft
         answer = f" [{draft.answer}]" if draft.answer else ""
-        model = self.app_.model_status + (" · READ-ONLY" if s.read_only else "")
+        model = self.app_.model_status + (f" · {self.app_.training_status}" if self.app_.training_status else "") + (" · READ-ONLY" if s.read_only else "")
         if s.save_error:
             saved = Text(" NOT SAVED ", style="bold white on red")
         elif s.last_saved:
@@ -234,6 +234,7 @@ class AnnotateScreen(Screen[None]):
             self.redraw(call(self.session))
         else:
             self.screen_actions[action](self)
+        self.app_.after_key()
 
     def label(self, index: int) -> None:
         self.redraw(self.session.apply_label_key(index))
