@@ -29,6 +29,7 @@ from preannotate_bench import bench_preannotate  # noqa: E402
 from start_bench import bench_start  # noqa: E402
 from store_bench import bench_store  # noqa: E402
 from terminal_bench import bench_terminal  # noqa: E402
+from train_bench import bench_train  # noqa: E402
 from wire_bench import bench_wire  # noqa: E402
 
 BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
@@ -39,6 +40,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "store": bench_store,
     "wire": bench_wire,
     "terminal": bench_terminal,
+    "train": bench_train,
 }
 
 

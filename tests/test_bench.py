@@ -23,10 +23,10 @@ def test_every_benchmark_runs_quick_and_writes_rows_with_the_agreed_keys(tmp_pat
     assert all(set(row) == {"figure", "goldspan", "baseline", "ratio", "target", "pass"} for row in rows)
     assert all(isinstance(row["pass"], bool) and row["goldspan"] > 0 and row["baseline"] > 0 for row in rows)
     figures = " ".join(row["figure"] for row in rows)
-    for benchmark in ("key:", "start:", "preannotate", "DocBin", "median save", "bytes per key"):
-        assert benchmark in figures  # keys, start, preannotate, corpus, store, wire
+    for benchmark in ("key:", "start:", "preannotate", "DocBin", "median save", "bytes per key", "train: words per second", "while 1,000 articles are re-suggested"):
+        assert benchmark in figures  # keys, start, preannotate, corpus, store, wire, train
     if shutil.which("tmux") is not None:
-        assert "terminal: navigation key" in figures and "preannotate: peak memory" in figures
+        assert "terminal: navigation key" in figures and "preannotate: peak memory" in figures and "j while a model trains" in figures
     else:
         assert "terminal: not measured: it needs tmux" in result.stderr
     assert "baseline" in result.stdout
