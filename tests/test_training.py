@@ -221,6 +221,7 @@ def test_train_curve_prints_a_table_a_plot_and_a_verdict(trained: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert any(line.strip("│ ").startswith("50 %") for line in lines) and any(line.strip("│ ").startswith("100 %") for line in lines)
+    assert "F per label" in result.stdout and any(line.strip("│ ").startswith("GADGET") for line in lines)
     assert "F on the evaluation set" in result.stdout and "share of the training data" in result.stdout  # the plot
     assert result.stdout.rstrip().splitlines()[-1].startswith("The last 50 % of the training data")
     with Store(trained / "g.json", read_only=True) as store:

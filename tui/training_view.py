@@ -127,20 +127,26 @@ def print_curve(console: Console, points: list[CurvePoint], notes: list[str]) ->
     from goldspan.annotations.training.curve import verdict
 
     table = Table(title="Train curve (every point scored on the same evaluation set)", title_justify="left")
-    labels = sorted({label for p in points for label in p.per_label})
-    for name in ("data", "articles", "sentences", "P", "R", "F", "ΔF", *labels):
-        table.add_column(Text(name), justify="right")
+    for name in ("data", "articles", "sentences", "P", "R", "F", "ΔF"):
+        table.add_column(name, justify="right", no_wrap=True)
     before = None
     for p in points:
         change = "" if before is None else f"{p.f - before:+.3f}"
-        per_label = [f"{p.per_label[label]['f']:.3f}" if label in p.per_label else "-" for label in labels]
-        table.add_row(f"{round(p.share * 100)} %", str(p.articles), str(p.examples), f"{p.p:.3f}", f"{p.r:.3f}", f"{p.f:.3f}", change, *per_label)
+        table.add_row(f"{round(p.share * 100)} %", str(p.articles), str(p.examples), f"{p.p:.3f}", f"{p.r:.3f}", f"{p.f:.3f}", change)
         before = p.f
     console.print(table)
+    labels = sorted({label for p in points for label in p.per_label})
     if labels:
-        console.print("(per label: F)", highlight=False)
+        per_label = Table(title="F per label", title_justify="left")
+        per_label.add_column("label")
+        for p in points:
+            per_label.add_column(f"{round(p.share * 100)} %", justify="right", no_wrap=True)
+        for label in labels:
+            per_label.add_row(Text(label), *(f"{p.per_label[label]['f']:.3f}" if label in p.per_label else "-" for p in points))
+        console.print(per_label)
     console.print(Text.from_ansi(plot(points)))
-    console.print(verdict(points)[0].upper() + verdict(points)[1:], markup=False, highlight=False)
+    said = verdict(points)
+    console.print(said[0].upper() + said[1:], markup=False, highlight=False)
 
 
 def plot(points: list[CurvePoint]) -> str:
@@ -150,9 +156,10 @@ def plot(points: list[CurvePoint]) -> str:
     plt.plotsize(64, 16)
     plt.theme("clear")
     shares = [p.share * 100 for p in points]
-    plt.plot(shares, [p.f for p in points], marker="braille")
-    plt.ylim(0, 1)
-    plt.scatter(shares, [p.f for p in points], marker="●")
+    f = [p.f for p in points]
+    plt.plot(shares, f, marker="braille")
+    plt.ylim(max(0.0, min(f) - 0.05), min(1.0, max(f) + 0.05))  # the slope is what matters: not squeezed into 0..1
+    plt.scatter(shares, f, marker="●")
     plt.xticks(shares, [f"{round(s)} %" for s in shares])
     plt.xlabel("share of the training data")
     plt.title("F on the evaluation set")
