@@ -12,7 +12,7 @@ from .errors import InputError
 from .gold import final_set
 from .nlp import pipelines
 from .store import Store
-from .training.eval_split import stored_held_out
+from .training.eval_split import current_generation, stored_held_out
 
 
 def models_used(store: Store) -> Counter[ModelId]:
@@ -69,6 +69,9 @@ def model_against_gold(store: Store, model: str | None = None, annotators: Seque
         held_out = stored_held_out(store) or set()
         gold = [record for record in gold if record.article_id in held_out]
         name, scope = folder.display_name, "held out for evaluation"
+        made_on = (folder.trained or {}).get("eval", {}).get("generation")
+        if made_on is not None and made_on != current_generation(store):
+            scope += " (a newer evaluation set than the one it was trained beside: some may be articles it was trained on)"
         if not gold:
             raise InputError(f"--model {model}: {store.path} has no accepted article held out for evaluation to score {name} on.")
     articles, suggestions, missing = {}, {}, []

@@ -59,7 +59,7 @@ def test_the_evaluation_set_stays_put_as_articles_are_added(tmp_path: Path) -> N
     with Store(db) as store:
         parts, new = eval_split.parts_for(store, [a.id for a in first], 0.2)
         assert sum(parts.values()) == 6 and new == parts
-        eval_split.save_parts(store, new, 0.2, reset=False)
+        eval_split.store_run(store, new, 0.2, reset=False)
     more = add_gold(db, 30, 50)
     with Store(db) as store:
         stored = store.eval_parts()
@@ -238,3 +238,42 @@ def test_annotate_uses_the_best_model_and_a_worse_one_is_not_swapped_in(trained:
     term.wait_for("model goldspan-1 · F")
     term.type("q")
     assert term.exit_status() == 0
+
+
+def test_an_empty_out_folder_receives_the_model_itself(trained: Path, tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    result = run_goldspan("train", "--db", trained / "g.json", "--out", tmp_path / "m", *FEW_STEPS)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "m" / "meta.json").exists() and not (tmp_path / "m" / "model-best").exists()
+    spacy.load(tmp_path / "m")
+
+
+def test_a_refused_train_leaves_an_older_database_as_it_was(tmp_path: Path) -> None:
+    db = tmp_path / "g.json"
+    add_gold(db, 0, 12)
+    with Store(db) as store:
+        store.compact()
+    data = json.loads(db.read_text(encoding="utf-8"))
+    data["meta"]["1"]["schema_version"] = 2  # as goldspan wrote it before training existed
+    db.write_text(json.dumps(data), encoding="utf-8")
+    before = db.read_bytes()
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "x").write_text("x", encoding="utf-8")
+    for args in (("--out", tmp_path / "taken"), ("--out", tmp_path / "m", "--eval-split", "2"), ("--out", tmp_path / "m", "--max-minutes", "0")):
+        assert run_goldspan("train", "--db", db, *args).returncode == 2
+    assert db.read_bytes() == before and not (tmp_path / "m").exists()
+
+
+def test_a_model_of_one_annotators_versions_is_kept_aside(trained: Path, tmp_path: Path) -> None:
+    result = run_goldspan("train", "--db", trained / "g.json", "--out", tmp_path / "alice", "--annotator", "alice", *FEW_STEPS)
+    assert result.returncode == 0, result.stderr
+    assert "is kept aside, not used by annotate: trained on alice's versions only" in result.stdout
+    with Store(trained / "g.json", read_only=True) as store:
+        assert best_model_path(store) == str((trained / "m1").resolve())
+
+
+def test_retrain_minutes_is_refused_before_a_database_is_made(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Title\nAnna Nowak met Jan Kowalski.", encoding="utf-8")
+    result = run_goldspan("annotate", tmp_path / "a.txt", "--db", tmp_path / "new.json", "--retrain-every", "2", "--retrain-minutes", "0")
+    assert_one_line_error(result, "--retrain-minutes 0")
+    assert not (tmp_path / "new.json").exists()

@@ -88,12 +88,13 @@ class GoldspanApp(App[None]):
         self.model_status = spec.title if spec.trained else "model not needed yet"
         self.training_status = ""  # what --retrain-every's training is doing, after the model's name
         self._trained: dict[str, Any] = {}  # the last run's "trained" event: the model to switch to when it is done
+        self._retired: list[Preparer | ProcessPreparer] = []  # the models' workers switched from (closed on quit if not yet)
         self.retrainer: Retrainer | None = None
         if retrain_every:
             from .retrain import Retrainer
 
             self.retrainer = Retrainer(
-                session, retrain_every, lambda: self.spec.name, self._hand_over, self._training_event, max_minutes=retrain_minutes, extra_args=retrain_args
+                session, retrain_every, self._hand_over, self._training_event, max_minutes=retrain_minutes, extra_args=retrain_args
             )
         self.background = Background(on_error=self._background_failed)
         self.collector = Collector()  # full collections wait for a pause
@@ -150,15 +151,21 @@ class GoldspanApp(App[None]):
         from goldspan.annotations.nlp.pipelines import resolve
 
         event, version = self._trained, self._trained["version"]
-        spec = resolve(str(event["path"]))
+        self.training_status = ""
+        try:
+            spec = resolve(str(event["path"]))
+            self.session.store.refresh()  # the suggestions the training process stored
+        except GoldspanError as error:  # its folder removed meanwhile, say: the model in use stays
+            self.notify(f"could not switch to {version}: {error}", severity="warning", timeout=10)
+            return
         old, self.preparer = self.preparer, self._preparer_for(spec)
+        self._retired.append(old)
         self.spec = spec
         self.session.model = spec.model_id
-        self.background.submit(old.close)
+        self.background.submit(old.close)  # after the work already queued for it
         before = event.get("compared_f")
         gain = f" ({event['f'] - before:+.2f})" if isinstance(before, (int, float)) else ""
         self.model_status = f"model {version} · F {event['f']:.2f}{gain} · {resuggested:,} articles re-suggested"
-        self.training_status = ""
 
     def get_default_screen(self) -> AnnotateScreen:
         # The annotate screen is the app's first screen, composed and drawn in Textual's start-up
@@ -377,6 +384,8 @@ class GoldspanApp(App[None]):
         """Quitting: the background thread stops at its next check, the model's process at once."""
         self.background.stop()
         self.preparer.close()
+        for old in self._retired:
+            old.close()
         if self.retrainer is not None:
             self.retrainer.stop()
 

@@ -172,7 +172,7 @@ def export(
     if summary.several_versions:
         say(f"note: {plural(summary.several_versions, 'article')} had more than one version and each was exported (--all-versions).")
     if summary.dev_from_eval_set:
-        say("note: dev holds the database's evaluation set (the articles goldspan train holds out), not a --split share, so the two never disagree.")
+        say("note: dev holds the database's evaluation set (the articles goldspan train holds out; those not assigned yet placed as it would place them now), not a --split share.")
     if summary.sides and not summary.sides.get("dev"):
         say("note: with a single article there is nothing left for dev; spacy train needs a dev set (export more articles).")
     return 0 if summary.written else 1  # 1: done, but nothing was there to write

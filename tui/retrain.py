@@ -33,7 +33,6 @@ class Retrainer:
         self,
         session: Session,
         every: int,
-        current: Callable[[], str],
         hand_over: Callable[..., None],
         on_event: Callable[[dict[str, Any]], None],
         *,
@@ -42,7 +41,6 @@ class Retrainer:
     ) -> None:
         self.session = session
         self.every = every
-        self.current = current  # the model in use now (a folder or a package name)
         self.hand_over = hand_over
         self.on_event = on_event
         self.max_minutes = max_minutes
@@ -63,7 +61,7 @@ class Retrainer:
     def start(self) -> None:
         db = self.session.store.path
         argv = [sys.executable, "-m", "goldspan.annotations.training.retrain", "--db", str(db), "--models", str(models_folder(db)),
-                "--current", self.current(), "--max-minutes", str(self.max_minutes), *self.extra_args]  # fmt: skip
+                "--max-minutes", str(self.max_minutes), *self.extra_args]  # fmt: skip
         self.process = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             env={**os.environ, **ONE_THREAD}, preexec_fn=lambda: os.nice(10), start_new_session=True,
@@ -89,13 +87,17 @@ class Retrainer:
 
     def _read(self, process: subprocess.Popen[str]) -> None:
         assert process.stdout is not None
+        ended = False
         for line in process.stdout:
             try:
                 event = json.loads(line)
             except ValueError:
                 continue
+            ended = ended or event.get("event") in ("done", "failed") or (event.get("event") == "trained" and not event.get("in_use"))
             self.hand_over(self.on_event, event)
-        process.wait()
+        status = process.wait()
+        if not ended and status not in (0, -15, 143):  # killed (out of memory, say) before it could say why
+            self.hand_over(self.on_event, {"event": "failed", "reason": f"the training process ended with status {status}"})
 
     def stop(self) -> None:
         """The app is closing: the training ends with it (its scratch folder removed, nothing recorded)."""

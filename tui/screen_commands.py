@@ -79,6 +79,8 @@ def annotate(
 
     if not sources and not db.exists():
         raise InputError(f"{db}: no such database; name the article files or folders to annotate (e.g. goldspan annotate sample_articles/).")
+    if retrain_minutes <= 0:
+        raise InputError(f"--retrain-minutes {retrain_minutes:g}: give a time limit above 0 minutes.")
     report = read_sources(sources) if sources else LoadReport()
     # Without --model, a DB's best trained model is used: known once the DB is open (an existing one,
     # so a model that is missing never leaves a new DB behind).
@@ -101,8 +103,6 @@ def annotate(
         )
         from .app import GoldspanApp  # Textual only for the screen, not for the other commands
 
-        if retrain_minutes <= 0:
-            raise InputError(f"--retrain-minutes {retrain_minutes:g}: give a time limit above 0 minutes.")
         steps = () if retrain_steps is None else ("--max-steps", str(retrain_steps), "--eval-frequency", str(max(1, retrain_steps // 3)))
         app = GoldspanApp(
             session, spec, keymap=keymap, notes=[*report.problems, *report.notices],

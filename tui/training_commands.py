@@ -58,7 +58,7 @@ def train(
     seed: Annotated[int, typer.Option("--seed", help="spaCy's random seed.")] = 0,
 ) -> int:
     """Train an NER model on the accepted gold with spaCy, score it on the DB's fixed evaluation set, and record it; annotate then uses the best one."""
-    from goldspan.annotations.training.trainer import TrainRequest
+    from goldspan.annotations.training.trainer import TrainRequest, check_request
     from goldspan.annotations.training.trainer import train as run
 
     from .training_view import TrainProgress, print_result
@@ -69,8 +69,8 @@ def train(
     )  # fmt: skip
     if not db.exists():
         raise InputError(f"{db}: no such database; annotate some articles first (goldspan annotate sample_articles/ --db {db}).")
-    with Store(db, must_write=True) as store:
-        report_store_notices(store)
+    check_request(request)  # before the DB is opened: a refused command leaves it as it was
+    with Store(db) as store:
         with TrainProgress(err, max_minutes) as progress:
             result = run(store, request, on_progress=progress.update, on_prepared=progress.prepared)
         report_store_notices(store)
@@ -100,7 +100,7 @@ def train_curve(
 ) -> int:
     """Train on growing shares of the gold, scored on the same evaluation set, to see whether more data still helps."""
     from goldspan.annotations.training.curve import curve
-    from goldspan.annotations.training.trainer import TrainRequest
+    from goldspan.annotations.training.trainer import TrainRequest, check_request
 
     from .training_view import CurveProgress, print_curve
 
@@ -110,9 +110,13 @@ def train_curve(
     )  # fmt: skip
     if not db.exists():
         raise InputError(f"{db}: no such database; annotate some articles first (goldspan annotate sample_articles/ --db {db}).")
-    with Store(db, must_write=True) as store:
-        report_store_notices(store)
+    check_request(request)
+    with Store(db) as store:
         with CurveProgress(err, points, max_minutes) as progress:
             found, notes = curve(store, request, points, on_point=progress.point, on_progress=progress.update, on_prepared=progress.prepared)
+        report_store_notices(store)
     print_curve(out, found, notes)
+    if found and found[-1].stopped == "interrupted":
+        say(f"goldspan: interrupted; the curve has {plural(len(found), 'point')} of {points}.")
+        return 130
     return 0

@@ -113,7 +113,9 @@ def print_result(console: Console, result: TrainResult, out_dir: Path, db: Path)
     say(f"{record.version} saved in {out_dir} (spacy.load opens it): training {how} after {record.seconds:.1f} s; "
         f"{plural(record.train_examples, 'training sentence')}, {plural(record.eval_examples, 'evaluation sentence')}.")  # fmt: skip
     console.print(_score_table(f"{record.version} on the evaluation set", record.per_label, (record.p, record.r, record.f)))
-    if record.compared_f is None:
+    if record.not_used_because:
+        say(f"{record.version} is kept aside, not used by annotate: {record.not_used_because}.")
+    elif record.compared_f is None:
         say(f"goldspan annotate --db {db} now suggests with {record.version}.")
     elif record.in_use:
         say(f"F {record.f:.3f}, {record.f - record.compared_f:+.3f} over {record.compared_with} ({record.compared_f:.3f} on the same articles): "

@@ -368,18 +368,10 @@ class Store:
         doc = self._get(SETTINGS, name)
         return None if doc is None else doc.get("value")
 
-    def save_setting(self, name: str, value: Any) -> None:
-        self._put([(SETTINGS, {"name": name, "value": value, "updated": now_iso()})])
-
     def eval_parts(self) -> dict[str, bool]:
         """Every article assigned so far: True where it is held out for evaluation, False for training."""
         table = self._table(EVAL_SET)
         return dict(zip(table.column("article_id"), map(bool, table.column("eval"))))
-
-    def save_eval_parts(self, parts: Mapping[str, bool]) -> None:
-        """Assign articles to evaluation (True) or training (False); one append and one fsync for all."""
-        if parts:
-            self._put([(EVAL_SET, {"article_id": article_id, "eval": held_out}) for article_id, held_out in parts.items()])
 
     def clear_eval_parts(self) -> None:
         """Forget every assignment (``train --reset-eval``)."""
@@ -388,9 +380,16 @@ class Store:
             self._before_write()
             self.storage.remove([(EVAL_SET, key) for key in keys])
 
+    def save_training_run(self, settings: Mapping[str, Any], parts: Mapping[str, bool], model: Mapping[str, Any] | None) -> None:
+        """A training run's settings, new evaluation assignments and model record, in one append and one fsync."""
+        now = now_iso()
+        entries: list[tuple[str, Mapping[str, Any]]] = [(SETTINGS, {"name": name, "value": value, "updated": now}) for name, value in settings.items()]
+        entries += [(EVAL_SET, {"article_id": article_id, "eval": held_out}) for article_id, held_out in parts.items()]
+        if model is not None:
+            entries.append((MODELS, model))
+        if entries:
+            self._put(entries)
+
     def model_records(self) -> list[dict[str, Any]]:
         """Every trained model's record, in the order they were trained."""
         return [dict(doc) for doc in self._table(MODELS).values()]
-
-    def save_model_record(self, record: Mapping[str, Any]) -> None:
-        self._put([(MODELS, record)])

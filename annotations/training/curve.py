@@ -57,9 +57,11 @@ def curve(
             found.append(point)
             if on_point:
                 on_point(point)
+            if outcome.stopped == "interrupted":  # ctrl+c ends the curve, not only this point
+                break
     finally:
         shutil.rmtree(prepared.workdir, ignore_errors=True)
-    eval_split.save_parts(store, prepared.new_parts, prepared.split, request.reset_eval)
+    eval_split.store_run(store, prepared.new_parts, prepared.split, request.reset_eval)
     return found, prepared.notes
 
 

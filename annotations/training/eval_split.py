@@ -2,8 +2,9 @@
 
 Prodigy users report that the held-out set moves from run to run, so two curves (or two models)
 are scored on different data and cannot be compared. Here an article is assigned once, when it is
-first trained on or exported, and the assignment is stored in the DB (table ``eval_set``); later
-runs only assign articles that are new. New articles are taken in the order of a hash of their id
+first trained on (or held out), and the assignment is stored in the DB (table ``eval_set``); later
+runs only assign articles that are new. (``export --split`` reads the stored set, and places the
+articles not assigned yet as a run would now, without storing them.) New articles are taken in the order of a hash of their id
 (so the result does not depend on the order they were annotated in), and each goes to evaluation
 while the held-out share of all assigned articles is below the split; with two articles or more,
 at least one is held out.
@@ -12,7 +13,7 @@ at least one is held out.
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from ..errors import InputError
 from ..store import Store
@@ -83,15 +84,19 @@ def stored_held_out(store: Store) -> set[str] | None:
     return {a for a, held in {**store.eval_parts(), **parts}.items() if held}
 
 
-def save_parts(store: Store, new: Mapping[str, bool], split: float, reset: bool) -> int:
-    """Store new assignments (after a run that kept a model); returns the evaluation set's generation."""
+def store_run(store: Store, new: Mapping[str, bool], split: float, reset: bool, model: Mapping[str, Any] | None = None) -> int:
+    """Store what a run decided, in one journaled write (after a run that kept a model, or a curve):
+    its new assignments, the split, and the model's record. An article another run assigned
+    meanwhile keeps that assignment. Returns the evaluation set's generation."""
     generation = generation_after(store, reset)
+    settings: dict[str, Any] = {}
     if generation != current_generation(store):
         store.clear_eval_parts()
-        store.save_setting(EVAL_GENERATION, generation)
+        settings[EVAL_GENERATION] = generation
     if store.setting(EVAL_SPLIT) != split:
-        store.save_setting(EVAL_SPLIT, split)
-    store.save_eval_parts(new)
+        settings[EVAL_SPLIT] = split
+    stored = store.eval_parts()
+    store.save_training_run(settings, {a: held for a, held in new.items() if a not in stored}, model)
     return generation
 
 

@@ -37,6 +37,7 @@ class ModelRecord:
     in_use: bool = True
     compared_with: str = ""
     compared_f: float | None = None
+    not_used_because: str = ""  # a reason other than its score ("trained on alice's versions only, ...")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,5 +1,5 @@
 """`goldspan annotate --retrain-every N`'s training, in a process of its own: train on the DB's gold,
-score the model in use on the same evaluation set, and if the new model is better, suggest with it
+score the DB's model in use on the same evaluation set, and if the new model is better, suggest with it
 for the articles the annotator has not started (read as a JSON list of ids on stdin), storing the
 suggestions so the annotator's session finds them. It reports as JSON lines on stdout:
 
@@ -37,7 +37,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m goldspan.annotations.training.retrain")
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--models", type=Path, required=True, help="the folder the loop's models go in, one per version")
-    parser.add_argument("--current", required=True, help="the model the annotator suggests with now")
     parser.add_argument("--max-minutes", type=float, default=10.0)
     parser.add_argument("--max-steps", type=int)
     parser.add_argument("--eval-frequency", type=int)
@@ -52,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     except GoldspanError as error:
         emit("failed", reason=str(error))
         return 0
+    except Exception as error:  # a bug, or spaCy's: the screen must hear of it, not wait forever
+        emit("failed", reason=f"{type(error).__name__}: {error}")
+        return 1
 
 
 def run(args: argparse.Namespace, wanted: list[str]) -> int:
@@ -69,8 +71,8 @@ def run(args: argparse.Namespace, wanted: list[str]) -> int:
             emit("progress", step=p.step, epoch=p.epoch, f=p.eval_f, seconds=round(p.seconds, 1))
 
     request = TrainRequest(
-        out=None, max_minutes=args.max_minutes, max_steps=args.max_steps, eval_frequency=args.eval_frequency, compare_with=args.current
-    )
+        out=None, max_minutes=args.max_minutes, max_steps=args.max_steps, eval_frequency=args.eval_frequency
+    )  # compared with the DB's model in use, as `goldspan train` compares
     with Store(args.db, must_write=True) as store:
         request.out = args.models / next_version(store)
         suffix = 1

@@ -196,14 +196,23 @@ def _workdir_near(out: Path | None) -> Path:
         raise InputError(f"--out {out}: cannot write there ({error.strerror or error}).") from None
 
 
-def prepare(store: Store, request: TrainRequest) -> Prepared:
-    """Check the request against the DB and write the evaluation DocBin; refuses bad input (InputError)
-    before anything is written outside a scratch folder that is removed on failure."""
+def check_request(request: TrainRequest) -> None:
+    """What can be refused before the DB is opened (so a refused command never migrates or touches it)."""
     if request.out is not None:
         check_out(request.out)
     if request.max_minutes <= 0:
         raise InputError(f"--max-minutes {request.max_minutes:g}: give a time limit above 0 minutes.")
+    if request.eval_split is not None:
+        eval_split.check_split(request.eval_split)
     _gpu(request.gpu_id)
+
+
+def prepare(store: Store, request: TrainRequest) -> Prepared:
+    """Check the request against the DB and write the evaluation DocBin; refuses bad input (InputError)
+    before anything is written outside a scratch folder that is removed on failure."""
+    check_request(request)
+    if store.read_only:
+        raise InputError(f"{store.path}: cannot save to this database, so a trained model could not be recorded in it.")
     split = eval_split.chosen_split(store, request.eval_split, request.reset_eval)
     gold = gold_articles(store, request.annotator)
     if not gold:
@@ -357,18 +366,41 @@ def train(
         # The model in use now, scored on this run's evaluation set (it grows as articles are added,
         # so a score stored earlier would not compare): the new model is used only if it beats it.
         current = request.compare_with or in_use_now(store, generation)
-        if on_progress is not None and current is not None:
-            on_progress(Progress(phase="comparing", seconds=outcome.seconds))
-        current_f = None if current is None else score(current, prepared.eval_path)
-        record = _record(store, prepared, outcome, request, generation, current, current_f)
+        why_not = _not_eligible(store, request, prepared, generation)
+        current_f = None
+        if current is not None:
+            if on_progress is not None:
+                on_progress(Progress(phase="comparing", seconds=outcome.seconds))
+            try:
+                current_f = score(current, prepared.eval_path)
+            except KeyboardInterrupt:  # the model is made: keep it, unused, since it was not compared
+                outcome.stopped, why_not = "interrupted", why_not or "interrupted before it was compared with the model in use"
+        store.refresh()  # another run may have recorded a model meanwhile: the version number follows it
+        record = _record(store, prepared, outcome, request, generation, current, current_f, why_not)
         _write_model(outcome.folder, record, prepared, outcome, request)
         request.out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(outcome.folder), str(request.out))
+        if request.out.exists():  # an empty folder given as --out: the model takes its place, not a place inside it
+            request.out.rmdir()
+        os.replace(outcome.folder, request.out) if _same_device(outcome.folder, request.out.parent) else shutil.move(str(outcome.folder), str(request.out))
     finally:
         shutil.rmtree(prepared.workdir, ignore_errors=True)
-    eval_split.save_parts(store, prepared.new_parts, prepared.split, request.reset_eval)
-    store.save_model_record(record.to_dict())
+    eval_split.store_run(store, prepared.new_parts, prepared.split, request.reset_eval, record.to_dict())
     return TrainResult(record, prepared, outcome)
+
+
+def _same_device(a: Path, b: Path) -> bool:
+    return a.stat().st_dev == b.stat().st_dev
+
+
+def _not_eligible(store: Store, request: TrainRequest, prepared: Prepared, generation: int) -> str:
+    """Why this run's model may not become the one annotate uses, whatever its score ("" if it may)."""
+    if request.annotator is not None:
+        return f"trained on {request.annotator}'s versions only, not the final gold"
+    current = registry.in_use(store, generation)
+    if current is not None and not set(current.labels) <= set(prepared.labels):
+        missing = sorted(set(current.labels) - set(prepared.labels))
+        return f"it does not predict {', '.join(missing)}, which {current.version} does"
+    return ""
 
 
 def in_use_now(store: Store, generation: int) -> str | None:
@@ -403,7 +435,8 @@ def score(model: str, eval_path: Path) -> float | None:
 
 
 def _record(
-    store: Store, prepared: Prepared, outcome: Outcome, request: TrainRequest, generation: int, current: str | None, current_f: float | None
+    store: Store, prepared: Prepared, outcome: Outcome, request: TrainRequest, generation: int, current: str | None, current_f: float | None,
+    why_not: str,
 ) -> registry.ModelRecord:
     from ..nlp import pipelines
 
@@ -418,7 +451,7 @@ def _record(
         eval_articles=len(prepared.eval_articles), eval_examples=prepared.eval_set.docs, eval_generation=generation,
         gold_hash=gold_digest(prepared.train_articles), f=f, p=float(scores.get("ents_p") or 0.0),
         r=float(scores.get("ents_r") or 0.0), per_label=per_label, seconds=round(outcome.seconds, 2), stopped=outcome.stopped, created=now_iso(),
-        in_use=current_f is None or f > current_f, compared_with=compared_with, compared_f=current_f,
+        in_use=not why_not and (current_f is None or f > current_f), compared_with=compared_with, compared_f=current_f, not_used_because=why_not,
     )  # fmt: skip
 
 
