@@ -67,6 +67,10 @@ def test_the_evaluation_set_stays_put_as_articles_are_added(tmp_path: Path) -> N
         everything, new = eval_split.parts_for(store, [a.id for a in first + more], 0.2)
         assert {a: everything[a] for a in parts} == parts and set(new) == {a.id for a in more}
         assert sum(everything.values()) == 16  # still a fifth
+    # Short articles: more are held out, until ten sentences are, and one is still trained on.
+    ids = [a.id for a in first[:6]]
+    assert sorted(eval_split.assign({}, ids, 0.2, examples_of=lambda a: 40).values()) == [False] * 5 + [True]
+    assert sorted(eval_split.assign({}, ids, 0.2, examples_of=lambda a: 3).values()) == [False] * 2 + [True] * 4
     # The rule is by the ids' hashes, not by the order they come in.
     assert eval_split.assign({}, [a.id for a in reversed(first)], 0.2) == eval_split.assign({}, [a.id for a in first], 0.2)
 

@@ -13,7 +13,7 @@ at least one is held out.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from ..errors import InputError
 from ..store import Store
@@ -21,22 +21,36 @@ from ..store import Store
 EVAL_SPLIT = "eval_split"  # the setting's name in the DB
 EVAL_GENERATION = "eval_generation"  # counts --reset-eval: models are compared within one generation
 DEFAULT_EVAL_SPLIT = 0.2
+MIN_EVAL_EXAMPLES = 10  # fewer held-out sentences than this give no score worth comparing
 
 
 def order_key(article_id: str) -> bytes:
     return hashlib.blake2b(f"goldspan-eval {article_id}".encode(), digest_size=8).digest()
 
 
-def assign(stored: Mapping[str, bool], candidates: Iterable[str], split: float) -> dict[str, bool]:
-    """Assignments for the candidates that have none yet (True: held out for evaluation)."""
+def assign(
+    stored: Mapping[str, bool], candidates: Iterable[str], split: float, examples_of: Callable[[str], int] | None = None
+) -> dict[str, bool]:
+    """Assignments for the candidates that have none yet (True: held out for evaluation).
+
+    In the order of their ids' hashes, an article is held out while the held-out articles are fewer
+    than ``split`` of all assigned ones (at least one once two are assigned), or, with
+    ``examples_of`` (an article's number of examples), while they hold fewer than
+    ``MIN_EVAL_EXAMPLES`` examples and another article is trained on: a handful of articles whose
+    first held-out one is a short item still gets an evaluation set worth a score."""
     new = sorted((a for a in dict.fromkeys(candidates) if a not in stored), key=order_key)
     held, total = sum(stored.values()), len(stored)
+    held_examples = sum(examples_of(a) for a, out in stored.items() if out) if examples_of else 0
     assigned: dict[str, bool] = {}
     for article_id in new:
         total += 1
+        trained = total - 1 - held
         target = max(1 if total >= 2 else 0, round(split * total))
-        assigned[article_id] = held < target
-        held += assigned[article_id]
+        short = examples_of is not None and held_examples < MIN_EVAL_EXAMPLES
+        assigned[article_id] = trained >= 1 and (held < target or short) if total >= 2 else False
+        if assigned[article_id]:
+            held += 1
+            held_examples += examples_of(article_id) if examples_of else 0
     return assigned
 
 
@@ -61,11 +75,15 @@ def chosen_split(store: Store, asked: float | None, reset: bool) -> float:
     return float(stored)
 
 
-def parts_for(store: Store, candidates: Iterable[str], split: float, reset: bool = False) -> tuple[dict[str, bool], dict[str, bool]]:
+def parts_for(
+    store: Store, candidates: Iterable[str], split: float, reset: bool = False, examples_of: Callable[[str], int] | None = None
+) -> tuple[dict[str, bool], dict[str, bool]]:
     """(every candidate's part, the assignments that are new and not stored yet)."""
-    stored = {} if reset else store.eval_parts()
     candidates = list(dict.fromkeys(candidates))
-    new = assign(stored, candidates, split)
+    stored = {} if reset else store.eval_parts()
+    chosen = set(candidates)
+    stored = {a: out for a, out in stored.items() if a in chosen}  # shares are of the articles that are gold now
+    new = assign(stored, candidates, split, examples_of)
     return {a: stored[a] if a in stored else new[a] for a in candidates}, new
 
 
@@ -73,14 +91,13 @@ def stored_held_out(store: Store) -> set[str] | None:
     """The articles held out for evaluation, as ``goldspan train`` would hold them out now (the stored
     ones, and the accepted articles not assigned yet, assigned by the same rule but not stored);
     None while the DB has no evaluation set."""
-    from ..datamodel import Answer
-    from ..gold import final_set
-
     split = store.setting(EVAL_SPLIT)
     if split is None:
         return None
-    gold = [r.article_id for r in final_set(store.annotations(answered=True)).answered(Answer.ACCEPT)]
-    parts, _ = parts_for(store, gold, float(split))
+    from .examples import example_counter, gold_articles
+
+    gold = gold_articles(store)
+    parts, _ = parts_for(store, [a.article_id for a in gold], float(split), examples_of=example_counter(gold))
     return {a for a, held in {**store.eval_parts(), **parts}.items() if held}
 
 

@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from ..datamodel import Answer, Role
 from ..formats.records import Record
@@ -74,6 +74,23 @@ def sentence_docs(nlp: Language, article: GoldArticle) -> list[Doc]:
         if any(not token.is_space for token in doc[start:end]):
             docs.append(doc[start:end].as_doc())
     return docs
+
+
+def example_counter(articles: Sequence[GoldArticle], lang: str = "en") -> Callable[[str], int]:
+    """An article's number of examples (sentences), counted when first asked for."""
+    by_id = {a.article_id: a for a in articles}
+    counted: dict[str, int] = {}
+    nlp: list[Language] = []
+
+    def examples_of(article_id: str) -> int:
+        if article_id not in counted:
+            if not nlp:
+                nlp.append(sentence_nlp(lang))
+            article = by_id.get(article_id)
+            counted[article_id] = 0 if article is None else len(sentence_docs(nlp[0], article))
+        return counted[article_id]
+
+    return examples_of
 
 
 @dataclass

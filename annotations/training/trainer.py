@@ -27,12 +27,12 @@ from ..store import Store
 from ..words import plural
 from . import eval_split, registry
 from .config import Base, add_labels, build_config, choose_base, mask_labels
-from .examples import ExampleSet, GoldArticle, gold_articles, gold_digest, sentence_nlp, write_docbin
+from .examples import ExampleSet, GoldArticle, example_counter, gold_articles, gold_digest, sentence_nlp, write_docbin
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
-MIN_EVAL_EXAMPLES = 10
+MIN_EVAL_EXAMPLES = eval_split.MIN_EVAL_EXAMPLES
 
 
 @dataclass
@@ -218,12 +218,13 @@ def prepare(store: Store, request: TrainRequest) -> Prepared:
     if not gold:
         whose = f"by {request.annotator} " if request.annotator else ""
         raise InputError(f"{store.path}: no accepted gold {whose}to train on; accept articles in `goldspan annotate` (or `goldspan import --as gold`) first.")
-    parts, new_parts = eval_split.parts_for(store, [a.article_id for a in gold], split, request.reset_eval)
+    base = choose_base(store, request.base, registry.bases(store))
+    counter = example_counter(gold, base.lang)
+    parts, new_parts = eval_split.parts_for(store, [a.article_id for a in gold], split, request.reset_eval, counter)
     eval_articles = [a for a in gold if parts[a.article_id]]
     train_articles = [a for a in gold if not parts[a.article_id]]
     if not train_articles:
         raise InputError(f"{store.path}: all {plural(len(gold), 'accepted article')} are held out for evaluation; accept more articles to train on.")
-    base = choose_base(store, request.base, registry.bases(store))
     nlp = sentence_nlp(base.lang)
     trained_labels = sorted({s[2] for a in train_articles for s in a.spans})
     if request.labels:
