@@ -24,7 +24,8 @@ from .helpers.gold_corpus import add_gold
 
 def loop_app(db: Path, spec: pipelines.PipelineSpec, steps: int) -> GoldspanApp:
     store = Store(db)
-    session = Session(store, store.article_list(), annotator="bob", labels=("PERSON", "GADGET"), model=spec.model_id)
+    # The labels annotate gives the session: the model's own (the base's 18, without GADGET, before a switch).
+    session = Session(store, store.article_list(), annotator="bob", labels=spec.labels, model=spec.model_id)
     args = ("--max-steps", str(steps), "--eval-frequency", str(max(1, steps // 3)))
     return GoldspanApp(session, spec, keymap=default_keymap(), retrain_every=2, retrain_args=args)
 
@@ -57,7 +58,8 @@ async def test_a_better_model_is_switched_to_and_suggests_for_the_articles_not_s
         await settle(pilot)
         labels = {span.label for span in app.session.draft.spans}
         assert labels and labels <= {"PERSON", "GADGET"}
-        assert "GADGET" in labels  # a label only the trained model knows
+        assert "GADGET" in labels  # a label only the trained model knows, offered after the base's
+        assert app.session.labels[: len(base.labels)] == base.labels and app.session.labels[-1] == "GADGET"
     with Store(db, read_only=True) as store:
         answered = store.annotation(first, "bob")
         assert answered is not None and answered.answer is Answer.ACCEPT and answered.model == base.model_id.name

@@ -162,6 +162,10 @@ class GoldspanApp(App[None]):
         self._retired.append(old)
         self.spec = spec
         self.session.model = spec.model_id
+        # Its labels not in use yet (a label the old model never knew) are offered after the others:
+        # else its suggestions of them would be filtered out as labels the annotator does not use.
+        for label in self.session.add_labels(spec.labels):
+            self.colours.setdefault(label, PALETTE[len(self.colours) % len(PALETTE)])
         self.background.submit(old.close)  # after the work already queued for it
         before = event.get("compared_f")
         gain = f" ({event['f'] - before:+.2f})" if isinstance(before, (int, float)) else ""

@@ -222,6 +222,14 @@ class Session(Moving, Editing, History):
             focus=first(record.spans), comment=record.comment, flagged=record.flagged,
         )  # fmt: skip
 
+    def add_labels(self, labels: Sequence[str]) -> list[str]:
+        """Labels a newly used model predicts, after those in use (whose keys do not move); returns the new ones."""
+        new = [label for label in dict.fromkeys(labels) if label not in self.labels]
+        if new:
+            self.labels = (*self.labels, *new)
+            self._counts = (None, 0, {})
+        return new
+
     def _offered(self, spans: Sequence[Span]) -> list[Span]:
         """Model suggestions restricted to the labels in use (imported spans are always shown)."""
         return [s for s in spans if s.label in self.labels]
