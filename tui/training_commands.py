@@ -3,7 +3,7 @@ progress display, a table of scores, and for the curve a plot in the terminal (p
 
 # No `from __future__ import annotations`: Typer reads every command's signature at each start.
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -12,6 +12,9 @@ from goldspan.annotations.store import DEFAULT_DB, Store
 from goldspan.annotations.words import plural
 
 from .cli import DbOption, app, err, out, report_store_notices, say
+
+if TYPE_CHECKING:
+    from goldspan.annotations.training.trainer import TrainRequest
 
 BaseOption = Annotated[
     Optional[str],
@@ -28,6 +31,7 @@ AnnotatorOption = Annotated[Optional[str], typer.Option("--annotator", help="Tra
 GpuOption = Annotated[int, typer.Option("--gpu-id", help="GPU to train on (-1: the CPU).")]
 MaxStepsOption = Annotated[Optional[int], typer.Option("--max-steps", min=1, help="Stop after this many updates [default: spaCy's 20000].")]
 EvalFrequencyOption = Annotated[Optional[int], typer.Option("--eval-frequency", min=1, help="Evaluate every this many updates [default: spaCy's 200].")]
+SeedOption = Annotated[int, typer.Option("--seed", help="spaCy's random seed.")]
 
 
 def _labels(value: Optional[str]) -> Optional[tuple[str, ...]]:
@@ -37,6 +41,17 @@ def _labels(value: Optional[str]) -> Optional[tuple[str, ...]]:
     if not labels:
         raise InputError(f"--labels {value!r}: give one label or more, separated by commas.")
     return labels
+
+
+def _checked(db: Path, request: "TrainRequest") -> Store:
+    """The DB, opened once the request has passed every check that needs no DB (a refused command
+    then leaves it exactly as it was: not even migrated)."""
+    from goldspan.annotations.training.trainer import check_request
+
+    if not db.exists():
+        raise InputError(f"{db}: no such database; annotate some articles first (goldspan annotate sample_articles/ --db {db}).")
+    check_request(request)
+    return Store(db)
 
 
 @app.command(
@@ -55,10 +70,10 @@ def train(
     gpu_id: GpuOption = -1,
     max_steps: MaxStepsOption = None,
     eval_frequency: EvalFrequencyOption = None,
-    seed: Annotated[int, typer.Option("--seed", help="spaCy's random seed.")] = 0,
+    seed: SeedOption = 0,
 ) -> int:
     """Train an NER model on the accepted gold with spaCy, score it on the DB's fixed evaluation set, and record it; annotate then uses the best one."""
-    from goldspan.annotations.training.trainer import TrainRequest, check_request
+    from goldspan.annotations.training.trainer import TrainRequest
     from goldspan.annotations.training.trainer import train as run
 
     from .training_view import TrainProgress, print_result
@@ -67,10 +82,7 @@ def train(
         out=out_dir, base=base, labels=_labels(labels), eval_split=eval_split, reset_eval=reset_eval, max_minutes=max_minutes,
         annotator=annotator, gpu_id=gpu_id, max_steps=max_steps, eval_frequency=eval_frequency, seed=seed,
     )  # fmt: skip
-    if not db.exists():
-        raise InputError(f"{db}: no such database; annotate some articles first (goldspan annotate sample_articles/ --db {db}).")
-    check_request(request)  # before the DB is opened: a refused command leaves it as it was
-    with Store(db) as store:
+    with _checked(db, request) as store:
         with TrainProgress(err, max_minutes) as progress:
             result = run(store, request, on_progress=progress.update, on_prepared=progress.prepared)
         report_store_notices(store)
@@ -96,11 +108,11 @@ def train_curve(
     gpu_id: GpuOption = -1,
     max_steps: MaxStepsOption = None,
     eval_frequency: EvalFrequencyOption = None,
-    seed: Annotated[int, typer.Option("--seed", help="spaCy's random seed.")] = 0,
+    seed: SeedOption = 0,
 ) -> int:
     """Train on growing shares of the gold, scored on the same evaluation set, to see whether more data still helps."""
     from goldspan.annotations.training.curve import curve
-    from goldspan.annotations.training.trainer import TrainRequest, check_request
+    from goldspan.annotations.training.trainer import TrainRequest
 
     from .training_view import CurveProgress, print_curve
 
@@ -108,10 +120,7 @@ def train_curve(
         out=None, base=base, labels=_labels(labels), eval_split=eval_split, max_minutes=max_minutes, annotator=annotator,
         gpu_id=gpu_id, max_steps=max_steps, eval_frequency=eval_frequency, seed=seed,
     )  # fmt: skip
-    if not db.exists():
-        raise InputError(f"{db}: no such database; annotate some articles first (goldspan annotate sample_articles/ --db {db}).")
-    check_request(request)
-    with Store(db) as store:
+    with _checked(db, request) as store:
         with CurveProgress(err, points, max_minutes) as progress:
             found, notes = curve(store, request, points, on_point=progress.point, on_progress=progress.update, on_prepared=progress.prepared)
         report_store_notices(store)
