@@ -30,6 +30,7 @@ from start_bench import bench_start  # noqa: E402
 from store_bench import bench_store  # noqa: E402
 from terminal_bench import bench_terminal  # noqa: E402
 from train_bench import bench_train  # noqa: E402
+from scorers_bench import bench_scorers  # noqa: E402
 from wire_bench import bench_wire  # noqa: E402
 
 BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
@@ -41,6 +42,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "wire": bench_wire,
     "terminal": bench_terminal,
     "train": bench_train,
+    "scorers": bench_scorers,
 }
 
 
