@@ -58,9 +58,9 @@ def bench_scorers(quick: bool) -> list[Row]:
             title = f"scorer: {name}, {judged.n} suggestions ({judged.n - judged.right} wrong) on held-out comments"
             rows += [
                 Row(f"{title}: AUC (vs 0.5, a score that ranks nothing)", judged.auc, 0.5, judged.auc / 0.5, "reported", True),
-                Row(f"{title}: Brier (vs every suggestion scored 1)", judged.brier, today.brier,
+                Row(f"{title}: Brier (vs every suggestion scored 1)", max(judged.brier, 1e-9), max(today.brier, 1e-9),
                     judged.brier / today.brier if today.brier else float("nan"), "reported", True),
-                Row(f"{title}: expected calibration error, 10 bins (vs every suggestion scored 1)", judged.ece, today.ece,
+                Row(f"{title}: expected calibration error, 10 bins (vs every suggestion scored 1)", max(judged.ece, 1e-9), max(today.ece, 1e-9),
                     judged.ece / today.ece if today.ece else float("nan"), "reported", True),
                 Row(f"{title}: words per second (vs parsing without scores)", words / seconds, words / plain, plain / seconds,
                     "≥ 0.3 (preannotate with scores)", plain / seconds >= 0.3),
