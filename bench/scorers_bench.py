@@ -28,7 +28,7 @@ Outcome = Callable[[int, tuple[int, int, str]], "bool | None"]  # (text's index,
 
 
 def judged_rows(nlp: Language, texts: Sequence[str], outcome_of: Outcome, what: str) -> list[Row]:
-    from goldspan.annotations.confidence.calibration import judge
+    from goldspan.annotations.confidence.calibration import Isotonic, judge
     from goldspan.annotations.confidence.greedy import greedy_scores
     from goldspan.annotations.confidence.mc_dropout import mc_dropout_scores
 
@@ -46,10 +46,13 @@ def judged_rows(nlp: Language, texts: Sequence[str], outcome_of: Outcome, what: 
         start = time.perf_counter()
         scored = scorer()
         seconds = time.perf_counter() - start
-        pairs = [(p, outcome_of(i, key)) for i, doc_scores in enumerate(scored) for key, p in doc_scores.items()]
-        scores = [p for p, right in pairs if right is not None]
-        outcomes = [bool(right) for _, right in pairs if right is not None]
+        pairs = [(i % 2, p, outcome_of(i, key)) for i, doc_scores in enumerate(scored) for key, p in doc_scores.items()]
+        pairs = [(half, p, bool(right)) for half, p, right in pairs if right is not None]
+        scores, outcomes = [p for _, p, _ in pairs], [right for _, _, right in pairs]
         judged = judge(scores, outcomes)
+        # Isotonic fit on one half of the texts, applied to the other, both ways (no text scores itself).
+        fits = {half: Isotonic.fit([p for h, p, _ in pairs if h != half], [r for h, _, r in pairs if h != half]) for half in (0, 1)}
+        calibrated = judge([fits[h].at(p) for h, p, _ in pairs], outcomes)
         today = judge([1.0] * judged.n, outcomes)  # what the greedy NER says of every suggestion now: nothing, i.e. sure
         title = f"scorer: {name}, {what}, {judged.n} suggestions ({judged.n - judged.right} wrong)"
         rows += [
@@ -58,6 +61,10 @@ def judged_rows(nlp: Language, texts: Sequence[str], outcome_of: Outcome, what: 
                 judged.brier / today.brier if today.brier else float("nan"), "reported", True),
             Row(f"{title}: expected calibration error, 10 bins (vs every suggestion scored 1)", max(judged.ece, 1e-9), max(today.ece, 1e-9),
                 judged.ece / today.ece if today.ece else float("nan"), "reported", True),
+            Row(f"{title}: isotonic fit on the other half: Brier (vs unfitted)", max(calibrated.brier, 1e-9), max(judged.brier, 1e-9),
+                calibrated.brier / judged.brier if judged.brier else float("nan"), "reported", True),
+            Row(f"{title}: isotonic fit on the other half: ECE (vs unfitted)", max(calibrated.ece, 1e-9), max(judged.ece, 1e-9),
+                calibrated.ece / judged.ece if judged.ece else float("nan"), "reported", True),
             Row(f"{title}: words per second (vs parsing without scores)", words / seconds, words / plain, plain / seconds,
                 "≥ 0.3 (preannotate with scores)", plain / seconds >= 0.3),
         ]  # fmt: skip

@@ -60,3 +60,19 @@ def test_the_greedy_paths_probabilities_score_the_greedy_parse_and_rank_the_doub
     by_text = {text[a:b]: p for (a, b, _), p in scores.items()}
     assert by_text["Vladimir Putin"] > 0.95 and by_text["Sochi"] > 0.9
     assert min(p for words, p in by_text.items() if "Zorblax" in words or words.startswith("Jan")) < 0.8
+
+
+def test_an_isotonic_fit_is_monotone_and_maps_scores_to_the_share_of_right_ones() -> None:
+    from goldspan.annotations.confidence.calibration import Isotonic
+
+    fit = Isotonic.fit([0.1, 0.2, 0.3, 0.4, 0.9, 0.95], [False, True, False, True, True, True])
+    assert list(fit.ys) == sorted(fit.ys) and all(0 <= y <= 1 for y in fit.ys)
+    assert fit.at(0.0) == fit.ys[0] and fit.at(1.0) == 1.0
+    assert fit.at(0.25) == pytest.approx(0.5)  # 0.1-0.4 pool into one block: half of them right
+    rng = random.Random(3)
+    raw = [rng.random() for _ in range(4_000)]
+    outcomes = [rng.random() < r * r for r in raw]  # overconfident raw scores: truth is r²
+    fitted = Isotonic.fit(raw[:2_000], outcomes[:2_000])
+    before = expected_calibration_error(raw[2_000:], outcomes[2_000:])
+    after = expected_calibration_error([fitted.at(r) for r in raw[2_000:]], outcomes[2_000:])
+    assert after < before / 3

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 
@@ -56,3 +56,35 @@ def auc(scores: Sequence[float], outcomes: Sequence[bool]) -> float:
 
 def judge(scores: Sequence[float], outcomes: Sequence[bool], bins: int = 10) -> Judgement:
     return Judgement(len(scores), sum(outcomes), expected_calibration_error(scores, outcomes, bins), brier(scores, outcomes), auc(scores, outcomes))
+
+
+@dataclass(frozen=True)
+class Isotonic:
+    """A monotone map from raw scores to probabilities, fitted by pool-adjacent-violators: each
+    stretch of raw scores gets the share of right suggestions in it, never decreasing with the score.
+    ``at`` interpolates linearly between the stretches' mean raw scores."""
+
+    xs: tuple[float, ...] = field(default_factory=tuple)  # each block's mean raw score, increasing
+    ys: tuple[float, ...] = field(default_factory=tuple)  # each block's share of right suggestions, non-decreasing
+
+    @classmethod
+    def fit(cls, scores: Sequence[float], outcomes: Sequence[bool]) -> Isotonic:
+        blocks: list[list[float]] = []  # [sum of scores, sum of outcomes, count]
+        for score, right in sorted(zip(scores, outcomes)):
+            blocks.append([score, float(right), 1.0])
+            while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
+                last = blocks.pop()
+                for i in range(3):
+                    blocks[-1][i] += last[i]
+        return cls(tuple(b[0] / b[2] for b in blocks), tuple(b[1] / b[2] for b in blocks))
+
+    def at(self, score: float) -> float:
+        if not self.xs:
+            return score
+        i = bisect_right(self.xs, score)
+        if i == 0:
+            return self.ys[0]
+        if i == len(self.xs):
+            return self.ys[-1]
+        x0, x1, y0, y1 = self.xs[i - 1], self.xs[i], self.ys[i - 1], self.ys[i]
+        return y0 + (y1 - y0) * (score - x0) / (x1 - x0) if x1 > x0 else y1
