@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from goldspan.annotations.training.trainer import TrainRequest, evaluate, prepar
 from .conftest import assert_one_line_error, goldspan_command, run_goldspan
 from .helpers.gold_corpus import add_gold
 from .helpers.terminal import Terminal
+from .test_hostile import as_a_plain_user
 
 FEW_STEPS = ("--max-steps", "30", "--eval-frequency", "10")
 
@@ -131,19 +131,10 @@ def test_bad_input_is_one_line_and_changes_nothing(trained: Path, tmp_path: Path
     db = tmp_path / "g.json"
     add_gold(db, 0, 12)
     before = sorted(p.name for p in tmp_path.iterdir()), db.read_bytes()
-    result = run_goldspan("train", "--db", db, *(a.format(tmp=tmp_path) for a in args), *FEW_STEPS, prefix=_without_root_powers() if "/ro/" in args[1] else ())
+    result = run_goldspan("train", "--db", db, *(a.format(tmp=tmp_path) for a in args), *FEW_STEPS, prefix=as_a_plain_user() if "/ro/" in args[1] else ())
     assert_one_line_error(result, fragment.format(tmp=tmp_path))
     assert (sorted(p.name for p in tmp_path.iterdir()), db.read_bytes()) == before
     assert (tmp_path / "full" / "keep.txt").read_text(encoding="utf-8") == "mine"
-
-
-def _without_root_powers() -> list[str]:
-    """As root, permissions apply only without the capability to override them (as in test_hostile)."""
-    if os.geteuid() != 0:
-        return []
-    if shutil.which("setpriv") is None:
-        pytest.skip("running as root without setpriv: permissions cannot be made to apply")
-    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
 
 
 def test_too_few_evaluation_examples_and_no_gold_are_refused(tmp_path: Path) -> None:
