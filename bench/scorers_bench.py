@@ -33,6 +33,7 @@ def judged_rows(nlp: Language, texts: Sequence[str], outcome_of: Outcome, what: 
     from goldspan.annotations.confidence.mc_dropout import mc_dropout_scores
 
     words = sum(len(nlp.make_doc(text)) for text in texts)
+    list(nlp.pipe(texts))  # warm: the first parse of a freshly loaded model pays for allocations
     start = time.perf_counter()
     list(nlp.pipe(texts))
     plain = time.perf_counter() - start
