@@ -48,7 +48,6 @@ class TrainRequest:
     max_steps: int | None = None
     eval_frequency: int | None = None
     seed: int = 0
-    compare_with: str | None = None  # the model in use now (default: the DB's, else the installed English model)
 
 
 @dataclass
@@ -366,7 +365,7 @@ def train(
         generation = eval_split.generation_after(store, request.reset_eval)
         # The model in use now, scored on this run's evaluation set (it grows as articles are added,
         # so a score stored earlier would not compare): the new model is used only if it beats it.
-        current = request.compare_with or in_use_now(store, generation)
+        current = in_use_now(store, generation)
         why_not = _not_eligible(store, request, prepared, generation)
         current_f = None
         if current is not None:
@@ -382,15 +381,11 @@ def train(
         request.out.parent.mkdir(parents=True, exist_ok=True)
         if request.out.exists():  # an empty folder given as --out: the model takes its place, not a place inside it
             request.out.rmdir()
-        os.replace(outcome.folder, request.out) if _same_device(outcome.folder, request.out.parent) else shutil.move(str(outcome.folder), str(request.out))
+        shutil.move(str(outcome.folder), str(request.out))  # a rename on one file system
     finally:
         shutil.rmtree(prepared.workdir, ignore_errors=True)
     eval_split.store_run(store, prepared.new_parts, prepared.split, request.reset_eval, record.to_dict())
     return TrainResult(record, prepared, outcome)
-
-
-def _same_device(a: Path, b: Path) -> bool:
-    return a.stat().st_dev == b.stat().st_dev
 
 
 def _not_eligible(store: Store, request: TrainRequest, prepared: Prepared, generation: int) -> str:
