@@ -61,6 +61,9 @@ def article_id(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
+IDLE_CUT = 60.0  # seconds: a longer gap between two keys counts as this much active time, no more
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -153,6 +156,10 @@ class Span:
     label: str
     origin: Origin = Origin.MODEL
     state: SpanState = SpanState.SUGGESTED
+    # The model's confidence that this is an entity of this label, calibrated to a probability
+    # (annotations/confidence); None where no scorer ran or the annotator changed the span. Not part
+    # of the value: a confirmed suggestion equals the gold span whatever it was scored.
+    score: float | None = field(default=None, compare=False)
     # Reserved for the store's codec (store/codec.py), which keeps the span's dict and JSON here once
     # made: an edit keeps the untouched Span objects, so a save of a 5,000-entity record builds a
     # few. Not part of the value: equality, hashing and repr ignore them; nothing else reads them.
@@ -171,6 +178,9 @@ class Span:
         return text[self.start : self.end]
 
     def replace(self, **changes: Any) -> Span:
+        """The span changed; a new label or new boundaries drop the score, which was the model's for this one."""
+        if "score" not in changes and self.score is not None and _RESHAPING.intersection(changes):
+            changes["score"] = None
         return dataclasses.replace(self, **changes)
 
     def overlaps(self, other: Span) -> bool:
@@ -180,6 +190,9 @@ class Span:
         return {
             "start": self.start, "end": self.end, "token_start": self.token_start, "token_end": self.token_end,
             "label": self.label, "origin": self.origin.value, "state": self.state.value,
+        } if self.score is None else {
+            "start": self.start, "end": self.end, "token_start": self.token_start, "token_end": self.token_end,
+            "label": self.label, "origin": self.origin.value, "state": self.state.value, "score": self.score,
         }  # fmt: skip
 
     @classmethod
@@ -189,10 +202,11 @@ class Span:
         origin, state = data.get("origin", "model"), data.get("state", "suggested")
         return cls(
             data["start"], data["end"], data["token_start"], data["token_end"], data["label"],
-            _ORIGINS.get(origin) or Origin(origin), _STATES.get(state) or SpanState(state),
+            _ORIGINS.get(origin) or Origin(origin), _STATES.get(state) or SpanState(state), data.get("score"),
         )  # fmt: skip
 
 
+_RESHAPING = frozenset({"start", "end", "label"})
 _ORIGINS: dict[str, Origin] = {o.value: o for o in Origin}
 _STATES: dict[str, SpanState] = {s.value: s for s in SpanState}
 
@@ -270,6 +284,9 @@ class Annotation:
     role: Role = Role.ANNOTATOR
     comment: str = ""  # the annotator's own free-text note on the article
     flagged: bool = False  # "flag for review": the annotator wants a lead to look at it
+    # Seconds the annotator was at work on it: the gaps between their keys, each counted up to
+    # IDLE_CUT (a longer one was a pause, not work). What `stats --throughput` adds up.
+    active_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "spans", sorted_spans(self.spans))
@@ -295,7 +312,7 @@ class Annotation:
             "article_id": self.article_id, "annotator": self.annotator, "spans": [s.to_dict() for s in self.spans],
             "answer": None if self.answer is None else str(self.answer), "model": self.model, "model_version": self.model_version,
             "created": self.created, "updated": self.updated, "note": self.note, "role": str(self.role),
-            "comment": self.comment, "flagged": self.flagged,
+            "comment": self.comment, "flagged": self.flagged, "active_seconds": round(self.active_seconds, 1),
         }  # fmt: skip
 
     @classmethod
@@ -313,7 +330,7 @@ class Annotation:
             note=data.get("note", ""),
             role=Role(data.get("role") or Role.ANNOTATOR),  # records from before roles were annotators'
             comment=data.get("comment", "") or "",
-            flagged=bool(data.get("flagged", False)),
+            flagged=bool(data.get("flagged", False)), active_seconds=float(data.get("active_seconds", 0.0) or 0.0),
         )
 
 
@@ -339,6 +356,8 @@ class Suggestions:
     # The article's tokens as the model's tokenizer cut them (``nlp.tokens.encode_tokens``), kept so
     # the article opens ready to edit without spaCy; "" where a record has none (older ones).
     tokens: str = ""
+    # What made the spans' scores ("greedy, isotonic fit on ..."); "" where the spans have none.
+    scorer: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -350,6 +369,8 @@ class Suggestions:
         }
         if self.tokens:
             data["tokens"] = self.tokens
+        if self.scorer:
+            data["scorer"] = self.scorer
         return data
 
     @classmethod
@@ -360,4 +381,5 @@ class Suggestions:
             spans=tuple(Span.from_dict(s) for s in data["spans"]),
             created=data.get("created", ""),
             tokens=data.get("tokens", ""),
+            scorer=data.get("scorer", ""),
         )

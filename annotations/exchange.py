@@ -43,6 +43,7 @@ class ExportSummary:
     articles: int = 0  # distinct articles written
     sides: dict[str, int] = field(default_factory=dict)  # with --split: articles in train and in dev
     dev_from_eval_set: bool = False  # with --split: dev is the DB's stored evaluation set
+    decisions: int = 0  # teach-mode answers written as binary tasks (prodigy, without --split)
 
 
 @dataclass
@@ -194,7 +195,24 @@ def export(
             out.parent.mkdir(parents=True, exist_ok=True)
         module.write(chunk, target, nlp)
         summary.files.append(target)
+    if fmt == "prodigy" and split is None:
+        summary.decisions = _write_decisions(store, summary.files[-1], annotator)
     return summary
+
+
+def _write_decisions(store: Store, target: Path, annotator: str | None) -> int:
+    """Teach mode's answers, after the articles, as Prodigy's binary ``ner`` tasks."""
+    from .formats.prodigy import append_binary, binary_task
+    from .teaching.decisions import stored_decisions
+
+    tasks = []
+    for decision in stored_decisions(store, annotator):
+        article = store.article(decision.article_id)
+        if article is not None:
+            tasks.append(binary_task(decision, article.text, {"title": article.title, "source": article.source}))
+    if tasks:
+        append_binary(tasks, target)
+    return len(tasks)
 
 
 def _remarks(records: Iterable[Annotation]) -> dict[str, tuple[dict[str, str], list[str]]]:

@@ -72,15 +72,21 @@ def judged_rows(nlp: Language, texts: Sequence[str], outcome_of: Outcome, what: 
     return rows
 
 
+def judged_samples() -> tuple[list[str], dict[tuple[int, tuple[int, int, str]], bool]]:
+    """The judged sample articles' texts, and each judged suggestion's outcome by (text's index, entity)."""
+    judged = [json.loads(line) for line in (HERE / "data" / "judged-suggestions.jsonl").read_text(encoding="utf-8").splitlines()]
+    files = list(dict.fromkeys(j["file"] for j in judged))
+    texts = [(HERE.parent / "sample_articles" / name).read_text(encoding="utf-8") for name in files]
+    right = {(files.index(j["file"]), (j["start"], j["end"], j["label"])): j["right"] for j in judged}
+    return texts, right
+
+
 def samples_rows() -> list[Row]:
     import spacy
 
     from goldspan.annotations.nlp.pipelines import resolve
 
-    judged = [json.loads(line) for line in (HERE / "data" / "judged-suggestions.jsonl").read_text(encoding="utf-8").splitlines()]
-    files = list(dict.fromkeys(j["file"] for j in judged))
-    texts = [(HERE.parent / "sample_articles" / name).read_text(encoding="utf-8") for name in files]
-    right = {(files.index(j["file"]), (j["start"], j["end"], j["label"])): j["right"] for j in judged}
+    texts, right = judged_samples()
     nlp = spacy.load(resolve(None).name, exclude=EXCLUDE)
     return judged_rows(nlp, texts, lambda i, key: right.get((i, key)), "en_core_web_sm on 4 sample articles judged by hand")
 

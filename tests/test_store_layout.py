@@ -263,7 +263,7 @@ def test_a_schema_1_db_is_migrated_on_its_first_write_and_says_so_once(tmp_path:
     with Store(db) as store:
         store.save_annotation(Annotation(article.id, "bob", (), Answer.REJECT))  # the first write
         assert store.schema_version == SCHEMA_VERSION
-        assert [n for n in store.notices if "migrated from schema 1 to 3" in n] and len(store.notices) == 1
+        assert [n for n in store.notices if f"migrated from schema 1 to {SCHEMA_VERSION}" in n] and len(store.notices) == 1
     with Store(db) as store:
         store.save_annotation(Annotation(article.id, "carol", (), Answer.REJECT))
         assert store.notices == []  # once

@@ -8,16 +8,11 @@ thread, which alone touches the session and the store.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
-import os
-import signal
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from textual import events
-from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 
@@ -32,6 +27,7 @@ from goldspan.annotations.session.session import Session
 from .background import Background
 from .collector import Collector
 from .keymap import default_keymap, key_namer
+from .leaving import Leaving
 from .screens.annotate import PALETTE, AnnotateScreen
 
 if TYPE_CHECKING:
@@ -42,7 +38,7 @@ if TYPE_CHECKING:
     from .retrain import Retrainer
 
 
-class GoldspanApp(App[None]):
+class GoldspanApp(Leaving):
     TITLE = "goldspan"
     ENABLE_COMMAND_PALETTE = False
     # ctrl+c quits from everywhere, a dialog or the search box included (where Input would take it).
@@ -51,7 +47,6 @@ class GoldspanApp(App[None]):
     Footer.-compact FooterLabel { margin-right: 1; }
     Footer.-compact KeyGroup { padding-left: 0; }
     """
-    SIGNAL_GRACE = 1.5  # seconds from SIGTERM or SIGHUP to a forced exit, if the clean one is stuck
 
     def __init__(
         self,
@@ -98,8 +93,6 @@ class GoldspanApp(App[None]):
             )
         self.background = Background(on_error=self._background_failed)
         self.collector = Collector()  # full collections wait for a pause
-        self._terminal: int | None = None  # the terminal's file descriptor, once the screen runs on one
-        self._forced_exit: threading.Timer | None = None
         self._preparing: set[tuple[str, int]] = set()  # (article, draft version) asked for and not yet come
         self._suggesting: set[str] = set()  # articles whose suggestions are asked for, this one's or ahead
         self._looked_ahead_from: int | None = None
@@ -177,34 +170,12 @@ class GoldspanApp(App[None]):
         # nothing (what that cost: docs/performance.md).
         return self.make_screen(self.session, self.colours)
 
-    def get_driver_class(self) -> Any:
-        """Textual's own choice, but its Linux terminal driver with an input thread woken on quit (``driver``)."""
-        from textual.drivers.linux_driver import LinuxDriver
-
-        chosen = super().get_driver_class()
-        if chosen is LinuxDriver:
-            from .driver import PromptLinuxDriver
-
-            return PromptLinuxDriver
-        return chosen
-
     def on_mount(self) -> None:
         self.collector.start()
         self.set_interval(1.0, self.collector.idle, name="collector")
         for note in [*self.notes, *self.session.take_notices()]:
             self.notify(note, severity="warning", timeout=8)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-            # Every change is already on disk; leave cleanly so the terminal is restored. (SIGINT
-            # comes from `kill -INT`: in raw mode ctrl+c arrives as a key, not as this signal.)
-            loop.add_signal_handler(sig, self._on_signal, sig)
-        from textual.drivers.linux_driver import LinuxDriver
-
-        driver = self._driver
-        fileno = getattr(driver, "fileno", None)
-        self._terminal = fileno if isinstance(driver, LinuxDriver) and isinstance(fileno, int) and os.isatty(fileno) else None
-        if self._terminal is not None:
-            self.set_interval(1.0, self._check_terminal, name="terminal-gone")
+        self.watch_for_endings()
 
     def on_unmount(self) -> None:
         """The app is closing, however it ends (a test's too): the model's process ends with it."""
@@ -216,52 +187,8 @@ class GoldspanApp(App[None]):
             self.collector.key()
         await super().on_event(event)
 
-    def _on_signal(self, sig: int) -> None:
-        """SIGTERM, SIGINT, or SIGHUP with the terminal still there: leave as q does, within
-        SIGNAL_GRACE seconds whatever is open. SIGHUP from a terminal that has gone: at once."""
-        self._stop_background()
-        if sig == signal.SIGHUP and not self._terminal_alive():
-            self._end_without_terminal(sig)
-        if self._forced_exit is None:
-            # Should the clean way out hang, the process still ends; everything shown as saved is
-            # in the journal already, fsync'd, so this loses nothing (the next open replays it).
-            self._forced_exit = threading.Timer(self.SIGNAL_GRACE, os._exit, args=(128 + sig,))
-            self._forced_exit.daemon = True
-            self._forced_exit.start()
-        self.exit()
-
-    def _end_without_terminal(self, sig: int) -> None:
-        """The terminal is gone: there is nothing to restore on it, and Textual's shutdown, which writes
-        to it, hung there (its writer thread dies on the dead pty, the bounded queue it fed then blocks
-        the next write, and its input thread spins on end-of-file): closed terminals left orphans that
-        ignored SIGTERM. Fold the journal into the main file, as a clean close does, and end now."""
-        with contextlib.suppress(Exception):  # a full disk, say: the journal keeps everything anyway
-            self.session.close()
-        os._exit(128 + sig)
-
-    def _terminal_alive(self) -> bool:
-        if self._terminal is None:
-            return True  # a headless test driver, or a browser: no terminal to lose
-        import termios
-
-        try:
-            termios.tcgetattr(self._terminal)  # a hung-up terminal fails every ioctl
-        except (termios.error, OSError):
-            return False
-        return True
-
-    def _check_terminal(self) -> None:
-        """The terminal closed without a SIGHUP reaching us (the shell that had it died first): end
-        as if it had come."""
-        if not self._terminal_alive():
-            self._on_signal(signal.SIGHUP)
-
-    def run(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().run(*args, **kwargs)
-        finally:
-            if self._forced_exit is not None:  # the screen has closed: the rest (the store's close, the
-                self._forced_exit.cancel()  # goodbye line) runs to its end
+    def _close_for_exit(self) -> None:
+        self.session.close()
 
     def action_quit_now(self) -> None:
         self.leave()

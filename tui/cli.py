@@ -52,6 +52,14 @@ PatternsOption = Annotated[
 SharedOption = Annotated[
     bool, typer.Option("--shared", help="Create the database and the files beside it group-writable, for a team on one server.")
 ]
+ScorerOption = Annotated[
+    str,
+    typer.Option(
+        "--scorer",
+        help="How each suggestion gets its confidence: greedy (the parse's own action probabilities, the default), "
+        "dropout (Monte-Carlo dropout, 10 parses: slower) or none. See docs/confidence.md.",
+    ),
+]
 SourceArgument = Annotated[list[Path], typer.Argument(help="Article files (.txt, .md, .jsonl) or folders of them.", show_default=False)]
 
 def say(message: str) -> None:
@@ -83,6 +91,14 @@ def read_sources(sources: list[Path]) -> LoadReport:
         names = ", ".join(str(s) for s in sources)
         raise InputError(f"{names}: no articles to load.")
     return report
+
+def check_scorer(scorer: str) -> str:
+    from goldspan.annotations.confidence.scoring import SCORERS
+
+    if scorer not in SCORERS:
+        raise InputError(f"--scorer {scorer}: not a scorer; choose one of {', '.join(SCORERS)}.")
+    return scorer
+
 
 def say_out(message: str) -> None:
     out.print(message, markup=False)

@@ -12,44 +12,60 @@ from goldspan.annotations.errors import InputError
 from goldspan.annotations.store import DEFAULT_DB, Store
 from goldspan.annotations.words import plural
 
-from .cli import DbOption, ModelOption, PatternsOption, SharedOption, SourceArgument, app, default_annotator, err, out, read_sources, report_store_notices, say, say_out
+from .cli import (
+    DbOption, ModelOption, PatternsOption, ScorerOption, SharedOption, SourceArgument, app, check_scorer, default_annotator, err, out,
+    read_sources, report_store_notices, say, say_out,
+)  # fmt: skip
 
 
 @app.command(
     epilog="[b]Example[/b]: goldspan preannotate sample_articles/ --db goldspan.json --model en_core_web_sm",
 )
 def preannotate(
-    sources: SourceArgument,
+    sources: Annotated[
+        Optional[list[Path]],
+        typer.Argument(help="Article files (.txt, .md, .jsonl) or folders of them; none: the articles already in --db.", show_default=False),
+    ] = None,
     db: DbOption = Path(DEFAULT_DB),
     model: ModelOption = None,
     patterns: PatternsOption = None,
     n_process: Annotated[int, typer.Option("--n-process", min=1, help="Worker processes for spaCy (nlp.pipe).")] = 1,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Articles per spaCy batch and per save.")] = 32,
     shared: SharedOption = False,
+    scorer: ScorerOption = "greedy",
 ) -> int:
-    """Store articles and the spaCy model's entity suggestions for them, parsing each article once per model version."""
+    """Store articles and the spaCy model's entity suggestions for them, each with a confidence score, parsing each article once per model version."""
     from goldspan.annotations.nlp import pipelines
     from goldspan.annotations.nlp.suggest import preannotate as run
 
     from .progress import parse_progress
 
-    report = read_sources(sources)
+    check_scorer(scorer)
+    if not sources and not db.exists():
+        raise InputError(f"{db}: no such database; name the article files or folders to preannotate.")
+    report = read_sources(sources) if sources else None
     spec = pipelines.resolve(model, patterns)
     with Store(db, shared=shared, must_write=True) as store, parse_progress(err) as progress:
         report_store_notices(store)
+        articles = report.articles if report is not None else store.article_list()
+        if not articles:
+            raise InputError(f"{db}: holds no articles yet; name the article files or folders to preannotate.")
         result = run(
-            store, report.articles, spec, n_process=n_process, batch_size=batch_size, on_start=progress.start, on_parsed=progress.advance
-        )
+            store, articles, spec, n_process=n_process, batch_size=batch_size, on_start=progress.start, on_parsed=progress.advance,
+            scorer=scorer,
+        )  # fmt: skip
     out.print(f"{db}: {plural(result.articles, 'article')} read, {result.new_articles} new to the database.", markup=False)
     if result.parsed:
         out.print(
             f"Parsed {plural(result.parsed, 'article')} ({plural(result.parsed_words, 'word')}) with {result.model}: "
-            f"{plural(result.spans, 'suggestion')}; {result.cached} already had suggestions from this model.",
+            f"{plural(result.spans, 'suggestion')}"
+            + (f", scored by {result.scorer}" if result.scorer else "")
+            + f"; {result.cached} already had suggestions from this model.",
             markup=False,
         )
     else:
         out.print(f"Nothing to parse: the suggestions of {result.model} for all of them are already in the database.", markup=False)
-    return 1 if report.problems else 0
+    return 1 if report is not None and report.problems else 0
 
 
 @app.command(
@@ -64,11 +80,17 @@ def stats(
     model_vs_gold: Annotated[bool, typer.Option("--model-vs-gold", help="The model's suggestions scored against the gold.")] = False,
     model: Annotated[Optional[str], typer.Option("--model", help="With --model-vs-gold: which model's suggestions (default: the most used).")] = None,
     annotators: Annotated[Optional[list[str]], typer.Option("--annotator", help="Only these annotators (repeat the option).")] = None,
+    throughput: Annotated[
+        bool, typer.Option("--throughput", help="How fast each annotator works, per mode (manual correction, teach): decisions, active time, rates.")
+    ] = False,
 ) -> int:
     """Show what the database holds: articles, answers, suggestions and gold spans per label, per annotator."""
     from goldspan.annotations.stats import corpus_stats
 
     from .stats_view import print_gold_spans, print_stats
+
+    if throughput:
+        return speed(db, as_json=as_json, annotators=annotators)
 
     if agreement or model_vs_gold:
         return quality(db, as_json=as_json, agreement=agreement, model_vs_gold=model_vs_gold, model=model, annotators=annotators)
@@ -81,6 +103,28 @@ def stats(
         print_stats(out, figures, limit=None if all_articles else 50)
         if spans:
             print_gold_spans(out, figures)
+    return 0
+
+
+def speed(db: Path, *, as_json: bool, annotators: Optional[list[str]]) -> int:
+    """`stats --throughput`: per annotator and mode, as a table and a plot, or one JSON object."""
+    from goldspan.annotations.teaching.decisions import stored_decisions
+    from goldspan.annotations.throughput import throughput
+
+    from .stats_view import print_throughput
+
+    with Store(db, read_only=True) as store:
+        report_store_notices(store)
+
+        def suggested(article_id: str, model):  # type: ignore[no-untyped-def]
+            found = store.suggestions(article_id, model)
+            return [] if found is None else [(s.start, s.end) for s in found.spans]
+
+        rows = throughput(store.annotations(answered=True), stored_decisions(store), suggested, annotators)
+    if as_json:
+        out.print_json(json.dumps({"throughput": [r.as_json() for r in rows]}, ensure_ascii=False))
+    else:
+        print_throughput(out, rows)
     return 0
 
 
@@ -164,6 +208,8 @@ def export(
         details.append(f"{summary.reviewed} reviewed")
     if summary.negatives:
         details.append(f"{summary.negatives} rejected as negatives")
+    if summary.decisions:
+        details.append(f"and {plural(summary.decisions, 'teach answer')} as binary tasks")
     say_out(f"Exported {what} ({', '.join(details)}) to {files}; skipped: {skipped}.")
     if summary.disagreeing:
         them = "it" if summary.disagreeing == 1 else "them"
@@ -175,7 +221,7 @@ def export(
         say("note: dev holds the database's evaluation set (the articles goldspan train holds out; those not assigned yet placed as it would place them now), not a --split share.")
     if summary.sides and not summary.sides.get("dev"):
         say("note: with a single article there is nothing left for dev; spacy train needs a dev set (export more articles).")
-    return 0 if summary.written else 1  # 1: done, but nothing was there to write
+    return 0 if summary.written or summary.decisions else 1  # 1: done, but nothing was there to write
 
 
 @app.command(

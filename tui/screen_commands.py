@@ -2,8 +2,11 @@
 
 # No `from __future__ import annotations`: Typer reads every command's signature at each start, and
 # as strings its annotations were compiled and evaluated one by one.
+import dataclasses
 import functools
 import gc
+import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Callable, Optional, ParamSpec, TypeVar
 
@@ -14,10 +17,16 @@ from goldspan.annotations.errors import InputError
 from goldspan.annotations.store import DEFAULT_DB, Store
 from goldspan.annotations.words import plural
 
-from .cli import DbOption, ModelOption, PatternsOption, SharedOption, app, default_annotator, ended_screen, read_sources, report_store_notices, say
+from .cli import (
+    DbOption, ModelOption, PatternsOption, ScorerOption, SharedOption, app, check_scorer, default_annotator, ended_screen, read_sources,
+    report_store_notices, say,
+)  # fmt: skip
 
 if TYPE_CHECKING:
+    from goldspan.annotations.nlp import pipelines
+
     from .app import GoldspanApp
+    from .teach_app import TeachApp
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -70,6 +79,14 @@ def annotate(
     ] = None,
     retrain_minutes: Annotated[float, typer.Option("--retrain-minutes", help="With --retrain-every: each training's time limit.")] = 10.0,
     retrain_steps: Annotated[Optional[int], typer.Option("--retrain-steps", min=1, hidden=True)] = None,  # tests: a few updates
+    order: Annotated[
+        str, typer.Option("--order", help="source (as listed), random (with --seed), or uncertain: the articles the model is least sure of first.")
+    ] = "source",
+    seed: Annotated[int, typer.Option("--seed", help="With --order random or uncertain: the seed of the random choices.")] = 0,
+    explore: Annotated[
+        float, typer.Option("--explore", help="With --order uncertain: the share of articles picked at random instead (0.1 = one in ten).")
+    ] = 0.0,
+    scorer: ScorerOption = "greedy",
 ) -> int:
     """Open the annotator: read each article beside its entities and fix them from the keyboard. Press ? in it for every key."""
     from goldspan.annotations.nlp import pipelines
@@ -81,10 +98,16 @@ def annotate(
         raise InputError(f"{db}: no such database; name the article files or folders to annotate (e.g. goldspan annotate sample_articles/).")
     if retrain_minutes <= 0:
         raise InputError(f"--retrain-minutes {retrain_minutes:g}: give a time limit above 0 minutes.")
+    check_order(order, explore, scorer)
     report = read_sources(sources) if sources else LoadReport()
     # Without --model, a DB's best trained model is used: known once the DB is open (an existing one,
     # so a model that is missing never leaves a new DB behind).
     spec = None if model is None and db.exists() else pipelines.resolve(model, patterns)
+    if order == "uncertain":  # the order needs every article's scores: the ones missing are made first
+        if spec is None:
+            with Store(db, read_only=True) as store:
+                scoring_spec = pipelines.resolve(best_model_path(store), patterns)
+        score_first(db, sources, scoring_spec if spec is None else spec, scorer=scorer, patterns=patterns, shared=shared)
 
     def labels_of(spec: pipelines.PipelineSpec) -> tuple[str, ...]:
         chosen = choose_labels(spec.labels, labels)
@@ -98,9 +121,11 @@ def annotate(
         if spec is None:
             spec = pipelines.resolve(best_model_path(store), patterns)
             chosen = labels_of(spec)
+        spec = dataclasses.replace(spec, scorer=scorer)
         session = open_annotation(
-            store, report.articles if sources else None, annotator=annotator or default_annotator(), labels=chosen, model=spec.model_id
-        )
+            store, report.articles if sources else None, annotator=annotator or default_annotator(), labels=chosen, model=spec.model_id,
+            order=order, seed=seed, explore=explore,
+        )  # fmt: skip
         from .app import GoldspanApp  # Textual only for the screen, not for the other commands
 
         steps = () if retrain_steps is None else ("--max-steps", str(retrain_steps), "--eval-frequency", str(max(1, retrain_steps // 3)))
@@ -111,6 +136,95 @@ def annotate(
         status = run_app(app, lambda: f"{db}: {session.done} of {plural(len(session.articles), 'article')} answered by {session.annotator}")
         report_store_notices(store)  # what a save said after the screen opened (a migration of an older DB)
     return status or (1 if report.problems else 0)
+
+
+@app.command(
+    epilog="[b]Example[/b]: goldspan teach sample_articles/ --db goldspan.json --label PERSON,ORG",
+)
+@screen_command
+def teach(
+    sources: Annotated[
+        Optional[list[Path]],
+        typer.Argument(help="Article files (.txt, .md, .jsonl) or folders of them; none: the articles already in --db.", show_default=False),
+    ] = None,
+    db: DbOption = Path(DEFAULT_DB),
+    label: Annotated[str, typer.Option("--label", help="The label(s) to ask about, comma-separated: PERSON or PERSON,ORG.", show_default=False)] = "",
+    model: ModelOption = None,
+    annotator: Annotated[Optional[str], typer.Option("--annotator", help="Whose answers these are (default: your user name).")] = None,
+    include_all: Annotated[bool, typer.Option("--all", help="Also ask about entities the model is sure of (score ≥ 0.99 or ≤ 0.01).")] = False,
+    scorer: ScorerOption = "greedy",
+    shared: SharedOption = False,
+) -> int:
+    """Say yes or no to one suggested entity at a time, the model's least certain first: a accept, x reject, space ignore, u undo, q quit."""
+    from goldspan.annotations.nlp import pipelines
+    from goldspan.annotations.training.registry import best_model_path
+
+    check_scorer(scorer)
+    labels = [part.strip() for part in label.split(",") if part.strip()]
+    if not labels:
+        raise InputError("--label: name the label(s) to ask about, e.g. --label PERSON or --label PERSON,ORG.")
+    if scorer == "none":
+        raise InputError("--scorer none: teach mode asks the least certain entities first, so it needs a scorer (greedy or dropout).")
+    if not sources and not db.exists():
+        raise InputError(f"{db}: no such database; name the article files or folders to teach on (e.g. goldspan teach sample_articles/ --label PERSON).")
+    report = read_sources(sources) if sources else LoadReport()
+    spec = None if model is None and db.exists() else pipelines.resolve(model, None)
+
+    def checked(spec: "pipelines.PipelineSpec") -> "pipelines.PipelineSpec":
+        unknown = [name for name in labels if spec.labels and name not in spec.labels]
+        if unknown:
+            raise InputError(f"--label {','.join(unknown)}: the model {spec.display_name} does not predict it (it knows {', '.join(spec.labels)}).")
+        return dataclasses.replace(spec, scorer=scorer)
+
+    spec = checked(spec) if spec is not None else None  # refused before a new DB is created
+    with Store(db, shared=shared) as store:
+        report_store_notices(store)
+        spec = spec or checked(pipelines.resolve(best_model_path(store), None))
+        if sources:
+            if not store.read_only:
+                store.add_articles(report.articles)
+            articles = report.articles
+        else:
+            articles = store.article_list()
+            if not articles:
+                raise InputError(f"{db}: holds no articles yet; name the article files or folders to teach on.")
+        from .teach_app import open_teach
+
+        who = annotator or default_annotator()
+        app = open_teach(store, articles, spec, labels=labels, annotator=who, include_all=include_all)
+        for line in [*report.problems, *report.notices]:
+            say(f"note: {line}")
+        status = run_app(app, lambda: f"{db}: {plural(app.session.answered, 'answer')} by {who} in this session")
+    return status or (1 if report.problems else 0)
+
+
+def check_order(order: str, explore: float, scorer: str) -> None:
+    from goldspan.annotations.ordering import ORDERS
+
+    check_scorer(scorer)
+    if order not in ORDERS:
+        raise InputError(f"--order {order}: not an order; choose one of {', '.join(ORDERS)}.")
+    if not 0 <= explore <= 1:
+        raise InputError(f"--explore {explore:g}: give a share between 0 and 1 (0.1 = one article in ten picked at random).")
+    if explore and order != "uncertain":
+        raise InputError(f"--explore applies to --order uncertain only (the order asked is {order}).")
+    if order == "uncertain" and scorer == "none":
+        raise InputError("--order uncertain needs the suggestions' scores; --scorer none gives none.")
+
+
+def score_first(db: Path, sources: Optional[list[Path]], spec: "pipelines.PipelineSpec", *, scorer: str, patterns: Optional[Path], shared: bool) -> None:
+    """`goldspan preannotate` in a process of its own (this one, the screen's, never loads spaCy), for the
+    articles whose suggestions have no scores yet; its progress bar shows on stderr."""
+    command = [sys.executable, "-P", "-c", "import sys; from goldspan.tui.cli import main; main(sys.argv[1:])", "preannotate",
+               *map(str, sources or ()), "--db", str(db), "--model", spec.name, "--scorer", scorer]  # fmt: skip
+    if patterns:
+        command += ["--patterns", str(patterns)]
+    if shared:
+        command.append("--shared")
+    say("--order uncertain: scoring the suggestions of the articles not scored yet…")
+    status = subprocess.run(command, stdout=subprocess.DEVNULL).returncode
+    if status not in (0, 1):  # 1: some input was skipped, as the line on stderr said
+        raise InputError(f"--order uncertain: the articles could not be scored (goldspan preannotate ended with status {status}).")
 
 
 @app.command(
@@ -136,6 +250,7 @@ def review(
     from goldspan.annotations.session.review import ONLY
 
     from .app import GoldspanApp
+    from .teach_app import TeachApp
     from .screens.review import ReviewScreen
 
     if only not in ONLY:
@@ -162,7 +277,7 @@ def keymap_from(keys: Path | None) -> dict[str, tuple[str, ...]]:
     return load_keymap(keys if keys is not None else (default_keymap_path() if default_keymap_path().exists() else None))
 
 
-def run_app(app: "GoldspanApp", done: Callable[[], str]) -> int:
+def run_app(app: "GoldspanApp | TeachApp", done: Callable[[], str]) -> int:
     """Run the screen; afterwards one line of what was done (every change was saved as it was made)."""
     gc.freeze()  # see screen_command
     gc.enable()

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from goldspan.annotations.metrics import ModelReport, PairAgreement
 from goldspan.annotations.stats import CorpusStats
+from goldspan.annotations.throughput import MANUAL, Throughput, decisions_by_hour
 from goldspan.annotations.words import plural
 
 
@@ -126,3 +127,56 @@ def print_model_report(console: Console, report: ModelReport) -> None:
     for e in report.errors:
         errors.add_row(str(e["count"]), e["kind"], Text(e["text"]), Text(e["change"]), Text(e["example"]))
     console.print(errors)
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def print_throughput(console: Console, rows: list[Throughput]) -> None:
+    """`stats --throughput`: a Rich table per annotator and mode, then decisions per hour over time."""
+    if not rows:
+        console.print("No answered articles or teach decisions yet.", markup=False)
+        return
+    table = Table(title="Throughput, per active hour", title_justify="left", box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
+    for name, justify in (("annotator", "left"), ("mode", "left"), ("decisions", "right"), ("acc.", "right"), ("rej.", "right"),
+                          ("ign.", "right"), ("active", "right"), ("/hour", "right"), ("s/entity", "right")):  # fmt: skip
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for r in rows:
+        per_hour = "–" if r.per_hour is None else f"{r.per_hour:,.0f}"
+        per_entity = "–" if r.median_seconds_per_entity is None else f"{r.median_seconds_per_entity:.1f}"
+        table.add_row(r.annotator, "manual" if r.mode == MANUAL else r.mode, f"{r.decisions:,}", f"{r.accepted:,}", f"{r.rejected:,}", f"{r.ignored:,}",
+                      _duration(r.active_seconds), per_hour, per_entity)  # fmt: skip
+    console.print(table)
+    console.print(
+        "decisions: articles answered (manual correction) or answers given (teach), accepted, rejected, ignored; active: the gaps between keys, each up to 60 s; "
+        "s/entity: median active seconds per "
+        "entity fixed (manual) or per decision (teach).",
+        style="dim", markup=False,
+    )
+    plotted = throughput_plot(rows)
+    if plotted:
+        console.print(Text.from_ansi(plotted))
+
+
+def throughput_plot(rows: list[Throughput]) -> str:
+    """Decisions per clock hour, one line per annotator and mode (empty when all fall in one hour)."""
+    import plotext as plt
+
+    series = [(f"{r.annotator} · {r.mode}", decisions_by_hour(r)) for r in rows]
+    hours = sorted({hour for _, points in series for hour, _ in points})
+    if len(hours) < 2:
+        return ""
+    plt.clear_figure()
+    plt.plotsize(72, 16)
+    plt.theme("clear")
+    index = {hour: i for i, hour in enumerate(hours)}
+    for name, points in series:
+        if points:
+            plt.plot([index[h] for h, _ in points], [n for _, n in points], marker="braille", label=name)
+    step = max(1, len(hours) // 6)
+    plt.xticks(list(range(0, len(hours), step)), [hours[i].strftime("%d %b %H:00") for i in range(0, len(hours), step)])
+    plt.title("decisions per hour")
+    return str(plt.build())

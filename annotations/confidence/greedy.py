@@ -6,29 +6,38 @@ from Python, action by action, but only of the few actions scored near the best.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc
 
 EntityKey = tuple[int, int, str]
 NEGLIGIBLE = 20.0  # logits below the best valid action's by more than this do not change its probability
 
 
 def greedy_scores(nlp: Language, texts: Sequence[str], component: str = "ner") -> list[dict[EntityKey, float]]:
-    ner = nlp.get_pipe(component)
-    moves = ner.moves  # type: ignore[attr-defined]
-    names = [moves.get_class_name(c) for c in range(moves.n_moves)]
+    """Parse the texts with the pipeline up to its NER, then ``greedy_decode``."""
     docs = [nlp.make_doc(text) for text in texts]
     for name, proc in nlp.pipeline:
         if name == component:
             break
-        docs = list(proc.pipe(docs))
-    step_model = ner.model.predict(docs)  # type: ignore[attr-defined]
+        docs = list(proc.pipe(docs))  # type: ignore[attr-defined]
+    return greedy_decode(nlp.get_pipe(component), docs)
+
+
+def greedy_decode(ner: Any, docs: Sequence[Doc]) -> list[dict[EntityKey, float]]:
+    """Decode the docs as spaCy's NER does (the same entities land on ``doc.ents``), keeping each
+    action's probability: each entity's score is the product of its actions' probabilities."""
+    if not docs:
+        return []
+    moves = ner.moves
+    names = [moves.get_class_name(c) for c in range(moves.n_moves)]
+    step_model = ner.model.predict(docs)
     states = moves.init_batch(docs)
-    taken: list[list[tuple[int, str, float]]] = [[] for _ in docs]  # per doc: (token, action, probability)
+    taken: list[dict[int, list[tuple[str, float]]]] = [{} for _ in docs]  # per doc, per token: (action, probability)
     index = {id(s): i for i, s in enumerate(states)}
     todo = [s for s in states if not s.is_final()]
     while todo:
@@ -44,16 +53,21 @@ def greedy_scores(nlp: Language, texts: Sequence[str], component: str = "ner") -
                     if best < 0:
                         best = int(c)
                     total += math.exp(float(row[c] - row[best]))
-            taken[index[id(state)]].append((state.B(0), names[best], 1.0 / total))
+            taken[index[id(state)]].setdefault(state.B(0), []).append((names[best], 1.0 / total))
             moves.apply_transition(state, names[best])
         todo = [s for s in todo if not s.is_final()]
     step_model.clear_memory()
-    ner.set_annotations(docs, states)  # type: ignore[attr-defined]
+    ner.set_annotations(docs, states)
     found = []
     for doc, actions in zip(docs, taken):
         scores_of: dict[EntityKey, float] = {}
         for ent in doc.ents:
-            logp = sum(math.log(p) for token, name, p in actions if ent.start <= token < ent.end and name.endswith("-" + ent.label_))
-            scores_of[(ent.start_char, ent.end_char, ent.label_)] = math.exp(logp)
+            suffix = "-" + ent.label_
+            score = 1.0
+            for token in range(ent.start, ent.end):
+                for name, p in actions.get(token, ()):
+                    if name.endswith(suffix):
+                        score *= p
+            scores_of[(ent.start_char, ent.end_char, ent.label_)] = score
         found.append(scores_of)
     return found

@@ -4,11 +4,13 @@ have it too, with the same boundaries and label. Works with any spaCy NER; costs
 
 The noisy parse is spaCy's own greedy decoding (``Parser.transition_states``) over the step model
 ``begin_update`` makes, i.e. the model as it runs in training, dropout included: what spaCy's
-``Parser.predict`` does with the model as it runs at inference."""
+``Parser.predict`` does with the model as it runs at inference. The dropout masks are drawn from a
+generator seeded by the text, so a text gets the same scores in any batch, process or run."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Sequence
+import hashlib
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -17,41 +19,55 @@ if TYPE_CHECKING:
 EntityKey = tuple[int, int, str]  # start char, end char, label
 
 
-def noisy_entities(nlp: Language, texts: Sequence[str], rate: float, component: str = "ner") -> list[set[EntityKey]]:
-    """One parse of each text with dropout at ``rate``: the entities it finds."""
-    from thinc.api import set_dropout_rate
+def noisy_entities(ner: Any, doc: Doc, k: int, rate: float) -> list[set[EntityKey]]:
+    """``k`` parses of one parsed doc with dropout at ``rate``: the entities each finds (the doc's own
+    entities are left as they were)."""
+    from thinc.api import fix_random_seed, set_dropout_rate
 
-    ner = nlp.get_pipe(component)
-    docs = [nlp.make_doc(text) for text in texts]
-    for name, proc in nlp.pipeline:  # components before the NER that it reads from (a shared tok2vec)
-        if name == component:
-            break
-        docs = list(proc.pipe(docs))
-    model = ner.model  # type: ignore[attr-defined]
+    kept = doc.ents
+    # A doc's entities are constraints to spaCy's NER (it keeps preset ones): the noisy parses start from none.
+    doc.ents = ()
+    model = ner.model
+    fix_random_seed(int.from_bytes(hashlib.blake2b(doc.text.encode("utf-8"), digest_size=4).digest(), "little"))
+    found: list[set[EntityKey]] = []
     set_dropout_rate(model, rate)
     try:
-        step_model, _ = model.begin_update(docs)
-        states = ner.moves.init_batch(docs)  # type: ignore[attr-defined]
-        todo = [s for s in states if not s.is_final()]
-        while todo:
-            scores = step_model.predict(todo)
-            todo = ner.transition_states(todo, scores)  # type: ignore[attr-defined]
-        step_model.clear_memory()
+        for _ in range(k):
+            step_model, _ = model.begin_update([doc])
+            states = ner.moves.init_batch([doc])
+            todo = [s for s in states if not s.is_final()]
+            while todo:
+                todo = ner.transition_states(todo, step_model.predict(todo))
+            step_model.clear_memory()
+            ner.set_annotations([doc], states)
+            found.append({(e.start_char, e.end_char, e.label_) for e in doc.ents})  # type: ignore[var-annotated]
+            doc.ents = ()
     finally:
         set_dropout_rate(model, 0.0)
-    for doc, state in zip(docs, states):
-        doc.ents = ()  # set_annotations fills ents from the state
-    ner.set_annotations(docs, states)  # type: ignore[attr-defined]
-    return [{(e.start_char, e.end_char, e.label_) for e in doc.ents} for doc in docs]
+        doc.ents = kept
+    return found
+
+
+def dropout_decode(ner: Any, docs: Sequence[Doc], k: int = 10, rate: float = 0.1) -> list[dict[EntityKey, float]]:
+    """Parse the docs as spaCy's NER does, then score each entity by the share of ``k`` noisy parses that found it."""
+    if not docs:
+        return []
+    ner.set_annotations(docs, ner.predict(docs))
+    scores = []
+    for doc in docs:
+        counts = dict.fromkeys(((e.start_char, e.end_char, e.label_) for e in doc.ents), 0)
+        for noisy in noisy_entities(ner, doc, k, rate):
+            for key in counts:
+                counts[key] += key in noisy
+        scores.append({key: n / k for key, n in counts.items()})
+    return scores
 
 
 def mc_dropout_scores(nlp: Language, docs: Iterable[Doc], k: int = 10, rate: float = 0.1, component: str = "ner") -> list[dict[EntityKey, float]]:
-    """For each parsed doc, each of its entities' share of ``k`` noisy parses that found it."""
-    docs = list(docs)
-    texts = [doc.text for doc in docs]
-    found = [dict.fromkeys(((e.start_char, e.end_char, e.label_) for e in doc.ents), 0) for doc in docs]
-    for _ in range(k):
-        for counts, noisy in zip(found, noisy_entities(nlp, texts, rate, component)):
-            for key in counts:
-                counts[key] += key in noisy
-    return [{key: n / k for key, n in counts.items()} for counts in found]
+    """For each text of ``docs``, parsed again here through the NER, each entity's share of ``k`` noisy parses that found it."""
+    fresh = [nlp.make_doc(doc.text) for doc in docs]
+    for name, proc in nlp.pipeline:  # components before the NER that it reads from (a shared tok2vec)
+        if name == component:
+            break
+        fresh = list(proc.pipe(fresh))  # type: ignore[attr-defined]
+    return dropout_decode(nlp.get_pipe(component), fresh, k, rate)

@@ -17,6 +17,7 @@ import srsly
 from murmurhash import mrmr
 
 from ..jsonl import read_objects
+from ..teaching.decisions import Decision
 from .records import Record, parse_answer
 
 if TYPE_CHECKING:
@@ -55,6 +56,40 @@ def to_task(record: Record, nlp: Language) -> dict[str, Any]:
 
 def write(records: Sequence[Record], out: Path, nlp: Language) -> None:
     srsly.write_jsonl(out, (to_task(r, nlp) for r in records))
+
+
+def binary_task(decision: Decision, text: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """A teach-mode answer as Prodigy's ``ner.teach`` stores one: the text, one span, the answer
+    (``_view_id`` ``ner``). The span's token_end is inclusive, as Prodigy has it."""
+    span = {"start": decision.start, "end": decision.end, "token_start": decision.token_start, "token_end": decision.token_end - 1,
+            "label": decision.label, "text": decision.text}  # fmt: skip
+    if decision.score is not None:
+        span["score"] = decision.score
+    input_hash = _hash({"text": text})
+    return {
+        "text": text,
+        "meta": {**meta, "score": decision.score, "annotator": decision.annotator, "model": f"{decision.model} {decision.model_version}".strip()},
+        "_input_hash": input_hash,
+        "_task_hash": _hash({"input": input_hash, "spans": [[decision.start, decision.end, decision.label]]}),
+        "spans": [span],
+        "answer": str(decision.answer),
+        "_view_id": "ner",
+        "_annotator_id": decision.annotator,
+        "_timestamp": _epoch(decision.created),
+    }
+
+
+def _epoch(iso: str) -> int:
+    from datetime import datetime
+
+    try:
+        return int(datetime.fromisoformat(iso).timestamp())
+    except ValueError:
+        return int(time.time())
+
+
+def append_binary(tasks: Sequence[dict[str, Any]], out: Path) -> None:
+    srsly.write_jsonl(out, tasks, append=True, append_new_line=False)
 
 
 def read(path: Path, nlp: Language, problems: list[str]) -> Iterator[Record]:

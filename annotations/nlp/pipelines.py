@@ -38,6 +38,9 @@ class PipelineSpec:
     patterns: tuple[dict[str, Any], ...] = ()
     patterns_path: str = ""
     meta: dict[str, Any] | None = None
+    # How its suggestions are scored (confidence.scoring.SCORERS): not part of the model's key, since
+    # the spans are the same whatever scores them.
+    scorer: str = "greedy"
 
     @property
     def is_blank(self) -> bool:

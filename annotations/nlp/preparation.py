@@ -58,7 +58,7 @@ class Preparer:
             return None
         from .suggest import suggest  # spaCy's code: imported here, after the first paint
 
-        results = list(suggest(nlp, [article], self.model, batch_size=1, stop=stop))  # one piece at a time
+        results = list(suggest(nlp, [article], self.model, batch_size=1, stop=stop, scorer=self.spec.scorer))  # one piece at a time
         return results[0] if results else None
 
     def tokens(self, article: Article, spans: Sequence[Span]) -> Aligned:

@@ -72,8 +72,8 @@ class ProcessPreparer:
         reply = self._ask(("suggest", job, article.text), job, stop, on_loading)
         if reply is None:
             return None
-        _, _, spans, tokens = reply
-        return Suggestions(article.id, self.model, tuple(span_of(s) for s in spans), tokens=tokens)
+        _, _, spans, tokens, scorer = reply
+        return Suggestions(article.id, self.model, tuple(span_of(s) for s in spans), tokens=tokens, scorer=scorer)
 
     def tokens(self, article: Article, spans: Sequence[Span]) -> Aligned:
         """The article's tokens, and its spans snapped to them (spaCy's ``align``, in the worker)."""
@@ -187,7 +187,7 @@ class ProcessPreparer:
         self._to, self._from = Connection(to_write, readable=False), Connection(from_read, writable=False)
         self._loaded = False
         spec = self.spec
-        self._to.send(("spec", spec.name, list(spec.patterns), spec.patterns_path, spec.meta))
+        self._to.send(("spec", spec.name, list(spec.patterns), spec.patterns_path, spec.meta, spec.scorer))
 
     def _ended(self) -> str:
         """Why the worker ended, in words; it is cleared away so the next request starts another."""

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
-from ..datamodel import Article, ModelId, Origin, Span, Suggestions
+from ..confidence.scoring import Calibration, add_scorer, calibration_for, doc_scores, scored_ner
+from ..datamodel import Article, ArticleList, ModelId, Origin, Span, Suggestions
 from .align import tokens_of
 from .pipelines import PipelineSpec, entity_components, load
 from .tokens import encode_tokens
@@ -26,12 +27,28 @@ class PreannotateResult:
     cached: int  # articles whose suggestions were already in the store
     parsed_words: int
     spans: int  # suggestions found in the parsed articles
+    scorer: str = ""  # what scored them ("" if nothing did)
 
 
-def spans_from_doc(doc: Doc, origin: Origin = Origin.MODEL) -> tuple[Span, ...]:
-    """doc.ents as goldspan spans; spaCy guarantees they sit on tokens and do not overlap."""
-    return tuple(Span(e.start_char, e.end_char, e.start, e.end, e.label_, origin) for e in doc.ents)
+def spans_from_doc(doc: Doc, origin: Origin = Origin.MODEL, calibration: Calibration | None = None) -> tuple[Span, ...]:
+    """doc.ents as goldspan spans, each with its calibrated score when a scorer ran; spaCy guarantees
+    they sit on tokens and do not overlap."""
+    if calibration is None:
+        return tuple(Span(e.start_char, e.end_char, e.start, e.end, e.label_, origin) for e in doc.ents)
+    raw = doc_scores(doc)
+    return tuple(
+        Span(e.start_char, e.end_char, e.start, e.end, e.label_, origin, score=_score(calibration, raw.get((e.start_char, e.end_char, e.label_))))
+        for e in doc.ents
+    )
 
+
+def _score(calibration: Calibration, raw: float | None) -> float | None:
+    return None if raw is None else calibration.at(raw)
+
+
+# What a suggestion record made with a scorer says when the pipeline has nothing to score (patterns
+# alone): it is not made again for the scores it can never have.
+UNSCORABLE = "unscorable"
 
 # spaCy refuses texts over nlp.max_length (1,000,000 characters): its NER needs memory in
 # proportion. Longer articles go through the model in pieces cut at paragraph breaks, and a batch
@@ -65,46 +82,58 @@ def suggest(
     batch_size: int = 32,
     origin: Origin = Origin.MODEL,
     stop: Callable[[], bool] = lambda: False,
+    scorer: str = "none",
 ) -> Iterator[Suggestions]:
     """Run only the entity components over the articles, in batches; yields in input order.
 
     ``stop`` is asked before each piece: once it says yes nothing more is parsed or yielded (the
-    annotator quits without waiting minutes for a 20 MB article to finish).
+    annotator quits without waiting minutes for a 20 MB article to finish). With a ``scorer``
+    (confidence.scoring.SCORERS) the NER is decoded by it and each span gets its calibrated score.
     """
     pieces = [(i, offset, piece) for i, a in enumerate(articles) for offset, piece in chunks(a.text)]
     longest = max((len(piece) for _, _, piece in pieces), default=1)
     batch_size = max(1, min(batch_size, BATCH_CHARS // longest))  # a batch's memory grows with its characters
-    with nlp.select_pipes(enable=entity_components(nlp)):
+    enabled = entity_components(nlp)
+    scoring = add_scorer(nlp, scorer)
+    calibration = calibration_for(nlp.meta, scorer) if scoring else None
+    if scoring:  # the scorer decodes the NER itself: its entities are the NER's, found once
+        enabled = [name for name in enabled if name != scored_ner(nlp)] + [scoring]
+    with nlp.select_pipes(enable=enabled):
         docs = nlp.pipe((piece for _, _, piece in pieces), batch_size=batch_size, n_process=n_process)
-        current, found, whole = 0, [], None
+        current, whole = 0, None
+        found: list[tuple[int, int, str, float | None]] = []
         for (i, offset, piece), doc in zip(pieces, docs):
             if stop():
                 return
             if i != current:
-                yield _suggestions(nlp, articles[current], model, found, whole, origin)
+                yield _suggestions(nlp, articles[current], model, found, whole, origin, calibration, scorer)
                 current, found, whole = i, [], None
             if offset == 0 and len(piece) == len(articles[i].text):
                 whole = doc
             else:
                 # Only the entities' offsets are kept: a piece's Doc holds a tensor row per token,
                 # and keeping all of a 20 MB article's would take gigabytes.
-                found.extend((offset + e.start_char, offset + e.end_char, e.label_) for e in doc.ents)
+                raw = doc_scores(doc)
+                found.extend((offset + e.start_char, offset + e.end_char, e.label_, raw.get((e.start_char, e.end_char, e.label_))) for e in doc.ents)
         if articles and not stop():
-            yield _suggestions(nlp, articles[current], model, found, whole, origin)
+            yield _suggestions(nlp, articles[current], model, found, whole, origin, calibration, scorer)
 
 
 def _suggestions(
-    nlp: Language, article: Article, model: ModelId, found: list[tuple[int, int, str]], whole: Doc | None, origin: Origin
-) -> Suggestions:
+    nlp: Language, article: Article, model: ModelId, found: list[tuple[int, int, str, float | None]], whole: Doc | None,
+    origin: Origin, calibration: Calibration | None, wanted: str,
+) -> Suggestions:  # fmt: skip
+    scorer = calibration.label if calibration is not None else UNSCORABLE if wanted != "none" else ""
     if whole is not None:
-        return Suggestions(article.id, model, spans_from_doc(whole, origin), tokens=encode_tokens(tokens_of(whole)))
+        return Suggestions(article.id, model, spans_from_doc(whole, origin, calibration), tokens=encode_tokens(tokens_of(whole)), scorer=scorer)
     tokens = nlp.tokenizer(article.text)  # the tokenizer alone has no length limit; token indices come from it
     spans = []
-    for start, end, label in found:
+    for start, end, label, raw in found:
         span = tokens.char_span(start, end, alignment_mode="expand")
         if span is not None:
-            spans.append(Span(span.start_char, span.end_char, span.start, span.end, label, origin))
-    return Suggestions(article.id, model, tuple(spans), tokens=encode_tokens(tokens_of(tokens)))
+            score = _score(calibration, raw) if calibration is not None else None
+            spans.append(Span(span.start_char, span.end_char, span.start, span.end, label, origin, score=score))
+    return Suggestions(article.id, model, tuple(spans), tokens=encode_tokens(tokens_of(tokens)), scorer=scorer)
 
 
 def preannotate(
@@ -117,29 +146,40 @@ def preannotate(
     on_start: Callable[[int, int], None] | None = None,
     on_parsed: Callable[[Article], None] | None = None,
     loader: Callable[[PipelineSpec], Language] = load,
+    scorer: str | None = None,
 ) -> PreannotateResult:
-    """Store the articles and the suggestions of every one not yet parsed by this model version.
+    """Store the articles and the suggestions of every one not yet parsed by this model version
+    (with a ``scorer``: or parsed without scores).
 
     The pipeline is loaded only when something needs parsing, so a second run costs no model load.
     ``on_start(count, words)`` is called before parsing, ``on_parsed`` after each article.
     """
     model = spec.model_id
-    new_articles = store.add_articles(articles)
-    todo = [a for a in articles if not store.has_suggestions(a.id, model)]
+    scorer = spec.scorer if scorer is None else scorer
+    # The DB's own list is already stored, and its texts are read only for the articles parsed.
+    new_articles = 0 if isinstance(articles, ArticleList) and articles.stored_in == store.path else store.add_articles(articles)
+    ids = articles.ids if isinstance(articles, ArticleList) else [a.id for a in articles]
+    if scorer == "none":
+        rows = [i for i, article_id in enumerate(ids) if not store.has_suggestions(article_id, model)]
+    else:  # a record made without scores, or by another scorer, is made again (the same spans, scored so)
+        rows = [i for i, article_id in enumerate(ids) if (store.suggestion_scorer(article_id, model) or "").partition(",")[0] not in (scorer, UNSCORABLE)]
+    todo = [articles[i] for i in rows]
     words = sum(a.word_count for a in todo)
     spans = 0
+    scored_by = ""
     if todo:
         if on_start:
             on_start(len(todo), words)
         nlp = loader(spec)
         origin = Origin.MODEL if "ner" in nlp.pipe_names else Origin.PATTERN
         by_id = {a.id: a for a in todo}
-        results = suggest(nlp, todo, model, n_process=n_process, batch_size=batch_size, origin=origin)
+        results = suggest(nlp, todo, model, n_process=n_process, batch_size=batch_size, origin=origin, scorer=scorer)
         # One durable write per batch: a crash loses at most the batch being parsed, never a saved one.
         for chunk in _chunks(results, batch_size):
             store.save_suggestions(chunk)
             for item in chunk:
                 spans += len(item.spans)
+                scored_by = scored_by or (item.scorer if item.scorer != UNSCORABLE else "")
                 if on_parsed:
                     on_parsed(by_id[item.article_id])
     return PreannotateResult(
@@ -150,6 +190,7 @@ def preannotate(
         cached=len(articles) - len(todo),
         parsed_words=words,
         spans=spans,
+        scorer=scored_by,
     )
 
 

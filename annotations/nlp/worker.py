@@ -8,14 +8,14 @@ process holds no model objects (its memory stays that of a Textual app), no pars
 GIL, and its cycle collector never walks spaCy's objects.
 
 Messages in (each a tuple):
-    ("spec", name, patterns, patterns_path, meta)       first, once: the pipeline to use
+    ("spec", name, patterns, patterns_path, meta, scorer)   first, once: the pipeline to use
     ("suggest", job, text)                              the model's spans for a text
     ("tokens", job, text, spans)                        its tokens, and ``spans`` snapped to them
     ("cancel", job)                                     stop that job at its next piece; no answer
 
 Messages out:
     ("loading",) / ("loaded",)                          the model load began / ended
-    ("suggestions", job, spans, tokens)                 spans as ``span_tuple``s, tokens encoded
+    ("suggestions", job, spans, tokens, scorer)         spans as ``span_tuple``s, tokens encoded
     ("tokens", job, starts, ends, spans, notes)
     ("failed", job, reason)                             the job could not be done; the worker goes on
 
@@ -40,16 +40,16 @@ from .preparation import Preparer
 if TYPE_CHECKING:  # the annotator's side imports this module for span_tuple and span_of only
     from multiprocessing.connection import Connection
 
-SpanTuple = tuple[int, int, int, int, str, str, str]
+SpanTuple = tuple[int, int, int, int, str, str, str, "float | None"]
 
 
 def span_tuple(span: Span) -> SpanTuple:
-    return (span.start, span.end, span.token_start, span.token_end, span.label, str(span.origin), str(span.state))
+    return (span.start, span.end, span.token_start, span.token_end, span.label, str(span.origin), str(span.state), span.score)
 
 
 def span_of(values: SpanTuple) -> Span:
-    start, end, token_start, token_end, label, origin, state = values
-    return Span(start, end, token_start, token_end, label, Origin(origin), SpanState(state))
+    start, end, token_start, token_end, label, origin, state, score = values
+    return Span(start, end, token_start, token_end, label, Origin(origin), SpanState(state), score)
 
 
 class _Jobs:
@@ -76,7 +76,7 @@ def _work(preparer: Preparer, jobs: _Jobs, out: Connection) -> None:
                 if found is None or job in jobs.cancelled:
                     jobs.cancelled.discard(job)
                     continue
-                send(("suggestions", job, [span_tuple(s) for s in found.spans], found.tokens))
+                send(("suggestions", job, [span_tuple(s) for s in found.spans], found.tokens, found.scorer))
             else:
                 aligned = preparer.tokens(article, [span_of(s) for s in message[3]])
                 send(("tokens", job, aligned.tokens.starts, aligned.tokens.ends, [span_tuple(s) for s in aligned.spans], aligned.notes))
@@ -88,8 +88,8 @@ def _work(preparer: Preparer, jobs: _Jobs, out: Connection) -> None:
 
 def serve(inbox: Connection, out: Connection) -> None:
     first = inbox.recv()
-    _, name, patterns, patterns_path, meta = first
-    spec = PipelineSpec(name, tuple(patterns), patterns_path, meta)
+    _, name, patterns, patterns_path, meta, scorer = first
+    spec = PipelineSpec(name, tuple(patterns), patterns_path, meta, scorer)
     preparer = Preparer(spec, loader=_loader(out))
     jobs = _Jobs()
     threading.Thread(target=_work, args=(preparer, jobs, out), name="goldspan-model", daemon=True).start()

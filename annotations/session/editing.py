@@ -8,6 +8,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from ..datamodel import Origin, Span, SpanState, sorted_spans
+from ..ordering import uncertainty_of
 from ..words import plural, visible_words
 from .outcome import done, refused
 from .state import Result, editing
@@ -184,7 +185,13 @@ class Editing(_Session):
         draft = self.draft
         start = -1 if draft.focus is None else draft.focus
         order = list(range(start + 1, len(draft.spans))) + list(range(0, start + 1))
-        target = next((i for i in order if draft.spans[i].state is SpanState.SUGGESTED), None)
+        waiting = [i for i in order if draft.spans[i].state is SpanState.SUGGESTED]
+        if self.most_uncertain_next and waiting:
+            # The most uncertain first (max is the first of equals: reading order from here breaks ties);
+            # an entity with no score comes after the scored ones.
+            target: int | None = max(waiting, key=lambda i: _uncertainty(draft.spans[i]))
+        else:
+            target = waiting[0] if waiting else None
         if target is None:
             return done(f"every entity is reviewed: {self.key('accept')} accepts the article")
         self._focus(target)
@@ -254,3 +261,7 @@ class Editing(_Session):
         if advance and outcome is None:
             return self._confirm_next()
         return outcome
+
+
+def _uncertainty(span: Span) -> float:
+    return -1.0 if span.score is None else uncertainty_of(span.score)

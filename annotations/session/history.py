@@ -118,6 +118,7 @@ class History(_Session):
             role=self.role,
             comment=draft.comment,
             flagged=draft.flagged,
+            active_seconds=draft.active_seconds,
         )
         try:
             self.store.save_annotation(record, edit)

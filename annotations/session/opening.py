@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-from ..datamodel import Article, ModelId
+from ..datamodel import Article, ArticleList, ModelId
 from ..errors import InputError, ModelError
 from ..nlp import pipelines
 from ..store import Store
@@ -20,10 +20,12 @@ if TYPE_CHECKING:
 
 
 def open_annotation(
-    store: Store, named: Sequence[Article] | None, *, annotator: str, labels: Sequence[str], model: ModelId | None
-) -> Session:
+    store: Store, named: Sequence[Article] | None, *, annotator: str, labels: Sequence[str], model: ModelId | None,
+    order: str = "source", seed: int = 0, explore: float = 0.0,
+) -> Session:  # fmt: skip
     """A session over the articles named on the command line (stored first, so every process agrees on
-    them), or, with none named, over those the DB holds, each read from it only when it is shown."""
+    them), or, with none named, over those the DB holds, each read from it only when it is shown;
+    in the ``order`` asked (``ordering``: source, random, or the most uncertain first)."""
     if named is None:
         articles: Sequence[Article] = store.article_list()
         if not articles:
@@ -32,7 +34,17 @@ def open_annotation(
         articles = named
         if not store.read_only:
             store.add_articles(articles)
-    return Session(store, articles, annotator=annotator, labels=labels, model=model)
+    if order != "source":
+        from ..ordering import article_order, reordered
+
+        ids = articles.ids if isinstance(articles, ArticleList) else [a.id for a in articles]
+        answered = store.answered_ids(annotator)
+        uncertainty = store.suggestion_uncertainty(model) if order == "uncertain" and model is not None else None
+        rows = article_order(ids, order=order, answered=answered.__contains__, uncertainty=uncertainty, seed=seed, explore=explore)
+        articles = reordered(articles, rows)
+    session = Session(store, articles, annotator=annotator, labels=labels, model=model)
+    session.most_uncertain_next = order == "uncertain"
+    return session
 
 
 def open_review(

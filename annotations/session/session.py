@@ -17,7 +17,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from ..datamodel import Annotation, Answer, Article, ArticleList, ModelId, Role, Span, SpanState, Suggestions, sorted_spans
+from ..datamodel import IDLE_CUT, Annotation, Answer, Article, ArticleList, ModelId, Role, Span, SpanState, Suggestions, sorted_spans
 from ..errors import StoreError
 from ..store import Store
 from .answered import Answered
@@ -70,7 +70,18 @@ class Session(Moving, Editing, History):
         self._versus: dict[tuple[str, int], list[tuple[str, int]]] = {}
         self._counts: tuple[Draft | None, int, dict[str, int]] = (None, 0, {})  # a draft, its version, its label counts
         self.accepted_here = 0  # articles accepted in this session (what `annotate --retrain-every N` counts)
+        # `annotate --order uncertain`: confirming an entity moves the focus to the most uncertain one left,
+        # not to the next in reading order.
+        self.most_uncertain_next = False
+        self._last_activity: float | None = None  # monotonic time of the annotator's last key
         self._load_others()
+
+    def note_activity(self, now: float) -> None:
+        """A key at ``now`` (monotonic seconds): the time since the last one was spent on the article on
+        screen, up to IDLE_CUT. Saved with the article's next save."""
+        last, self._last_activity = self._last_activity, now
+        if last is not None and now > last:
+            self.draft.active_seconds += min(now - last, IDLE_CUT)
 
     # -- what the screen shows -------------------------------------------------------------
 
@@ -219,7 +230,7 @@ class Session(Moving, Editing, History):
         """A draft of this session's stored record of the article, its first entity focused."""
         return Draft(
             article, record.spans, record.answer, created=record.created, updated=record.updated,
-            focus=first(record.spans), comment=record.comment, flagged=record.flagged,
+            focus=first(record.spans), comment=record.comment, flagged=record.flagged, active_seconds=record.active_seconds,
         )  # fmt: skip
 
     def add_labels(self, labels: Sequence[str]) -> list[str]:

@@ -49,6 +49,7 @@ class Draft:
     comment: str = ""  # the annotator's note on the article, saved with the record
     flagged: bool = False  # flagged for review
     every_mention: bool = False  # `*` was pressed: the next label goes to every mention of the focused entity's text
+    active_seconds: float = 0.0  # the annotator's active time on it, stored with each save (``Session.note_activity``)
 
     @property
     def stretch(self) -> tuple[int, int, int] | None:

@@ -22,7 +22,7 @@ from ..errors import StoreError
 from .files import unwritable_reason
 from .journal import JournalStorage
 from .migrations import Migration, pending_migrations
-from .schema import ANNOTATIONS, ARTICLES, EVAL_SET, FORMAT_NAME, META, MODELS, REVIEWS, SCHEMA_VERSION, SETTINGS, SUGGESTIONS
+from .schema import ANNOTATIONS, ARTICLES, DECISIONS, EVAL_SET, FORMAT_NAME, META, MODELS, REVIEWS, SCHEMA_VERSION, SETTINGS, SUGGESTIONS
 from .summaries import SUMMARIES, ArticleColumns, RecordSummary, SuggestionColumns
 from .table import LazyColumn, Table
 
@@ -48,6 +48,7 @@ KEYS = {
     SETTINGS: lambda doc: doc["name"],
     EVAL_SET: lambda doc: doc["article_id"],
     MODELS: lambda doc: doc["version"],
+    DECISIONS: lambda doc: _key(doc["article_id"], doc["annotator"], str(doc["start"]), str(doc["end"]), doc["label"]),
 }
 
 
@@ -245,6 +246,11 @@ class Store:
         doc = self._get(SUGGESTIONS, _key(article_id, model.name, model.version))
         return "" if doc is None else str(doc.get("tokens", ""))
 
+    def suggestion_scorer(self, article_id: str, model: ModelId) -> str | None:
+        """What scored an article's stored suggestions ("" if they have no scores), None if there are none."""
+        doc = self._get(SUGGESTIONS, _key(article_id, model.name, model.version))
+        return None if doc is None else str(doc.get("scorer", ""))
+
     def save_suggestions(self, items: Iterable[Suggestions]) -> None:
         entries: list[tuple[str, Mapping[str, Any]]] = [(SUGGESTIONS, item.to_dict()) for item in items]
         if entries:
@@ -257,6 +263,13 @@ class Store:
         """Each stored suggestion set's article, model and label counts, without reading its spans."""
         table = self._table(SUGGESTIONS)
         return SuggestionColumns(table.column("article_id"), table.column("model"), table.column("labels"))
+
+    def suggestion_uncertainty(self, model: ModelId) -> dict[str, float | None]:
+        """Article id -> how unsure ``model`` was of its suggestions (``summaries.uncertainty``; None: not
+        scored), for every article it has suggestions for, without reading their spans."""
+        table = self._table(SUGGESTIONS)
+        wanted = f"{model.name} {model.version}"
+        return {a: u for a, m, u in zip(table.column("article_id"), table.column("model"), table.column("uncertainty")) if m == wanted}
 
     # -- annotations -----------------------------------------------------------------------
 
@@ -393,3 +406,19 @@ class Store:
     def model_records(self) -> list[dict[str, Any]]:
         """Every trained model's record, in the order they were trained."""
         return [dict(doc) for doc in self._table(MODELS).values()]
+
+    # -- teach mode's decisions ------------------------------------------------------------
+
+    def save_decision(self, decision: Mapping[str, Any]) -> None:
+        """One teach-mode answer (``teaching.decisions.Decision.to_dict``), on disk when this returns."""
+        self._put([(DECISIONS, decision)])
+
+    def remove_decision(self, article_id: str, annotator: str, start: int, end: int, label: str) -> None:
+        """Take back one answer (teach mode's undo)."""
+        self._before_write()
+        self.storage.remove([(DECISIONS, _key(article_id, annotator, str(start), str(end), label))])
+
+    def decision_docs(self) -> list[dict[str, Any]]:
+        """Every teach-mode answer, in the order first saved."""
+        return [dict(doc) for doc in self._table(DECISIONS).values()]
+

@@ -27,7 +27,9 @@ from ..stretch import changed_stretch
 Spliced = tuple[list[Any], tuple[int, int, int]]  # (the list a list was spliced from, the stretch replaced)
 _DICT = attrgetter("_dict")
 _SPAN_KEYS = {"start", "end", "token_start", "token_end", "label", "origin", "state"}
+_SCORED_SPAN_KEYS = _SPAN_KEYS | {"score"}
 _SPAN_JSON = '{"start":%d,"end":%d,"token_start":%d,"token_end":%d,"label":%s,"origin":%s,"state":%s}'
+_SCORED_SPAN_JSON = _SPAN_JSON[:-1] + ',"score":%r}'
 
 
 @functools.lru_cache(maxsize=1024)
@@ -46,9 +48,11 @@ def span_json(span: Span) -> str:
     """``span_dict`` as compact JSON, made once (json.dumps per span, for thousands of spans, is a key's whole budget)."""
     if span._json is None:
         d = span_dict(span)
-        object.__setattr__(span, "_json", _SPAN_JSON % (
-            d["start"], d["end"], d["token_start"], d["token_end"], _json_string(d["label"]), _json_string(d["origin"]), _json_string(d["state"])
-        ))  # fmt: skip
+        values = (d["start"], d["end"], d["token_start"], d["token_end"], _json_string(d["label"]), _json_string(d["origin"]), _json_string(d["state"]))
+        if span.score is None:
+            object.__setattr__(span, "_json", _SPAN_JSON % values)
+        else:
+            object.__setattr__(span, "_json", _SCORED_SPAN_JSON % (*values, float(span.score)))
     return span._json  # type: ignore[return-value]
 
 
@@ -57,7 +61,7 @@ def span_from_doc(data: Mapping[str, Any]) -> Span:
     # Span.from_dict looks its enums up in dicts: with Origin(...) and SpanState(...) calls the spans
     # of a resumed 50,000-word record took 34 ms to make before the first paint, 22 ms so.
     span = Span.from_dict(data)
-    if type(data) is dict and data.keys() == _SPAN_KEYS:
+    if type(data) is dict and (data.keys() == _SPAN_KEYS or data.keys() == _SCORED_SPAN_KEYS):
         object.__setattr__(span, "_dict", data)
     return span
 
@@ -100,6 +104,7 @@ def _fields_but_spans(a: Annotation) -> dict[str, Any]:
     return {
         "answer": None if a.answer is None else str(a.answer), "model": a.model, "model_version": a.model_version,
         "created": a.created, "updated": a.updated, "note": a.note, "role": str(a.role), "comment": a.comment, "flagged": a.flagged,
+        "active_seconds": round(a.active_seconds, 1),
     }  # fmt: skip
 
 
@@ -125,6 +130,7 @@ def annotation_from_doc(data: Mapping[str, Any]) -> Annotation:
         answer=None if answer is None else Answer(answer), model=data.get("model", ""), model_version=data.get("model_version", ""),
         created=data.get("created", ""), updated=data.get("updated", ""), note=data.get("note", ""),
         role=Role(data.get("role") or Role.ANNOTATOR), comment=data.get("comment", "") or "", flagged=bool(data.get("flagged", False)),
+        active_seconds=float(data.get("active_seconds", 0.0) or 0.0),
     )  # fmt: skip
     if type(stored) is list and len(stored) == len(record.spans) and all(map(is_, map(_DICT, record.spans), stored)):
         record.spans._codec = stored  # type: ignore[attr-defined]  # in the order stored: sorted_spans took them as they were

@@ -54,6 +54,8 @@ MIGRATIONS = [
     Migration(2, _move_reviews, needed_before_reading=lambda store: bool(_schema_1_reviews(store))),
     # 3: the training tables appear with their first record; nothing older changes.
     Migration(3, lambda store: "it can hold trained models and a fixed evaluation set"),
+    # 4: teach mode's table appears with its first decision; nothing older changes.
+    Migration(4, lambda store: "it can hold teach-mode decisions and the active time spent on each article"),
 ]
 assert MIGRATIONS[-1].to_version == SCHEMA_VERSION, "every schema version has its migration step"
 

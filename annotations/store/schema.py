@@ -15,11 +15,15 @@ from ..errors import StoreError
 # "eval_set" (which articles are held out for evaluation, fixed once assigned) and "models" (one
 # record per `goldspan train` run). A goldspan that reads only 2 would stop at the first journal
 # line of a table it does not know, so the version says it first.
-SCHEMA_VERSION = 3
+# 4: "decisions", one record per teach-mode answer (article, annotator, start, end, label), and
+# annotation records' optional "active_seconds"; scores on suggestion spans are an optional field
+# an older goldspan ignores.
+SCHEMA_VERSION = 4
 FORMAT_NAME = "goldspan"
 
 META, ARTICLES, SUGGESTIONS, ANNOTATIONS, REVIEWS = "meta", "articles", "suggestions", "annotations", "reviews"
 SETTINGS, EVAL_SET, MODELS = "settings", "eval_set", "models"
+DECISIONS = "decisions"
 
 
 def check_format(path: Path, data: Mapping[str, Any]) -> None:

@@ -38,6 +38,14 @@ def span_key(record: Record) -> str:
     return hashlib.blake2b(json.dumps(spans, ensure_ascii=False).encode("utf-8"), digest_size=12).hexdigest()
 
 
+def uncertainty(record: Record) -> float | None:
+    """How unsure the model was of a suggestion record: the mean over its scored spans of 1 - |2p - 1|
+    (1 for a score of 0.5, 0 for 0 or 1); None when no span has a score. What ``--order uncertain``
+    sorts by (annotations/ordering.py)."""
+    scores = [s["score"] for s in record.get("spans", ()) if s.get("score") is not None]
+    return round(sum(1 - abs(2 * p - 1) for p in scores) / len(scores), 6) if scores else None
+
+
 def _field(name: str, default: Any = None) -> Callable[[Record], Any]:
     return lambda record: record.get(name, default)
 
@@ -50,7 +58,10 @@ _RECORD = {
 
 SUMMARIES: dict[str, dict[str, Callable[[Record], Any]]] = {
     ARTICLES: {"id": _field("id"), "title": _field("title"), "words": lambda r: len(str(r.get("text", "")).split())},
-    SUGGESTIONS: {"article_id": _field("article_id"), "model": lambda r: f"{r.get('model')} {r.get('model_version')}", "labels": label_counts},
+    SUGGESTIONS: {
+        "article_id": _field("article_id"), "model": lambda r: f"{r.get('model')} {r.get('model_version')}", "labels": label_counts,
+        "uncertainty": uncertainty,
+    },  # fmt: skip
     ANNOTATIONS: _RECORD,
     REVIEWS: _RECORD,
     EVAL_SET: {"article_id": _field("article_id"), "eval": _field("eval")},  # read whole by every train and export --split

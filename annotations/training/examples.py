@@ -124,3 +124,88 @@ def write_docbin(nlp: Language, articles: Sequence[GoldArticle], path: Path, lab
             summary.labels.update(ent.label_ for ent in doc.ents)
     kept.to_disk(path)
     return summary
+
+
+# -- teach mode's answers as partial examples ------------------------------------------------------
+
+INCORRECT_SPANS = "incorrect_spans"  # the span group spaCy's NER reads known-wrong spans from (its incorrect_spans_key)
+
+
+@dataclass(frozen=True)
+class PartialArticle:
+    """An article known only through teach-mode answers: spans said to be entities, spans said not to
+    be (that label there), and nothing known of the rest."""
+
+    article_id: str
+    text: str
+    accepted: tuple[tuple[int, int, str], ...]
+    rejected: tuple[tuple[int, int, str], ...]
+
+
+def partial_articles(store: Store, leave_out: set[str], annotator: str | None = None) -> list[PartialArticle]:
+    """Teach answers grouped by article, for the articles in no gold and not held out (``leave_out``);
+    an ignored answer says nothing and is left out."""
+    from ..teaching.decisions import stored_decisions
+
+    accepted: dict[str, list[tuple[int, int, str]]] = {}
+    rejected: dict[str, list[tuple[int, int, str]]] = {}
+    for decision in stored_decisions(store, annotator):
+        if decision.article_id in leave_out or decision.answer is Answer.IGNORE:
+            continue
+        side = accepted if decision.answer is Answer.ACCEPT else rejected
+        side.setdefault(decision.article_id, []).append((decision.start, decision.end, decision.label))
+    found = []
+    for article_id in dict.fromkeys([*accepted, *rejected]):
+        article = store.article(article_id)
+        if article is not None:
+            found.append(PartialArticle(article_id, article.text, tuple(sorted(set(accepted.get(article_id, ())))),
+                                        tuple(sorted(set(rejected.get(article_id, ()))))))  # fmt: skip
+    return found
+
+
+def partial_docs(nlp: Language, article: PartialArticle, labels: set[str] | None = None) -> list[Doc]:
+    """The sentences holding an answer, each a Doc whose accepted spans are entities, whose rejected ones
+    are in the ``incorrect_spans`` group, and whose other tokens are missing (not O): spaCy's NER then
+    learns from what was answered and nothing else."""
+    from spacy.tokens import Span as SpacySpan
+    from spacy.util import filter_spans
+
+    doc = nlp.get_pipe("sentencizer")(nlp.make_doc(article.text))
+
+    def spans_in(found: Iterable[tuple[int, int, str]]) -> list[SpacySpan]:
+        made = [doc.char_span(start, end, label=label, alignment_mode="expand") for start, end, label in found if labels is None or label in labels]
+        return [span for span in made if span is not None]
+
+    accepted, rejected = filter_spans(spans_in(article.accepted)), spans_in(article.rejected)
+    inside: set[int] = set()
+    for span in [*accepted, *rejected]:
+        inside.update(range(span.start + 1, span.end))
+    starts = [sent.start for sent in doc.sents if sent.start == 0 or sent.start not in inside] + [len(doc)]
+    docs = []
+    for start, end in zip(starts, starts[1:]):
+        mine = [s for s in accepted if start <= s.start and s.end <= end]
+        wrong = [s for s in rejected if start <= s.start and s.end <= end]
+        if not mine and not wrong:
+            continue  # a sentence nobody answered for teaches nothing
+        sentence = doc[start:end].as_doc()
+        sentence.set_ents([SpacySpan(sentence, s.start - start, s.end - start, s.label_) for s in mine], default="missing")
+        sentence.spans[INCORRECT_SPANS] = [SpacySpan(sentence, s.start - start, s.end - start, s.label_) for s in wrong]
+        docs.append(sentence)
+    return docs
+
+
+def add_partial_docs(nlp: Language, articles: Sequence[PartialArticle], path: Path, labels: set[str] | None = None) -> ExampleSet:
+    """Append the partial examples to the training DocBin at ``path``."""
+    from spacy.tokens import DocBin
+
+    kept = DocBin(attrs=["ORTH", "ENT_IOB", "ENT_TYPE"]).from_disk(path)
+    summary = ExampleSet(articles=len(articles))
+    for article in articles:
+        for doc in partial_docs(nlp, article, labels):
+            kept.add(doc)
+            summary.docs += 1
+            summary.words += len(doc)
+            assert summary.labels is not None
+            summary.labels.update(ent.label_ for ent in doc.ents)
+    kept.to_disk(path)
+    return summary

@@ -27,7 +27,10 @@ from ..store import Store
 from ..words import plural
 from . import eval_split, registry
 from .config import Base, add_labels, build_config, choose_base, mask_labels
-from .examples import ExampleSet, GoldArticle, example_counter, gold_articles, gold_digest, sentence_nlp, write_docbin
+from .examples import (
+    INCORRECT_SPANS, ExampleSet, GoldArticle, PartialArticle, add_partial_docs, example_counter, gold_articles, gold_digest,
+    partial_articles, sentence_nlp, write_docbin,
+)  # fmt: skip
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -78,6 +81,8 @@ class Prepared:
     eval_set: ExampleSet
     eval_path: Path
     notes: list[str] = field(default_factory=list)
+    # Teach mode's answers on articles with no gold and not held out: trained on as partial examples.
+    partial: list[PartialArticle] = field(default_factory=list)
 
 
 @dataclass
@@ -225,7 +230,9 @@ def prepare(store: Store, request: TrainRequest) -> Prepared:
     if not train_articles:
         raise InputError(f"{store.path}: all {plural(len(gold), 'accepted article')} are held out for evaluation; accept more articles to train on.")
     nlp = sentence_nlp(base.lang)
-    trained_labels = sorted({s[2] for a in train_articles for s in a.spans})
+    held_out = {a for a, held in {**store.eval_parts(), **parts}.items() if held}
+    partial = partial_articles(store, {a.article_id for a in gold} | held_out, request.annotator)
+    trained_labels = sorted({s[2] for a in train_articles for s in a.spans} | {s[2] for a in partial for s in a.accepted})
     if request.labels:
         missing = [label for label in request.labels if label not in trained_labels]
         if missing:
@@ -251,7 +258,11 @@ def prepare(store: Store, request: TrainRequest) -> Prepared:
     only_eval = sorted({s[2] for a in eval_articles for s in a.spans} - set(labels))
     if only_eval:
         notes.append(f"not trained, so not scored: {', '.join(only_eval)} (no gold in the training articles{'' if not request.labels else ' or not in --labels'}).")
-    return Prepared(base, split, new_parts, train_articles, eval_articles, labels, workdir, eval_set, eval_path, notes)
+    if partial:
+        answers = sum(len(a.accepted) + len(a.rejected) for a in partial)
+        notes.append(f"also training on {plural(answers, 'teach answer')} in {plural(len(partial), 'article')} without gold "
+                     "(as partial examples: accepted spans are entities, rejected ones are not, the rest unknown).")  # fmt: skip
+    return Prepared(base, split, new_parts, train_articles, eval_articles, labels, workdir, eval_set, eval_path, notes, partial)
 
 
 # -- training -------------------------------------------------------------------------------------
@@ -272,6 +283,10 @@ def run(prepared: Prepared, request: TrainRequest, train_articles: list[GoldArti
     articles = prepared.train_articles if train_articles is None else train_articles
     train_path = folder / "train.spacy"
     train_set = write_docbin(sentence_nlp(prepared.base.lang), articles, train_path, set(prepared.labels))
+    if prepared.partial:
+        from_answers = add_partial_docs(sentence_nlp(prepared.base.lang), prepared.partial, train_path, set(prepared.labels))
+        train_set.docs += from_answers.docs
+        train_set.words += from_answers.words
     use_gpu = _gpu(request.gpu_id)
     config = build_config(
         prepared.base, train_path, prepared.eval_path, gpu=use_gpu >= 0,
@@ -286,6 +301,8 @@ def run(prepared: Prepared, request: TrainRequest, train_articles: list[GoldArti
         with _quiet():
             nlp = init_nlp(config, use_gpu=use_gpu)
         add_labels(nlp, prepared.labels)
+        if prepared.partial:
+            _read_incorrect_spans(nlp)
         masked = [] if prepared.base.is_blank else mask_labels(nlp, set(prepared.labels))
         try:
             with _quiet():
@@ -386,6 +403,17 @@ def train(
         shutil.rmtree(prepared.workdir, ignore_errors=True)
     eval_split.store_run(store, prepared.new_parts, prepared.split, request.reset_eval, record.to_dict())
     return TrainResult(record, prepared, outcome)
+
+
+def _read_incorrect_spans(nlp: Language) -> None:
+    """Have the NER learn from the span group of known-wrong spans (its ``incorrect_spans_key``). A NER
+    sourced from a base model keeps the base's settings, where the key is unset; it lives in the
+    component's cfg and its transition system's, which is where spaCy's own constructor puts it."""
+    for name in nlp.pipe_names:
+        pipe = nlp.get_pipe(name)
+        if nlp.get_pipe_meta(name).factory in ("ner", "beam_ner"):
+            pipe.cfg["incorrect_spans_key"] = INCORRECT_SPANS  # type: ignore[attr-defined]
+            pipe.moves.cfg["neg_key"] = INCORRECT_SPANS  # type: ignore[attr-defined]
 
 
 def _not_eligible(store: Store, request: TrainRequest, prepared: Prepared, generation: int) -> str:

@@ -6,6 +6,7 @@ the session's state; it decides nothing itself.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable, ClassVar, Iterable, Mapping, Sequence
 
@@ -229,6 +230,7 @@ class AnnotateScreen(Screen[None]):
         """A key: its session call (``bindings.SESSION_ACTIONS``), then a redraw; or one of the screen's own."""
         if isinstance(self.focused, Input):
             return
+        self.session.note_activity(time.monotonic())
         call = self.session_actions.get(action)
         if call is not None:
             self.redraw(call(self.session))
@@ -237,6 +239,7 @@ class AnnotateScreen(Screen[None]):
         self.app_.after_key()
 
     def label(self, index: int) -> None:
+        self.session.note_activity(time.monotonic())
         self.redraw(self.session.apply_label_key(index))
 
     def action_pick_label(self) -> None:

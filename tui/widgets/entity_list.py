@@ -126,14 +126,17 @@ class EntityList(ScrollView):
     def _render_row(self, span: Span, focused: bool, width: int) -> Strip:
         label = f" {span.label} "
         mark = f" {STATE_MARK[span.state]} "
+        # The model's calibrated confidence, quietly: what --order uncertain and teach order by.
+        score = "" if span.score is None else f"{span.score:.2f} "
         words = " ".join(visible(span.text_in(self.state.text)).split())
-        room = max(1, width - cell_len(label) - cell_len(mark) - 1)
+        room = max(1, width - cell_len(label) - cell_len(mark) - len(score) - 1)
         base = Style(reverse=True, bold=True) if focused else Style()
         colour = self.colours.get(span.label)
         label_style = Style(color=colour, reverse=True, bold=True) if colour else Style(reverse=True)
         segments = [
             Segment(mark, base + Style(dim=span.state is SpanState.SUGGESTED)),
             Segment(fit(words, room) + " ", base),
+            Segment(score, base + Style(dim=True)),
             Segment(label, base + label_style),
         ]
         return Strip(segments).crop_extend(0, width, None)

@@ -1,0 +1,124 @@
+"""Which entity teach mode asks about next: the most uncertain of the scored suggestions not answered
+yet, one span at a time, never the same span twice.
+
+Articles join the pool as their scored suggestions arrive (from the store, or from the model's
+process in the background); each of their entities with a wanted label becomes a candidate unless
+this annotator has answered that span already, or the model is sure of it (score ≥ 0.99 or ≤ 0.01;
+``include_all`` keeps those). The pool is a heap on 1 - |2p - 1|, so the next example is ready the
+moment a key asks for it. When it runs dry, ``why_dry`` says why in one sentence.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..datamodel import Article, ModelId, Span, Suggestions
+from ..ordering import uncertainty_of
+from ..words import plural
+
+SURE = 0.99  # a score at or above this (or at or below 1 - SURE) is not asked unless --all
+CONTEXT = 600  # characters of context at most around an entity: its paragraph, else a window in it
+
+Key = tuple[str, int, int, str]  # article id, start, end, label
+
+
+@dataclass(frozen=True)
+class Candidate:
+    article_id: str
+    title: str
+    span: Span
+    model: ModelId
+    context: str  # the entity's paragraph (or a window of it)
+    offset: int  # where ``context`` starts in the article
+
+    @property
+    def key(self) -> Key:
+        return (self.article_id, self.span.start, self.span.end, self.span.label)
+
+    @property
+    def text(self) -> str:
+        return self.context[self.span.start - self.offset : self.span.end - self.offset]
+
+
+def context_of(text: str, start: int, end: int, limit: int = CONTEXT) -> tuple[str, int]:
+    """The paragraph (line) holding text[start:end], cut to about ``limit`` characters at spaces around it."""
+    head = text.rfind("\n", 0, start) + 1
+    tail = text.find("\n", end)
+    tail = len(text) if tail < 0 else tail
+    if tail - head > limit:
+        room = max(0, (limit - (end - start)) // 2)
+        lo, hi = max(head, start - room), min(tail, end + room)
+        if lo > head:
+            space = text.find(" ", lo, start)
+            lo = space + 1 if space >= 0 else lo
+        if hi < tail:
+            space = text.rfind(" ", end, hi)
+            hi = space if space >= 0 else hi
+        head, tail = lo, hi
+    return text[head:tail], head
+
+
+class TeachStream:
+    def __init__(self, labels: Iterable[str], decided: Iterable[Key] = (), *, include_all: bool = False) -> None:
+        self.labels = frozenset(labels)
+        self.include_all = include_all
+        self._seen: set[Key] = set(decided)  # answered before, or put in the pool: never offered again
+        self._heap: list[tuple[float, int, Candidate]] = []
+        self._order = itertools.count()
+        self.articles = 0  # articles whose suggestions joined the pool
+        self.answered_before = 0  # candidates left out: this annotator answered them in an earlier session
+        self.sure = 0  # candidates left out as sure (unless include_all)
+        self.other_labels = 0  # entities of labels not asked for
+
+    def add(self, article: Article, suggestions: Suggestions) -> int:
+        """Put the article's wanted entities in the pool; returns how many joined."""
+        self.articles += 1
+        added = 0
+        for span in suggestions.spans:
+            if span.label not in self.labels:
+                self.other_labels += 1
+                continue
+            key = (article.id, span.start, span.end, span.label)
+            if key in self._seen:
+                self.answered_before += 1
+                continue
+            if not self.include_all and span.score is not None and not (1 - SURE < span.score < SURE):
+                self.sure += 1
+                continue
+            self._seen.add(key)
+            context, offset = context_of(article.text, span.start, span.end)
+            self._push(Candidate(article.id, article.title, span, suggestions.model, context, offset))
+            added += 1
+        return added
+
+    def _push(self, candidate: Candidate) -> None:
+        score = candidate.span.score
+        # Most uncertain first; an entity without a score (a pipeline that gives none) after the scored.
+        priority = -uncertainty_of(score) if score is not None else 1.0
+        heapq.heappush(self._heap, (priority, next(self._order), candidate))
+
+    def next(self) -> Candidate | None:
+        return heapq.heappop(self._heap)[2] if self._heap else None
+
+    def put_back(self, candidate: Candidate) -> None:
+        """An undone answer: asked again, first."""
+        heapq.heappush(self._heap, (-2.0, -next(self._order), candidate))
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def why_dry(self, waiting: int, labels: str) -> str:
+        """Why there is nothing to ask (``waiting``: articles the model has not scored yet)."""
+        if waiting:
+            return f"waiting for the model: {plural(waiting, 'article')} still to score"
+        parts = [f"{plural(self.articles, 'article')} looked at"]
+        if self.answered_before:
+            parts.append(f"{self.answered_before} answered before")
+        if self.sure:
+            parts.append(f"{self.sure} left out as sure (score ≥ {SURE} or ≤ {1 - SURE:.2f}; --all asks them too)")
+        if self.other_labels:
+            parts.append(f"{self.other_labels} of other labels")
+        return f"no more {labels} entities to ask about: " + ", ".join(parts)
