@@ -12,7 +12,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .nlp.align import align
 from .datamodel import Annotation, Answer, Article, Origin, Role, Span, SpanState
@@ -25,6 +25,7 @@ from .store import Store
 from .training.eval_split import stored_held_out
 
 if TYPE_CHECKING:
+    from .teaching.decisions import Decision
     from spacy.language import Language
 
 ANSWER_CHOICES = ("accept", "reject", "ignore", "any")
@@ -59,6 +60,7 @@ class ImportSummary:
     notes: list[str] = field(default_factory=list)
     answers: Counter[str] = field(default_factory=Counter)  # answer of each annotation written ("none" for suggestions)
     rebuilt: int = 0  # articles whose text was rebuilt from a CoNLL file's tokens (no article in the DB had them)
+    decisions: int = 0  # Prodigy binary ner tasks (ner.teach answers) stored as teach decisions
     matched: int = 0  # CoNLL documents attached to an article already in the DB with the same tokens
 
 
@@ -285,9 +287,26 @@ def store_import(store: Store, found: ImportFile, *, annotator: str, as_gold: bo
     annotations: list[Annotation] = []
     seen: set[str] = set()
     by_tokens: dict[str, Article] | None = None
+    decisions: list[dict[str, Any]] = []
     for record in found.records:
         if not record.text.strip():
             summary.skipped["empty text"] += 1
+            continue
+        if is_binary_task(record):
+            # ner.teach's answer (goldspan's own export writes them so): one span judged, not an
+            # article's gold, so it becomes a teach decision, never an annotation.
+            if as_gold:
+                article = Article.from_text(record.text, title=str(record.meta.get("title") or ""), source=record.source)
+                decision = _binary_decision(record, article.id, annotator, nlp)
+                if decision is None:
+                    summary.skipped["binary task whose span fits no token"] += 1
+                    continue
+                if article.id not in seen and store.article(article.id) is None:
+                    articles.append(article)
+                seen.add(article.id)
+                decisions.append(decision.to_dict())
+            else:
+                summary.skipped["binary ner task (a judgement, not suggestions)"] += 1
             continue
         bad = [s for s in record.spans if not (0 <= s[0] < s[1] <= len(record.text))]
         if bad:
@@ -331,8 +350,28 @@ def store_import(store: Store, found: ImportFile, *, annotator: str, as_gold: bo
         annotations.append(Annotation(article.id, annotator, fitted, answer))
     summary.new_articles = store.add_articles(articles)
     store.save_annotations(annotations)
+    for decision in decisions:
+        store.save_decision(decision)
     summary.written = len(annotations)
+    summary.decisions = len(decisions)
     return summary
+
+
+def is_binary_task(record: Record) -> bool:
+    """A Prodigy ``ner`` (binary) task with its answer: one span, judged as a whole."""
+    return record.meta.get("_view_id") == "ner" and len(record.spans) == 1 and record.answer is not None
+
+
+def _binary_decision(record: Record, article_id: str, annotator: str, nlp: Language) -> Decision | None:
+    from .teaching.decisions import Decision
+
+    start, end, label = record.spans[0]
+    span = nlp.make_doc(record.text).char_span(start, end, alignment_mode="expand")
+    if span is None:
+        return None
+    score = record.meta.get("score")
+    return Decision(article_id, annotator, span.start_char, span.end_char, label, record.answer, span.start, span.end, span.text,  # type: ignore[arg-type]
+                    score=float(score) if isinstance(score, (int, float)) else None)  # fmt: skip
 
 
 def _squeezed(text: str) -> str:

@@ -107,7 +107,8 @@ def throughput(
         r.count(decision.answer)
         r.active_seconds += decision.active_seconds
         r.times.append(decision.created)
-        r._per_entity.append(decision.active_seconds)
+        if decision.active_seconds > 0:  # an imported answer has no time of its own
+            r._per_entity.append(decision.active_seconds)
     return sorted(rows.values(), key=lambda r: (r.annotator, r.mode))
 
 

@@ -31,6 +31,8 @@ from store_bench import bench_store  # noqa: E402
 from terminal_bench import bench_terminal  # noqa: E402
 from train_bench import bench_train  # noqa: E402
 from scorers_bench import bench_scorers  # noqa: E402
+from teach_bench import bench_teach  # noqa: E402
+from teach_sim import bench_teach_sim  # noqa: E402
 from wire_bench import bench_wire  # noqa: E402
 
 BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
@@ -43,6 +45,8 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "terminal": bench_terminal,
     "train": bench_train,
     "scorers": bench_scorers,
+    "teach": bench_teach,
+    "teachsim": bench_teach_sim,
 }
 
 

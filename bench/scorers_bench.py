@@ -114,5 +114,31 @@ def comments_rows(quick: bool) -> list[Row]:
         return judged_rows(nlp, [doc.text for doc in gold_docs], lambda i, key: key in gold[i], "generated comments held out")
 
 
+def preannotate_cost_rows(quick: bool) -> list[Row]:
+    """What scores cost where they are made: goldspan's ``suggest`` (preannotate's and the annotator's
+    model process's path) with the default scorer against no scorer, on the nine samples (repeated),
+    alternating, best of three each."""
+    import spacy
+
+    from goldspan.annotations.datamodel import Article
+    from goldspan.annotations.nlp.pipelines import resolve
+    from goldspan.annotations.nlp.suggest import suggest
+
+    spec = resolve(None)
+    nlp = spacy.load(spec.name)
+    samples = [p.read_text(encoding="utf-8") for p in sorted((HERE.parent / "sample_articles").iterdir())]
+    articles = [Article.from_text(f"{text}\n\n({i})") for i in range(1 if quick else 4) for text in samples]
+    words = sum(a.word_count for a in articles)
+    best: dict[str, float] = {}
+    for _ in range(3):
+        for scorer in ("none", "greedy"):
+            start = time.perf_counter()
+            list(suggest(nlp, articles, spec.model_id, scorer=scorer))
+            best[scorer] = min(best.get(scorer, float("inf")), time.perf_counter() - start)
+    with_scores, without = words / best["greedy"], words / best["none"]
+    return [Row(f"scores: preannotate's path with the greedy scorer, words/s on {len(articles)} articles (vs no scorer)", with_scores, without,
+                with_scores / without, "≥ 0.3", with_scores / without >= 0.3)]  # fmt: skip
+
+
 def bench_scorers(quick: bool) -> list[Row]:
-    return samples_rows() + comments_rows(quick)
+    return preannotate_cost_rows(quick) + samples_rows() + comments_rows(quick)

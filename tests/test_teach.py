@@ -13,7 +13,7 @@ import spacy
 from goldspan.annotations.datamodel import Answer, Article, Origin, Span, Suggestions
 from goldspan.annotations.nlp import pipelines
 from goldspan.annotations.store import Store
-from goldspan.annotations.teaching.decisions import stored_decisions
+from goldspan.annotations.teaching.decisions import Decision, stored_decisions
 from goldspan.annotations.teaching.stream import TeachStream, context_of
 from goldspan.tui.teach_app import open_teach
 
@@ -246,3 +246,28 @@ def test_train_learns_from_teach_answers_as_partial_examples(tmp_path: Path) -> 
     assert outcome.train_set.docs == len(docs)
     trained = spacy.load(outcome.folder)
     assert trained.get_pipe("ner").cfg["incorrect_spans_key"] == INCORRECT_SPANS
+
+
+def test_teach_answers_export_as_prodigy_binary_tasks_and_import_back_as_answers(tmp_path: Path) -> None:
+    import json
+
+    db = tmp_path / "g.json"
+    articles = teach_corpus(db, blank(), CORPUS)
+    with Store(db) as store:
+        for score, answer in ((0.55, Answer.ACCEPT), (0.7, Answer.REJECT)):
+            [(article, span)] = [(a, s) for a in articles for s in store.suggestions(a.id, blank().model_id).spans if s.score == score]  # type: ignore[union-attr]
+            store.save_decision(Decision(article.id, "alice", span.start, span.end, span.label, answer, span.token_start, span.token_end,
+                                         span.text_in(article.text), score=score, active_seconds=1.5).to_dict())  # fmt: skip
+    out = tmp_path / "tasks.jsonl"
+    result = run_goldspan("export", "--db", db, "--format", "prodigy", "--out", out)
+    assert result.returncode == 0 and "2 teach answers as binary tasks" in result.stdout, result.stdout + result.stderr
+    tasks = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(t["_view_id"], t["answer"], len(t["spans"])) for t in tasks] == [("ner", "accept", 1), ("ner", "reject", 1)]
+    span = tasks[0]["spans"][0]
+    assert tasks[0]["text"][span["start"] : span["end"]] == span["text"] == "Name1" and span["token_end"] == span["token_start"]  # inclusive, as Prodigy's
+    result = run_goldspan("import", out, "--db", tmp_path / "other.json", "--format", "prodigy", "--annotator", "carol")
+    assert result.returncode == 0 and "2 binary tasks as teach answers and 0 annotations" in result.stdout, result.stdout + result.stderr
+    with Store(db, read_only=True) as one, Store(tmp_path / "other.json", read_only=True) as other:
+        mine = {(d.article_id, d.start, d.end, d.label, d.answer, d.score) for d in stored_decisions(one)}
+        theirs = {(d.article_id, d.start, d.end, d.label, d.answer, d.score) for d in stored_decisions(other, "carol")}
+        assert mine == theirs and other.annotations() == []  # answers, never an article's annotation

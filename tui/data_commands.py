@@ -265,6 +265,8 @@ def import_(
     if as_ == "gold":
         kinds = ", ".join(f"{n} {ANSWER_SKIPS.get(answer, answer)}" for answer, n in summary.answers.items()) or "none"
         written = f"{plural(summary.written, 'annotation')} as gold ({kinds}"
+        if summary.decisions:
+            written = f"{plural(summary.decisions, 'binary task')} as teach answers and " + written
     else:
         written = f"{plural(summary.written, 'annotation')} as suggestions to confirm ("
     say_out(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterable
 
 from ..datamodel import Article, ModelId, Span, Suggestions
@@ -31,16 +32,31 @@ class Candidate:
     title: str
     span: Span
     model: ModelId
-    context: str  # the entity's paragraph (or a window of it)
-    offset: int  # where ``context`` starts in the article
+    article_text: str  # shared by the article's candidates; the context is cut from it when shown
 
     @property
     def key(self) -> Key:
         return (self.article_id, self.span.start, self.span.end, self.span.label)
 
+    @cached_property
+    def _context(self) -> tuple[str, int]:
+        # Cut when first shown, not when the candidate joins the pool: a 50,000-word article's
+        # 12,000 entities join at once, on the UI thread, between two keys.
+        return context_of(self.article_text, self.span.start, self.span.end)
+
+    @property
+    def context(self) -> str:
+        """The entity's paragraph (or a window of it)."""
+        return self._context[0]
+
+    @property
+    def offset(self) -> int:
+        """Where ``context`` starts in the article."""
+        return self._context[1]
+
     @property
     def text(self) -> str:
-        return self.context[self.span.start - self.offset : self.span.end - self.offset]
+        return self.article_text[self.span.start : self.span.end]
 
 
 def context_of(text: str, start: int, end: int, limit: int = CONTEXT) -> tuple[str, int]:
@@ -89,8 +105,7 @@ class TeachStream:
                 self.sure += 1
                 continue
             self._seen.add(key)
-            context, offset = context_of(article.text, span.start, span.end)
-            self._push(Candidate(article.id, article.title, span, suggestions.model, context, offset))
+            self._push(Candidate(article.id, article.title, span, suggestions.model, article.text))
             added += 1
         return added
 
