@@ -179,3 +179,37 @@ def test_the_command_refuses_an_order_it_does_not_know(tmp_path: Path) -> None:
         result = run_goldspan("annotate", SAMPLES, "--db", tmp_path / "g.json", *args)
         assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
         assert not (tmp_path / "g.json").exists()
+
+
+def test_the_annotators_model_process_scores_its_suggestions_too() -> None:
+    from goldspan.annotations.nlp.remote import ProcessPreparer
+
+    article = Article.from_text("Talks in Minsk\nVladimir Putin met Alexander Lukashenko in Sochi on Friday, Reuters reported.")
+    preparer = ProcessPreparer(english())  # the worker process annotate uses, with the default scorer
+    try:
+        found = preparer.suggestions(article, stop=lambda: False)
+    finally:
+        preparer.close()
+    assert found is not None and found.scorer.startswith("greedy, isotonic")
+    assert found.spans and all(s.score is not None and 0 <= s.score <= 1 for s in found.spans)
+
+
+def test_train_fits_a_calibration_on_the_held_out_suggestions_when_there_are_enough(tmp_path: Path) -> None:
+    import random as rnd
+
+    from goldspan.annotations.confidence.scoring import calibration_for
+    from goldspan.annotations.training.examples import GoldArticle, sentence_nlp, write_docbin
+    from goldspan.annotations.training.trainer import fitted_calibration
+
+    from .helpers.gold_corpus import gold_article
+
+    made = [gold_article(i, rnd.Random(i)) for i in range(40)]
+    write_docbin(sentence_nlp("en"), [GoldArticle(a.id, a.text, tuple(spans)) for a, spans in made], tmp_path / "eval.spacy")
+    # The English model on people and made-up gadgets: right on many people, wrong on every gadget it calls something.
+    found = fitted_calibration(english().name, tmp_path / "eval.spacy")
+    assert found is not None and "held-out suggestions" in found["greedy"]["fitted_on"]
+    calibration = calibration_for({"goldspan": {"calibration": found}}, "greedy")
+    assert calibration.fit is not None and 0.0 <= calibration.at(0.2) <= calibration.at(0.99) <= 1.0
+    few = [gold_article(i, rnd.Random(i), sentences=1) for i in range(3)]
+    write_docbin(sentence_nlp("en"), [GoldArticle(a.id, a.text, tuple(spans)) for a, spans in few], tmp_path / "few.spacy")
+    assert fitted_calibration(english().name, tmp_path / "few.spacy") is None  # too few to fit on: scores stay raw

@@ -405,6 +405,36 @@ def train(
     return TrainResult(record, prepared, outcome)
 
 
+MIN_FIT = 20  # right and wrong suggestions each, at least, for a calibration fit: with 3 wrong in a half, a fit hurt (docs/confidence.md)
+
+
+def fitted_calibration(folder: Path | str, eval_path: Path) -> dict[str, Any] | None:
+    """An isotonic fit of the greedy scorer's raw scores on the model's own held-out suggestions, for
+    its meta (``confidence.scoring.calibration_for`` reads it); None when the evaluation set has too
+    few wrong (or right) suggestions for a fit to help."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    from ..confidence.calibration import Isotonic
+    from ..confidence.greedy import greedy_scores
+    from ..confidence.scoring import scored_ner
+
+    nlp = spacy.load(str(folder))  # a folder, or (tests) an installed package by name
+    ner = scored_ner(nlp)
+    if ner is None:
+        return None
+    gold_docs = list(DocBin().from_disk(eval_path).get_docs(nlp.vocab))
+    gold = [{(e.start_char, e.end_char, e.label_) for e in doc.ents} for doc in gold_docs]
+    scored = greedy_scores(nlp, [doc.text for doc in gold_docs], component=ner)
+    pairs = [(p, key in gold[i]) for i, found in enumerate(scored) for key, p in found.items()]
+    wrong = sum(1 for _, right in pairs if not right)
+    if wrong < MIN_FIT or len(pairs) - wrong < MIN_FIT:
+        return None
+    fit = Isotonic.fit([p for p, _ in pairs], [right for _, right in pairs])
+    return {"greedy": {"xs": [round(x, 6) for x in fit.xs], "ys": [round(y, 6) for y in fit.ys],
+                       "fitted_on": f"isotonic fit on {len(pairs)} held-out suggestions ({wrong} wrong)"}}  # fmt: skip
+
+
 def _read_incorrect_spans(nlp: Language) -> None:
     """Have the NER learn from the span group of known-wrong spans (its ``incorrect_spans_key``). A NER
     sourced from a base model keeps the base's settings, where the key is unset; it lives in the
@@ -500,6 +530,9 @@ def _write_model(folder: Path, record: registry.ModelRecord, prepared: Prepared,
         "eval": {"articles": record.eval_articles, "examples": record.eval_examples, "split": prepared.split, "generation": record.eval_generation},
         "masked_labels": outcome.masked,
     }  # fmt: skip
+    calibration = fitted_calibration(folder, prepared.eval_path)
+    if calibration is not None:
+        meta["goldspan"]["calibration"] = calibration
     srsly.write_json(folder / "meta.json", meta)
     config = Config().from_disk(folder / "config.cfg", interpolate=False)
     config["training"]["logger"] = {"@loggers": "spacy.ConsoleLogger.v1", "progress_bar": False}
