@@ -296,15 +296,15 @@ def store_import(store: Store, found: ImportFile, *, annotator: str, as_gold: bo
             # ner.teach's answer (goldspan's own export writes them so): one span judged, not an
             # article's gold, so it becomes a teach decision, never an annotation.
             if as_gold:
-                article = Article.from_text(record.text, title=str(record.meta.get("title") or ""), source=record.source)
-                decision = _binary_decision(record, article.id, annotator, nlp)
-                if decision is None:
+                judged = Article.from_text(record.text, title=str(record.meta.get("title") or ""), source=record.source)
+                answer_given = _binary_decision(record, judged.id, annotator, nlp)
+                if answer_given is None:
                     summary.skipped["binary task whose span fits no token"] += 1
                     continue
-                if article.id not in seen and store.article(article.id) is None:
-                    articles.append(article)
-                seen.add(article.id)
-                decisions.append(decision.to_dict())
+                if judged.id not in seen and store.article(judged.id) is None:
+                    articles.append(judged)
+                seen.add(judged.id)
+                decisions.append(answer_given.to_dict())
             else:
                 summary.skipped["binary ner task (a judgement, not suggestions)"] += 1
             continue
@@ -350,8 +350,8 @@ def store_import(store: Store, found: ImportFile, *, annotator: str, as_gold: bo
         annotations.append(Annotation(article.id, annotator, fitted, answer))
     summary.new_articles = store.add_articles(articles)
     store.save_annotations(annotations)
-    for decision in decisions:
-        store.save_decision(decision)
+    for doc in decisions:
+        store.save_decision(doc)
     summary.written = len(annotations)
     summary.decisions = len(decisions)
     return summary

@@ -22,6 +22,7 @@ from goldspan.tui.keymap import default_keymap
 
 from .apphelpers import settle
 from .conftest import SAMPLES, run_goldspan
+from .helpers.scored_corpus import scored_corpus
 
 
 def english() -> pipelines.PipelineSpec:
@@ -98,31 +99,13 @@ def test_a_score_is_kept_by_the_store_and_a_confirm_but_dropped_by_a_relabel(tmp
         assert store.suggestion_uncertainty(model) == {article.id: pytest.approx(uncertainty_of(0.4321))}
 
 
-def scored_corpus(db: Path, spec: pipelines.PipelineSpec, scores: dict[str, list[float]]) -> list[Article]:
-    """Articles whose suggestions (under ``spec``'s model) carry the crafted scores, one entity per score."""
-    nlp = spacy.blank("en")
-    articles, suggestions = [], []
-    for title, article_scores in scores.items():
-        text = f"{title}\n" + " ".join(f"Name{i} met Other{i} today." for i in range(len(article_scores)))
-        article = Article.from_text(text)
-        doc = nlp(text)
-        spans = []
-        for i, p in enumerate(article_scores):
-            at = text.index(f"Name{i} ")
-            ent = doc.char_span(at, at + len(f"Name{i}"))
-            assert ent is not None
-            spans.append(Span(ent.start_char, ent.end_char, ent.start, ent.end, "PERSON", Origin.MODEL, score=p))
-        articles.append(article)
-        suggestions.append(Suggestions(article.id, spec.model_id, tuple(spans), scorer="greedy, crafted"))
-    with Store(db) as store:
-        store.add_articles(articles)
-        store.save_suggestions(suggestions)
-    return articles
+def person_corpus(db: Path, spec: pipelines.PipelineSpec, scores: dict[str, list[float]]) -> list[Article]:
+    return scored_corpus(db, spec, {title: [("PERSON", p) for p in found] for title, found in scores.items()})
 
 
 def test_order_uncertain_puts_the_article_with_the_most_uncertain_suggestions_first(tmp_path: Path, pattern_spec) -> None:
     scores = {"Sure": [0.99, 0.98], "Doubtful": [0.5, 0.55], "Middling": [0.8, 0.9], "Unscored": []}
-    articles = scored_corpus(tmp_path / "g.json", pattern_spec, scores)
+    articles = person_corpus(tmp_path / "g.json", pattern_spec, scores)
     with Store(tmp_path / "g.json") as store:
         session = open_annotation(store, articles, annotator="alice", labels=["PERSON"], model=pattern_spec.model_id, order="uncertain")
         assert [a.title for a in session.articles] == ["Doubtful", "Middling", "Sure", "Unscored"]
@@ -150,7 +133,7 @@ def test_answered_articles_go_last_and_random_and_explore_follow_the_seed() -> N
 
 
 async def test_with_order_uncertain_enter_confirms_and_goes_to_the_most_uncertain_entity_left(tmp_path: Path, pattern_spec) -> None:
-    articles = scored_corpus(tmp_path / "g.json", pattern_spec, {"Five": [0.95, 0.5, 0.99, 0.7, 0.6]})
+    articles = person_corpus(tmp_path / "g.json", pattern_spec, {"Five": [0.95, 0.5, 0.99, 0.7, 0.6]})
     store = Store(tmp_path / "g.json")
     session = open_annotation(store, articles, annotator="alice", labels=["PERSON"], model=pattern_spec.model_id, order="uncertain")
     app = GoldspanApp(session, pattern_spec, keymap=default_keymap())

@@ -18,29 +18,8 @@ from goldspan.annotations.teaching.stream import TeachStream, context_of
 from goldspan.tui.teach_app import open_teach
 
 from .conftest import goldspan_command, run_goldspan
+from .helpers.scored_corpus import scored_corpus
 from .helpers.terminal import Terminal
-
-
-def teach_corpus(db: Path, spec: pipelines.PipelineSpec, scores: dict[str, list[tuple[str, float]]]) -> list[Article]:
-    """Articles whose stored suggestions (under ``spec``'s model) are the crafted (label, score) entities, one per sentence."""
-    nlp = spacy.blank("en")
-    articles, suggestions = [], []
-    for title, entities in scores.items():
-        text = f"{title}\n" + " ".join(f"Name{i} spoke in Town{i}." for i in range(len(entities)))
-        article = Article.from_text(text)
-        doc = nlp(text)
-        spans = []
-        for i, (label, p) in enumerate(entities):
-            at = text.index(f"Name{i} ")
-            ent = doc.char_span(at, at + len(f"Name{i}"))
-            assert ent is not None
-            spans.append(Span(ent.start_char, ent.end_char, ent.start, ent.end, label, Origin.MODEL, score=p))
-        articles.append(article)
-        suggestions.append(Suggestions(article.id, spec.model_id, tuple(spans), scorer="greedy, crafted"))
-    with Store(db) as store:
-        store.add_articles(articles)
-        store.save_suggestions(suggestions)
-    return articles
 
 
 CORPUS = {
@@ -55,7 +34,7 @@ def blank() -> pipelines.PipelineSpec:
 
 async def test_accept_reject_ignore_and_undo_are_saved_and_a_new_session_asks_only_the_rest(tmp_path: Path) -> None:
     db = tmp_path / "g.json"
-    articles = teach_corpus(db, blank(), CORPUS)
+    articles = scored_corpus(db, blank(), CORPUS)
     store = Store(db)
     app = open_teach(store, articles, blank(), labels=["PERSON"], annotator="alice", include_all=False)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -126,7 +105,7 @@ def test_a_teach_session_killed_with_sigkill_keeps_every_answer_shown_as_saved(t
     if not Path(goldspan_command()[0]).exists():
         pytest.skip("the goldspan console script is not installed")
     db = tmp_path / "g.json"
-    teach_corpus(db, blank(), CORPUS)
+    scored_corpus(db, blank(), CORPUS)
     term = Terminal([*goldspan_command(), "teach", "--db", str(db), "--model", "blank:en", "--label", "PERSON", "--annotator", "bob"], tmp_path)
     term.wait_for("Is “Name1” a PERSON?")
     for n, key in enumerate("axa", start=1):
@@ -252,7 +231,7 @@ def test_teach_answers_export_as_prodigy_binary_tasks_and_import_back_as_answers
     import json
 
     db = tmp_path / "g.json"
-    articles = teach_corpus(db, blank(), CORPUS)
+    articles = scored_corpus(db, blank(), CORPUS)
     with Store(db) as store:
         for score, answer in ((0.55, Answer.ACCEPT), (0.7, Answer.REJECT)):
             [(article, span)] = [(a, s) for a in articles for s in store.suggestions(a.id, blank().model_id).spans if s.score == score]  # type: ignore[union-attr]

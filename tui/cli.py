@@ -60,7 +60,10 @@ ScorerOption = Annotated[
         "dropout (Monte-Carlo dropout, 10 parses: slower) or none. See docs/confidence.md.",
     ),
 ]
-SourceArgument = Annotated[list[Path], typer.Argument(help="Article files (.txt, .md, .jsonl) or folders of them.", show_default=False)]
+SourcesOrDbArgument = Annotated[
+    Optional[list[Path]],
+    typer.Argument(help="Article files (.txt, .md, .jsonl) or folders of them; none: the articles already in --db.", show_default=False),
+]
 
 def say(message: str) -> None:
     """A one-line message on stderr, printed as plain text (article paths may contain [brackets])."""

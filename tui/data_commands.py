@@ -13,7 +13,7 @@ from goldspan.annotations.store import DEFAULT_DB, Store
 from goldspan.annotations.words import plural
 
 from .cli import (
-    DbOption, ModelOption, PatternsOption, ScorerOption, SharedOption, SourceArgument, app, check_scorer, default_annotator, err, out,
+    DbOption, ModelOption, PatternsOption, ScorerOption, SharedOption, SourcesOrDbArgument, app, check_scorer, default_annotator, err, out,
     read_sources, report_store_notices, say, say_out,
 )  # fmt: skip
 
@@ -22,10 +22,7 @@ from .cli import (
     epilog="[b]Example[/b]: goldspan preannotate sample_articles/ --db goldspan.json --model en_core_web_sm",
 )
 def preannotate(
-    sources: Annotated[
-        Optional[list[Path]],
-        typer.Argument(help="Article files (.txt, .md, .jsonl) or folders of them; none: the articles already in --db.", show_default=False),
-    ] = None,
+    sources: SourcesOrDbArgument = None,
     db: DbOption = Path(DEFAULT_DB),
     model: ModelOption = None,
     patterns: PatternsOption = None,

@@ -18,11 +18,14 @@ from goldspan.annotations.store import DEFAULT_DB, Store
 from goldspan.annotations.words import plural
 
 from .cli import (
-    DbOption, ModelOption, PatternsOption, ScorerOption, SharedOption, app, check_scorer, default_annotator, ended_screen, read_sources,
+    DbOption, ModelOption, PatternsOption, ScorerOption, SharedOption, SourcesOrDbArgument, app, check_scorer, default_annotator, ended_screen, read_sources,
     report_store_notices, say,
 )  # fmt: skip
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from goldspan.annotations.datamodel import Article
     from goldspan.annotations.nlp import pipelines
 
     from .app import GoldspanApp
@@ -60,10 +63,7 @@ def screen_command(command: Callable[P, R]) -> Callable[P, R]:
 )
 @screen_command
 def annotate(
-    sources: Annotated[
-        Optional[list[Path]],
-        typer.Argument(help="Article files (.txt, .md, .jsonl) or folders of them; none: the articles already in --db.", show_default=False),
-    ] = None,
+    sources: SourcesOrDbArgument = None,
     db: DbOption = Path(DEFAULT_DB),
     model: ModelOption = None,
     patterns: PatternsOption = None,
@@ -143,10 +143,7 @@ def annotate(
 )
 @screen_command
 def teach(
-    sources: Annotated[
-        Optional[list[Path]],
-        typer.Argument(help="Article files (.txt, .md, .jsonl) or folders of them; none: the articles already in --db.", show_default=False),
-    ] = None,
+    sources: SourcesOrDbArgument = None,
     db: DbOption = Path(DEFAULT_DB),
     label: Annotated[str, typer.Option("--label", help="The label(s) to ask about, comma-separated: PERSON or PERSON,ORG.", show_default=False)] = "",
     model: ModelOption = None,
@@ -180,6 +177,7 @@ def teach(
     with Store(db, shared=shared) as store:
         report_store_notices(store)
         spec = spec or checked(pipelines.resolve(best_model_path(store), None))
+        articles: "Sequence[Article]"
         if sources:
             if not store.read_only:
                 store.add_articles(report.articles)

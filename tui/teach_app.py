@@ -6,6 +6,7 @@ asked from a background thread that keeps a few articles ahead of the annotator.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -124,7 +125,7 @@ class TeachApp(Leaving):
                     self.session.stream.add(article, found)
                     continue
             feed.asked.add(article.id)
-            self.background.submit(lambda article=article: self._score(article))
+            self.background.submit(functools.partial(self._score, article))
 
     def _score(self, article: Article) -> None:
         """On the background thread: the model's scored suggestions for the article, handed to the UI thread."""

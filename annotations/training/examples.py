@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from ..datamodel import Answer, Role
 from ..formats.records import Record
@@ -23,7 +23,7 @@ from ..store import Store
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, DocBin
 
 
 @dataclass(frozen=True)
@@ -112,11 +112,18 @@ def write_docbin(nlp: Language, articles: Sequence[GoldArticle], path: Path, lab
     entities of these labels (the others are left unlabelled, as O)."""
     from spacy.tokens import DocBin
 
-    kept = DocBin(attrs=["ORTH", "ENT_IOB", "ENT_TYPE"])
+    def docs_of(article: GoldArticle) -> list[Doc]:
+        spans = article.spans if labels is None else tuple(s for s in article.spans if s[2] in labels)
+        return sentence_docs(nlp, GoldArticle(article.article_id, article.text, spans))
+
+    return _kept(DocBin(attrs=["ORTH", "ENT_IOB", "ENT_TYPE"]), articles, docs_of, path)
+
+
+def _kept(kept: DocBin, articles: Sequence[Any], docs_of: Callable[[Any], list[Doc]], path: Path) -> ExampleSet:
+    """Each article's examples added to ``kept``, written to ``path``; what they hold."""
     summary = ExampleSet(articles=len(articles))
     for article in articles:
-        spans = article.spans if labels is None else tuple(s for s in article.spans if s[2] in labels)
-        for doc in sentence_docs(nlp, GoldArticle(article.article_id, article.text, spans)):
+        for doc in docs_of(article):
             kept.add(doc)
             summary.docs += 1
             summary.words += len(doc)
@@ -199,13 +206,4 @@ def add_partial_docs(nlp: Language, articles: Sequence[PartialArticle], path: Pa
     from spacy.tokens import DocBin
 
     kept = DocBin(attrs=["ORTH", "ENT_IOB", "ENT_TYPE"]).from_disk(path)
-    summary = ExampleSet(articles=len(articles))
-    for article in articles:
-        for doc in partial_docs(nlp, article, labels):
-            kept.add(doc)
-            summary.docs += 1
-            summary.words += len(doc)
-            assert summary.labels is not None
-            summary.labels.update(ent.label_ for ent in doc.ents)
-    kept.to_disk(path)
-    return summary
+    return _kept(kept, articles, lambda article: partial_docs(nlp, article, labels), path)
