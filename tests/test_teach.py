@@ -173,10 +173,13 @@ def test_active_time_counts_the_gaps_between_keys_each_up_to_a_minute(tmp_path: 
         session = Session(store, [article], annotator="alice", labels=["PERSON"])
         for now in (1000.0, 1005.0, 1100.0, 1103.0):  # gaps of 5, 95 (a pause: counts as 60) and 3 seconds
             session.note_activity(now)
+        session.note_away(1107.0)  # 4 more seconds, then the terminal loses the focus for 15 minutes
+        session.note_back(2007.0)
+        session.note_activity(2009.0)  # 2 seconds after the focus came back
         session.answer(Answer.ACCEPT)
     with Store(tmp_path / "g.json", read_only=True) as store:
         record = store.annotation(article.id, "alice")
-    assert record is not None and record.active_seconds == 68.0
+    assert record is not None and record.active_seconds == 74.0
 
 
 def test_train_learns_from_teach_answers_as_partial_examples(tmp_path: Path) -> None:
@@ -250,3 +253,21 @@ def test_teach_answers_export_as_prodigy_binary_tasks_and_import_back_as_answers
         mine = {(d.article_id, d.start, d.end, d.label, d.answer, d.score) for d in stored_decisions(one)}
         theirs = {(d.article_id, d.start, d.end, d.label, d.answer, d.score) for d in stored_decisions(other, "carol")}
         assert mine == theirs and other.annotations() == []  # answers, never an article's annotation
+
+
+def test_a_decisions_time_runs_from_its_showing_to_the_answer_without_the_time_away(tmp_path: Path) -> None:
+    from goldspan.annotations.teaching.session import TeachSession
+
+    db = tmp_path / "g.json"
+    articles = scored_corpus(db, blank(), {"One": [("PERSON", 0.5), ("PERSON", 0.6)]})
+    with Store(db) as store:
+        stream = TeachStream(["PERSON"])
+        stream.add(articles[0], store.suggestions(articles[0].id, blank().model_id))  # type: ignore[arg-type]
+        session = TeachSession(store, stream, annotator="alice")
+        session.show_next(100.0)
+        session.note_away(110.0)  # 10 s on the example, then elsewhere for 5 minutes
+        session.note_back(410.0)
+        session.answer(Answer.ACCEPT, 413.0)  # 3 s after coming back
+        session.answer(Answer.REJECT, 600.0)  # the next one was shown at 413: 187 s counts as 60
+        times = [d.active_seconds for d in stored_decisions(store, "alice")]
+    assert times == [13.0, 60.0]

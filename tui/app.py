@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from textual import events
@@ -176,6 +177,13 @@ class GoldspanApp(Leaving):
         for note in [*self.notes, *self.session.take_notices()]:
             self.notify(note, severity="warning", timeout=8)
         self.watch_for_endings()
+
+    def on_app_blur(self, event: events.AppBlur) -> None:
+        """A terminal that reports focus says the annotator went elsewhere: that time is not active time."""
+        self.session.note_away(time.monotonic())
+
+    def on_app_focus(self, event: events.AppFocus) -> None:
+        self.session.note_back(time.monotonic())
 
     def on_unmount(self) -> None:
         """The app is closing, however it ends (a test's too): the model's process ends with it."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Static
@@ -78,6 +79,12 @@ class TeachApp(Leaving):
         self.refill()
         self.session.show_next(time.monotonic())
         self.redraw()
+
+    def on_app_blur(self, event: events.AppBlur) -> None:
+        self.session.note_away(time.monotonic())
+
+    def on_app_focus(self, event: events.AppFocus) -> None:
+        self.session.note_back(time.monotonic())
 
     def on_unmount(self) -> None:
         self._stop_background()

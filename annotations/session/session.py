@@ -83,6 +83,16 @@ class Session(Moving, Editing, History):
         if last is not None and now > last:
             self.draft.active_seconds += min(now - last, IDLE_CUT)
 
+    def note_away(self, now: float) -> None:
+        """The terminal lost the focus (the annotator went to another window): the time since the last
+        key counts, what follows does not, until ``note_back``."""
+        self.note_activity(now)
+        self._last_activity = None
+
+    def note_back(self, now: float) -> None:
+        """The terminal has the focus again: the time from now to the next key counts."""
+        self._last_activity = now
+
     # -- what the screen shows -------------------------------------------------------------
 
     @property

@@ -33,6 +33,7 @@ class TeachSession:
         self._shown_at = 0.0
         self._done: list[tuple[Candidate, Decision]] = []  # this session's answers, for undo
         self.counts: Counter[Answer] = Counter()
+        self._away_since: float | None = None  # the terminal lost the focus then
 
     def show_next(self, now: float) -> Candidate | None:
         """The next example, if none is on screen (the most uncertain in the pool)."""
@@ -40,6 +41,15 @@ class TeachSession:
             self.current = self.stream.next()
             self._shown_at = now
         return self.current
+
+    def note_away(self, now: float) -> None:
+        """The terminal lost the focus: the time until it is back is not the example's."""
+        self._away_since = now
+
+    def note_back(self, now: float) -> None:
+        if self._away_since is not None:
+            self._shown_at += max(0.0, now - self._away_since)
+            self._away_since = None
 
     def answer(self, answer: Answer, now: float) -> Said:
         candidate = self.current
