@@ -140,5 +140,81 @@ def preannotate_cost_rows(quick: bool) -> list[Row]:
                 with_scores / without, "≥ 0.3", with_scores / without >= 0.3)]  # fmt: skip
 
 
+def beam_rows(quick: bool) -> list[Row]:
+    """The beam candidate: spaCy's ``beam_ner`` (beam width 16, the beam objective) against its greedy
+    ``ner``, both trained from blank by spaCy's own loop on the same 80 % of the generated comments,
+    the same steps and seeds; each scored on its own suggestions for the other 20 % (greedy: the
+    greedy path's probabilities; beam: ``scored_ents`` over ``beam_parse``, the probability mass of
+    the beam's parses that hold the entity). Mean over seeds."""
+    import io
+    import statistics
+
+    import spacy
+    from spacy.cli.init_config import init_config
+    from spacy.tokens import DocBin
+    from spacy.training.initialize import init_nlp
+    from spacy.training.loop import train
+
+    from goldspan.annotations.confidence.calibration import judge
+    from goldspan.annotations.confidence.greedy import greedy_scores
+    from train_bench import comments
+
+    made = comments(300 if quick else 1_235)
+    cut = int(len(made) * 0.8)
+    blank = spacy.blank("en")
+    texts = [text for text, _ in made[cut:]]
+    gold = [set(spans) for _, spans in made[cut:]]
+    figures: dict[str, list[tuple[float, float, float, int, float]]] = {"ner": [], "beam_ner": []}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        work = Path(tmp_name)
+        for part, items in (("train", made[:cut]), ("dev", made[cut:])):
+            kept = DocBin()
+            for text, spans in items:
+                doc = blank.make_doc(text)
+                doc.ents = [doc.char_span(a, b, label=label) for a, b, label in spans]
+                kept.add(doc)
+            kept.to_disk(work / f"{part}.spacy")
+        for seed in (1,) if quick else (1, 2, 3):
+            for factory in figures:
+                config = init_config(lang="en", pipeline=["ner"], optimize="efficiency")
+                config["components"]["ner"]["factory"] = factory
+                if factory == "beam_ner":
+                    config["components"]["ner"]["beam_width"] = 16
+                config["paths"]["train"], config["paths"]["dev"] = str(work / "train.spacy"), str(work / "dev.spacy")
+                config["training"].update(max_steps=40 if quick else 150, eval_frequency=20 if quick else 50, seed=seed)
+                out = work / f"{factory}-{seed}"
+                out.mkdir()
+                train(init_nlp(config), out, stdout=io.StringIO(), stderr=io.StringIO())
+                nlp = spacy.load(out / "model-best")
+                list(nlp.pipe(texts))  # warm: a freshly loaded model's first parse pays for allocations
+                start = time.perf_counter()
+                docs = list(nlp.pipe(texts))
+                plain = time.perf_counter() - start
+                start = time.perf_counter()
+                if factory == "beam_ner":
+                    ner = nlp.get_pipe("ner")
+                    beams = ner.beam_parse(list(nlp.get_pipe("tok2vec").pipe(nlp.make_doc(t) for t in texts)), beam_width=16)  # type: ignore[attr-defined]
+                    found = [{(a, b, label if isinstance(label, str) else nlp.vocab.strings[label]): p for (a, b, label), p in scored.items()}
+                             for scored in ner.scored_ents(beams)]  # type: ignore[attr-defined]  # fmt: skip
+                    pairs = [(found[i].get((e.start, e.end, e.label_), 0.0), (e.start_char, e.end_char, e.label_) in gold[i]) for i, doc in enumerate(docs) for e in doc.ents]
+                    cost = plain / (plain + time.perf_counter() - start)
+                else:
+                    scored_greedy = greedy_scores(nlp, texts)
+                    cost = plain / (time.perf_counter() - start)
+                    pairs = [(p, key in gold[i]) for i, found_greedy in enumerate(scored_greedy) for key, p in found_greedy.items()]
+                judged = judge([p for p, _ in pairs], [right for _, right in pairs])
+                figures[factory].append((judged.auc, judged.ece, judged.brier, judged.n - judged.right, cost))
+    rows = []
+    for factory, name in (("ner", "greedy path's probabilities"), ("beam_ner", "beam_ner's scored_ents, beam 16")):
+        auc, ece, brier, wrong, cost = (statistics.mean(values) for values in zip(*figures[factory]))
+        title = f"scorer: {name}, NER trained from blank on generated comments, mean of {len(figures[factory])} seeds ({wrong:.0f} wrong suggestions each)"
+        rows += [
+            Row(f"{title}: AUC (vs 0.5)", auc, 0.5, auc / 0.5, "reported", True),
+            Row(f"{title}: ECE (vs Brier)", max(ece, 1e-9), max(brier, 1e-9), ece / brier if brier else float("nan"), "reported", True),
+            Row(f"{title}: words per second (vs its own plain parse)", cost, 1.0, cost, "reported", True),
+        ]
+    return rows
+
+
 def bench_scorers(quick: bool) -> list[Row]:
-    return preannotate_cost_rows(quick) + samples_rows() + comments_rows(quick)
+    return preannotate_cost_rows(quick) + samples_rows() + comments_rows(quick) + beam_rows(quick)
