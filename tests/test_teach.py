@@ -16,6 +16,7 @@ from goldspan.annotations.store import Store
 from goldspan.annotations.teaching.decisions import Decision, stored_decisions
 from goldspan.annotations.teaching.stream import TeachStream, context_of
 from goldspan.tui.teach_app import open_teach
+from goldspan.tui.widgets.text_lines import TextLines
 
 from .conftest import goldspan_command, run_goldspan
 from .helpers.scored_corpus import scored_corpus
@@ -42,7 +43,7 @@ async def test_accept_reject_ignore_and_undo_are_saved_and_a_new_session_asks_on
         session = app.session
         # The most uncertain PERSON first (1 - |2p - 1|): 0.48, then 0.55, 0.7, 0.9; ORG is not asked, 0.995 and 0.005 are sure.
         assert session.current is not None and session.current.span.score == 0.48
-        assert "0.48" in str(app.query_one("#example").render())
+        assert "0.48" in app.query_one("#example", TextLines).text.plain
         await pilot.press("a")
         assert session.current.span.score == 0.55
         await pilot.press("x")
@@ -64,7 +65,7 @@ async def test_accept_reject_ignore_and_undo_are_saved_and_a_new_session_asks_on
         assert again.session.current is not None and again.session.current.span.score == 0.9  # the only one left
         await pilot.press("a")
         assert again.session.current is None
-        text = str(again.query_one("#example").render())
+        text = again.query_one("#example", TextLines).text.plain
         assert "no more PERSON entities to ask about" in text and "3 answered before" in text and "2 left out as sure" in text
         await pilot.press("q")
     store.close()

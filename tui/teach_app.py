@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from goldspan.annotations.datamodel import Answer, Article, Suggestions
 from goldspan.annotations.errors import GoldspanError
@@ -25,10 +25,10 @@ from goldspan.annotations.nlp.suggest import UNSCORABLE
 from goldspan.annotations.store import Store
 from goldspan.annotations.teaching.session import TeachSession
 from goldspan.annotations.teaching.stream import TeachStream
-from goldspan.annotations.words import plural
 
 from .background import Background
 from .leaving import Leaving
+from .widgets.text_lines import TextLines
 
 AHEAD = 20  # candidates kept ready in the pool, so no key waits for the model
 IN_FLIGHT = 2  # articles asked of the model at once (the next one parses while this one is answered)
@@ -69,9 +69,10 @@ class TeachApp(Leaving):
         self.model_status = "model not needed yet"
 
     def compose(self) -> ComposeResult:
-        yield Static(id="top")
-        yield Static(id="example")
-        yield Static(id="status")
+        # TextLines redraw only the rows that changed (a Static redraws all of itself).
+        yield TextLines(id="top")
+        yield TextLines(id="example")
+        yield TextLines(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -178,11 +179,18 @@ class TeachApp(Leaving):
         top = (
             f" teach {self.labels} · {session.annotator} · {self.model_status} · "
             f"{counts[Answer.ACCEPT]} accepted, {counts[Answer.REJECT]} rejected, {counts[Answer.IGNORE]} ignored · "
-            f"{plural(len(session.stream), 'example')} ready"
+            f"{len(session.stream):,} ready"
         )
-        self.query_one("#top", Static).update(Text(top, no_wrap=True, overflow="ellipsis"))
-        self.query_one("#example", Static).update(self._example())
-        self.query_one("#status", Static).update(Text(" " + self.status, style="dim", no_wrap=True, overflow="ellipsis"))
+        width = max(1, self.size.width)
+        self.query_one("#top", TextLines).show(Text(_fit(top, width)))
+        example = self.query_one("#example", TextLines)
+        text = self._example()
+        # As many rows as the pane has, whatever the example's length: the same number of rows
+        # redraws only those that changed, where another number lays the screen out again.
+        rows = len(text.wrap(self.console, max(1, example.content_size.width), overflow="fold"))
+        text.append("\n" * max(0, example.content_size.height - rows))
+        example.show(text)
+        self.query_one("#status", TextLines).show(Text(_fit(" " + self.status, width), style="dim"))
 
     def _example(self) -> Text:
         candidate = self.session.current
@@ -202,6 +210,11 @@ class TeachApp(Leaving):
         text.append(f"  {score}  ", style="dim")
         text.append(f"Is “{candidate.text}” a {span.label}?")
         return text
+
+
+def _fit(line: str, width: int) -> str:
+    """One row: cut with an ellipsis where it is wider than the screen."""
+    return line if len(line) <= width else line[: max(0, width - 1)] + "…"
 
 
 def open_teach(
