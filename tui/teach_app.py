@@ -27,6 +27,7 @@ from goldspan.annotations.teaching.session import TeachSession
 from goldspan.annotations.teaching.stream import TeachStream
 
 from .background import Background
+from .collector import Collector
 from .leaving import Leaving
 from .widgets.text_lines import TextLines
 
@@ -65,6 +66,7 @@ class TeachApp(Leaving):
         self.session, self.feed, self.spec, self.labels, self.scorer = session, feed, spec, labels, scorer
         self.preparer = ProcessPreparer(spec, on_restart=lambda reason: self.call_from_thread(self._say, reason))
         self.background = Background("goldspan-teach")
+        self.collector = Collector()  # full collections wait for a pause, as in the annotator
         self.status = ""
         self.model_status = "model not needed yet"
 
@@ -76,6 +78,8 @@ class TeachApp(Leaving):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.collector.start()
+        self.set_interval(1.0, self.collector.idle, name="collector")
         self.watch_for_endings()
         self.refill()
         self.session.show_next(time.monotonic())
@@ -87,8 +91,14 @@ class TeachApp(Leaving):
     def on_app_focus(self, event: events.AppFocus) -> None:
         self.session.note_back(time.monotonic())
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.collector.key()
+        await super().on_event(event)
+
     def on_unmount(self) -> None:
         self._stop_background()
+        self.collector.stop()
 
     def _stop_background(self) -> None:
         self.background.stop()
