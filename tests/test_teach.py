@@ -272,3 +272,31 @@ def test_a_decisions_time_runs_from_its_showing_to_the_answer_without_the_time_a
         session.answer(Answer.REJECT, 600.0)  # the next one was shown at 413: 187 s counts as 60
         times = [d.active_seconds for d in stored_decisions(store, "alice")]
     assert times == [13.0, 60.0]
+
+
+async def test_an_answer_the_store_refuses_is_said_in_red_and_the_example_stays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from goldspan.annotations.errors import StoreError
+
+    db = tmp_path / "g.json"
+    articles = scored_corpus(db, blank(), CORPUS)
+    store = Store(db)
+    app = open_teach(store, articles, blank(), labels=["PERSON"], annotator="alice", include_all=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        shown = app.session.current
+
+        def full_disk(decision: object) -> None:
+            raise StoreError(f"{db}: no space left on the device; nothing was saved.")
+
+        monkeypatch.setattr(store, "save_decision", full_disk)
+        await pilot.press("a")
+        status = app.query_one("#status", TextLines).text
+        assert "NOT SAVED" in status.plain and "red" in str(status.style)
+        assert app.session.current is shown and app.session.answered == 0  # the same example, to answer again
+        monkeypatch.undo()
+        await pilot.press("a")
+        assert app.session.answered == 1 and "NOT SAVED" not in app.query_one("#status", TextLines).text.plain
+        await pilot.press("q")
+    store.close()
+    with Store(db, read_only=True) as fresh:
+        assert [(d.text, d.answer) for d in stored_decisions(fresh, "alice")] == [("Name1", Answer.ACCEPT)]

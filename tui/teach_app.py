@@ -68,6 +68,7 @@ class TeachApp(Leaving):
         self.background = Background("goldspan-teach")
         self.collector = Collector()  # full collections wait for a pause, as in the annotator
         self.status = ""
+        self.status_failed = False  # the last answer did not reach the disk: said in red, not dim
         self.model_status = "model not needed yet"
 
     def compose(self) -> ComposeResult:
@@ -111,18 +112,19 @@ class TeachApp(Leaving):
 
     def action_answer(self, answer: str) -> None:
         said = self.session.answer(Answer(answer), time.monotonic())
-        self._after(said.message)
+        self._after(said.message, failed=said.failed)
 
     def action_undo(self) -> None:
         said = self.session.undo(time.monotonic())
-        self._after(said.message)
+        self._after(said.message, failed=said.failed)
 
     def action_leave(self) -> None:
         self._stop_background()
         self.exit()
 
-    def _after(self, message: str) -> None:
+    def _after(self, message: str, failed: bool = False) -> None:
         self.status = message
+        self.status_failed = failed
         self.refill()
         self.session.show_next(time.monotonic())
         self.redraw()
@@ -200,7 +202,8 @@ class TeachApp(Leaving):
         rows = len(text.wrap(self.console, max(1, example.content_size.width), overflow="fold"))
         text.append("\n" * max(0, example.content_size.height - rows))
         example.show(text)
-        self.query_one("#status", TextLines).show(Text(_fit(" " + self.status, width), style="dim"))
+        style = "bold white on red" if self.status_failed else "dim"
+        self.query_one("#status", TextLines).show(Text(_fit(" " + self.status, width), style=style))
 
     def _example(self) -> Text:
         candidate = self.session.current

@@ -24,6 +24,7 @@ class Said:
 
     message: str
     saved: bool = True
+    failed: bool = False  # the store refused it (a full disk, say): nothing was saved, the example stays
 
 
 class TeachSession:
@@ -56,7 +57,7 @@ class TeachSession:
         if candidate is None:
             return Said("nothing to answer", saved=False)
         if self.store.read_only:
-            return Said("the database is open read-only: answers are not saved", saved=False)
+            return Said("the database is open read-only: answers are not saved", saved=False, failed=True)
         span = candidate.span
         decision = Decision(
             candidate.article_id, self.annotator, span.start, span.end, span.label, answer, span.token_start, span.token_end,
@@ -65,7 +66,7 @@ class TeachSession:
         try:
             self.store.save_decision(decision.to_dict())
         except StoreError as error:
-            return Said(f"not saved: {error}", saved=False)  # the example stays on screen: the key can be pressed again
+            return Said(f"NOT SAVED: {error}", saved=False, failed=True)  # the example stays on screen: the key can be pressed again
         self._done.append((candidate, decision))
         self.counts[answer] += 1
         self.current = None
@@ -79,7 +80,7 @@ class TeachSession:
         try:
             self.store.remove_decision(decision.article_id, decision.annotator, decision.start, decision.end, decision.label)
         except StoreError as error:
-            return Said(f"not undone: {error}", saved=False)
+            return Said(f"NOT UNDONE: {error}", saved=False, failed=True)
         self._done.pop()
         self.counts[decision.answer] -= 1
         if self.current is not None:
