@@ -140,6 +140,30 @@ def preannotate_cost_rows(quick: bool) -> list[Row]:
                 with_scores / without, "≥ 0.3", with_scores / without >= 0.3)]  # fmt: skip
 
 
+def comments_corpus(work: Path, quick: bool, spans_too: bool = False) -> tuple[list[str], list[set[tuple[int, int, str]]]]:
+    """The generated comments as spaCy's training input: ``train.spacy`` (80 %) and ``dev.spacy`` in
+    ``work`` (the gold entities, and with ``spans_too`` the same as the spancat's spans); returns the
+    held-out texts and their gold."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    from train_bench import comments
+
+    made = comments(300 if quick else 1_235)
+    cut = int(len(made) * 0.8)
+    blank = spacy.blank("en")
+    for part, items in (("train", made[:cut]), ("dev", made[cut:])):
+        kept = DocBin()
+        for text, spans in items:
+            doc = blank.make_doc(text)
+            doc.ents = [doc.char_span(a, b, label=label) for a, b, label in spans]
+            if spans_too:
+                doc.spans["sc"] = list(doc.ents)
+            kept.add(doc)
+        kept.to_disk(work / f"{part}.spacy")
+    return [text for text, _ in made[cut:]], [set(spans) for _, spans in made[cut:]]
+
+
 def beam_rows(quick: bool) -> list[Row]:
     """The beam candidate: spaCy's ``beam_ner`` (beam width 16, the beam objective) against its greedy
     ``ner``, both trained from blank by spaCy's own loop on the same 80 % of the generated comments,
@@ -151,29 +175,16 @@ def beam_rows(quick: bool) -> list[Row]:
 
     import spacy
     from spacy.cli.init_config import init_config
-    from spacy.tokens import DocBin
     from spacy.training.initialize import init_nlp
     from spacy.training.loop import train
 
     from goldspan.annotations.confidence.calibration import judge
     from goldspan.annotations.confidence.greedy import greedy_scores
-    from train_bench import comments
 
-    made = comments(300 if quick else 1_235)
-    cut = int(len(made) * 0.8)
-    blank = spacy.blank("en")
-    texts = [text for text, _ in made[cut:]]
-    gold = [set(spans) for _, spans in made[cut:]]
     figures: dict[str, list[tuple[float, float, float, int, float]]] = {"ner": [], "beam_ner": []}
     with tempfile.TemporaryDirectory() as tmp_name:
         work = Path(tmp_name)
-        for part, items in (("train", made[:cut]), ("dev", made[cut:])):
-            kept = DocBin()
-            for text, spans in items:
-                doc = blank.make_doc(text)
-                doc.ents = [doc.char_span(a, b, label=label) for a, b, label in spans]
-                kept.add(doc)
-            kept.to_disk(work / f"{part}.spacy")
+        texts, gold = comments_corpus(work, quick)
         for seed in (1,) if quick else (1, 2, 3):
             for factory in figures:
                 config = init_config(lang="en", pipeline=["ner"], optimize="efficiency")
@@ -227,31 +238,17 @@ def spancat_rows(quick: bool) -> list[Row]:
 
     import spacy
     from spacy.cli.init_config import init_config
-    from spacy.tokens import DocBin
     from spacy.training.initialize import init_nlp
     from spacy.training.loop import train
 
     from goldspan.annotations.confidence.calibration import judge
     from goldspan.annotations.confidence.greedy import greedy_scores
-    from train_bench import comments
 
-    made = comments(300 if quick else 1_235)
-    cut = int(len(made) * 0.8)
-    blank = spacy.blank("en")
-    texts = [text for text, _ in made[cut:]]
-    gold = [set(spans) for _, spans in made[cut:]]
     figures: dict[str, list[tuple[float, float, float, int]]] = {"greedy": [], "spancat": []}
     costs: list[float] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         work = Path(tmp_name)
-        for part, items in (("train", made[:cut]), ("dev", made[cut:])):
-            kept = DocBin()
-            for text, spans in items:
-                doc = blank.make_doc(text)
-                doc.ents = [doc.char_span(a, b, label=label) for a, b, label in spans]
-                doc.spans["sc"] = list(doc.ents)
-                kept.add(doc)
-            kept.to_disk(work / f"{part}.spacy")
+        texts, gold = comments_corpus(work, quick, spans_too=True)
         for seed in (1,) if quick else (1, 2, 3):
             config = init_config(lang="en", pipeline=["ner", "spancat"], optimize="efficiency")
             config["components"]["spancat"]["suggester"] = {"@misc": "spacy.ngram_suggester.v1", "sizes": [1, 2, 3]}
