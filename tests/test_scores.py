@@ -196,3 +196,11 @@ def test_train_fits_a_calibration_on_the_held_out_suggestions_when_there_are_eno
     few = [gold_article(i, rnd.Random(i), sentences=1) for i in range(3)]
     write_docbin(sentence_nlp("en"), [GoldArticle(a.id, a.text, tuple(spans)) for a, spans in few], tmp_path / "few.spacy")
     assert fitted_calibration(english().name, tmp_path / "few.spacy") is None  # too few to fit on: scores stay raw
+
+
+def test_order_uncertain_with_a_bad_keymap_refuses_before_scoring_anything(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.toml"
+    keys.write_text("[keys]\nnot_an_action = 'z'\n", encoding="utf-8")
+    result = run_goldspan("annotate", SAMPLES, "--db", tmp_path / "g.json", "--order", "uncertain", "--keys", keys)
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "scoring" not in result.stderr, result.stderr
+    assert not (tmp_path / "g.json").exists()

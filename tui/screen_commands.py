@@ -103,11 +103,6 @@ def annotate(
     # Without --model, a DB's best trained model is used: known once the DB is open (an existing one,
     # so a model that is missing never leaves a new DB behind).
     spec = None if model is None and db.exists() else pipelines.resolve(model, patterns)
-    if order == "uncertain":  # the order needs every article's scores: the ones missing are made first
-        if spec is None:
-            with Store(db, read_only=True) as store:
-                scoring_spec = pipelines.resolve(best_model_path(store), patterns)
-        score_first(db, sources, scoring_spec if spec is None else spec, scorer=scorer, patterns=patterns, shared=shared)
 
     def labels_of(spec: pipelines.PipelineSpec) -> tuple[str, ...]:
         chosen = choose_labels(spec.labels, labels)
@@ -117,6 +112,13 @@ def annotate(
 
     chosen = labels_of(spec) if spec is not None else ()  # refused before a new DB is created
     keymap = keymap_from(keys)
+    if order == "uncertain":  # the order needs every article's scores: the ones missing are made first
+        scoring_spec = spec
+        if scoring_spec is None:
+            with Store(db, read_only=True) as store:
+                scoring_spec = pipelines.resolve(best_model_path(store), patterns)
+            labels_of(scoring_spec)  # refused before anything is written to the DB
+        score_first(db, sources, scoring_spec, scorer=scorer, patterns=patterns, shared=shared)
     with Store(db, shared=shared) as store:
         if spec is None:
             spec = pipelines.resolve(best_model_path(store), patterns)
