@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from ..datamodel import Answer, Role
+from ..ordering import uncertainty_of
 from .schema import ANNOTATIONS, ARTICLES, EVAL_SET, REVIEWS, SUGGESTIONS
 
 Record = Mapping[str, Any]
@@ -43,7 +44,7 @@ def uncertainty(record: Record) -> float | None:
     (1 for a score of 0.5, 0 for 0 or 1); None when no span has a score. What ``--order uncertain``
     sorts by (annotations/ordering.py)."""
     scores = [s["score"] for s in record.get("spans", ()) if s.get("score") is not None]
-    return round(sum(1 - abs(2 * p - 1) for p in scores) / len(scores), 6) if scores else None
+    return round(sum(map(uncertainty_of, scores)) / len(scores), 6) if scores else None
 
 
 def _field(name: str, default: Any = None) -> Callable[[Record], Any]:

@@ -20,10 +20,9 @@ from .stream import Candidate, TeachStream
 
 @dataclass(frozen=True)
 class Said:
-    """What a key did, for the status line; ``saved`` False when nothing reached the disk."""
+    """What a key did, for the status line."""
 
     message: str
-    saved: bool = True
     failed: bool = False  # the store refused it (a full disk, say): nothing was saved, the example stays
 
 
@@ -55,9 +54,9 @@ class TeachSession:
     def answer(self, answer: Answer, now: float) -> Said:
         candidate = self.current
         if candidate is None:
-            return Said("nothing to answer", saved=False)
+            return Said("nothing to answer")
         if self.store.read_only:
-            return Said("the database is open read-only: answers are not saved", saved=False, failed=True)
+            return Said("the database is open read-only: answers are not saved", failed=True)
         span = candidate.span
         decision = Decision(
             candidate.article_id, self.annotator, span.start, span.end, span.label, answer, span.token_start, span.token_end,
@@ -66,7 +65,7 @@ class TeachSession:
         try:
             self.store.save_decision(decision.to_dict())
         except StoreError as error:
-            return Said(f"NOT SAVED: {error}", saved=False, failed=True)  # the example stays on screen: the key can be pressed again
+            return Said(f"NOT SAVED: {error}", failed=True)  # the example stays on screen: the key can be pressed again
         self._done.append((candidate, decision))
         self.counts[answer] += 1
         self.current = None
@@ -75,12 +74,12 @@ class TeachSession:
 
     def undo(self, now: float) -> Said:
         if not self._done:
-            return Said("nothing to undo in this session", saved=False)
+            return Said("nothing to undo in this session")
         candidate, decision = self._done[-1]
         try:
             self.store.remove_decision(decision.article_id, decision.annotator, decision.start, decision.end, decision.label)
         except StoreError as error:
-            return Said(f"NOT UNDONE: {error}", saved=False, failed=True)
+            return Said(f"NOT UNDONE: {error}", failed=True)
         self._done.pop()
         self.counts[decision.answer] -= 1
         if self.current is not None:
