@@ -300,3 +300,62 @@ async def test_an_answer_the_store_refuses_is_said_in_red_and_the_example_stays(
     store.close()
     with Store(db, read_only=True) as fresh:
         assert [(d.text, d.answer) for d in stored_decisions(fresh, "alice")] == [("Name1", Answer.ACCEPT)]
+
+
+def test_candidates_sorted_out_off_the_ui_thread_join_as_add_would_put_them() -> None:
+    """``sort_out`` (teach's background thread) then ``join`` (its UI thread) is ``add``: the same
+    order, and the same counts of spans answered before, sure, and of other labels."""
+    article = Article.from_text("Title\n" + " ".join(f"Name{i} met Name{i}." for i in range(40)))
+    spans = []
+    for i in range(40):
+        start = article.text.index(f"Name{i} ")
+        score = [0.3, 0.999, 0.6, 0.001, 0.52][i % 5]
+        spans.append(Span(start, start + len(f"Name{i}"), 3 * i + 2, 3 * i + 3, "ORG" if i % 7 == 0 else "PERSON", Origin.MODEL, score=score))
+    found = Suggestions(article.id, blank().model_id, tuple(spans), scorer="greedy")
+    answered = [(article.id, spans[1].start, spans[1].end, "PERSON"), (article.id, spans[2].start, spans[2].end, "PERSON")]
+
+    one = TeachStream(["PERSON"], answered)
+    assert one.add(article, found) == len([s for s in spans if s.label == "PERSON" and 0.01 < s.score < 0.99]) - 1
+    two = TeachStream(["PERSON"], answered)
+    arrival = two.sort_out(article, found)
+    assert len(two) == 0 and two.articles == 0  # sorting out changes nothing
+    assert two.join(arrival) == len(one)
+    assert two.join(two.sort_out(article, found)) == 0  # the same spans again: already in the pool
+    # Name1 is sure (0.999) but answered before, and counted so, as add always did.
+    assert (one.answered_before, one.sure, one.other_labels) == (2, 13, 6)
+    assert (two.sure, two.other_labels) == (one.sure * 2, one.other_labels * 2)
+    order_one = [one.next() for _ in range(len(one))]
+    order_two = [two.next() for _ in range(len(two))]
+    assert [c.key for c in order_one] == [c.key for c in order_two]
+    assert [c.span.score for c in order_one][:8] == [0.52] * 7 + [0.6]  # the most uncertain first
+
+
+async def test_an_article_scored_in_the_background_joins_the_pool_and_is_stored_for_the_next_session(tmp_path: Path) -> None:
+    """No stored scores: the model's process scores the article while the screen waits, its entities
+    are asked, and its scored suggestions are in the DB (made ready on the background thread)."""
+    db = tmp_path / "g.json"
+    article = Article.from_text("Summit\nVladimir Putin met Alexander Lukashenko in Sochi on Friday, Reuters reported.")
+    spec = pipelines.resolve(None)
+    store = Store(db)
+    store.add_articles([article])
+    app = open_teach(store, [article], spec, labels=["PERSON"], annotator="alice", include_all=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        import time
+
+        deadline = time.monotonic() + 120
+        while app.session.current is None:
+            await pilot.pause(0.05)
+            assert time.monotonic() < deadline, "the model's process did not score the article in time"
+        await pilot.pause()
+        shown = app.session.current
+        assert shown.span.label == "PERSON" and shown.span.score is not None and 0 <= shown.span.score <= 1
+        assert f"Is “{shown.text}” a PERSON?" in app.query_one("#example", TextLines).text.plain
+        await pilot.press("a")
+        await pilot.press("q")
+    store.close()
+    with Store(db, read_only=True) as fresh:
+        stored = fresh.suggestions(article.id, spec.model_id)
+        assert stored is not None and stored.scorer.startswith("greedy")
+        people = {article.text[s.start : s.end] for s in stored.spans if s.label == "PERSON"}
+        assert shown.text in people and all(s.score is not None for s in stored.spans)
+        assert [(d.text, d.answer) for d in stored_decisions(fresh, "alice")] == [(shown.text, Answer.ACCEPT)]

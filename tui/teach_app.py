@@ -7,6 +7,7 @@ asked from a background thread that keeps a few articles ahead of the annotator.
 from __future__ import annotations
 
 import functools
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -17,14 +18,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer
 
-from goldspan.annotations.datamodel import Answer, Article, Suggestions
+from goldspan.annotations.datamodel import Answer, Article
 from goldspan.annotations.errors import GoldspanError
 from goldspan.annotations.nlp.pipelines import PipelineSpec
 from goldspan.annotations.nlp.remote import ProcessPreparer, WorkerClosed
 from goldspan.annotations.nlp.suggest import UNSCORABLE
-from goldspan.annotations.store import Store
+from goldspan.annotations.store import EncodedSuggestions, Store, encoded_suggestions
 from goldspan.annotations.teaching.session import TeachSession
-from goldspan.annotations.teaching.stream import TeachStream
+from goldspan.annotations.teaching.stream import Arrival, TeachStream
 
 from .background import Background
 from .collector import Collector
@@ -33,6 +34,15 @@ from .widgets.text_lines import TextLines
 
 AHEAD = 20  # candidates kept ready in the pool, so no key waits for the model
 IN_FLIGHT = 2  # articles asked of the model at once (the next one parses while this one is answered)
+SWITCH_INTERVAL = 0.0005  # seconds a thread waits for the interpreter's lock before it is handed over
+
+
+@dataclass(frozen=True)
+class Scored:
+    """An article the model scored, made ready on the background thread for the pool and the store."""
+
+    arrival: Arrival
+    record: EncodedSuggestions
 
 
 @dataclass
@@ -70,6 +80,7 @@ class TeachApp(Leaving):
         self.status = ""
         self.status_failed = False  # the last answer did not reach the disk: said in red, not dim
         self.model_status = "model not needed yet"
+        self._switch_interval = sys.getswitchinterval()
 
     def compose(self) -> ComposeResult:
         # TextLines redraw only the rows that changed (a Static redraws all of itself).
@@ -79,6 +90,11 @@ class TeachApp(Leaving):
         yield Footer()
 
     def on_mount(self) -> None:
+        # The background thread's Python work (a scored article's spans and candidates made ready)
+        # shares the interpreter's lock with the keys; at Python's 5 ms switch interval a key that came
+        # during it took 34 ms, at 0.5 ms at most 7 (docs/performance.md).
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
         self.collector.start()
         self.set_interval(1.0, self.collector.idle, name="collector")
         self.watch_for_endings()
@@ -100,6 +116,7 @@ class TeachApp(Leaving):
     def on_unmount(self) -> None:
         self._stop_background()
         self.collector.stop()
+        sys.setswitchinterval(self._switch_interval)  # as it was (a test process goes on)
 
     def _stop_background(self) -> None:
         self.background.stop()
@@ -157,23 +174,26 @@ class TeachApp(Leaving):
             self.call_from_thread(self._scored, article, None, str(error))
             return
         if found is not None:
-            self.call_from_thread(self._scored, article, found, "")
+            # Made here, not on the UI thread: for a 50,000-word article, 12,000 spans encoded and as
+            # many candidates sorted out took a key's 45 ms there (docs/performance.md).
+            ready = Scored(self.session.stream.sort_out(article, found), encoded_suggestions(found))
+            self.call_from_thread(self._scored, article, ready, "")
 
     def _loading(self) -> None:
         self.model_status = f"loading {self.spec.display_name}…"
         self.redraw()
 
-    def _scored(self, article: Article, found: Suggestions | None, problem: str) -> None:
+    def _scored(self, article: Article, ready: Scored | None, problem: str) -> None:
         self.feed.asked.discard(article.id)
         self.model_status = str(self.spec.display_name)
-        if found is None:
+        if ready is None:
             self.status = f"the model could not score “{article.title}”: {problem}"
         else:
             try:
-                self.session.store.save_suggestions([found])  # scored once: the next session reads them
+                self.session.store.save_encoded_suggestions([ready.record])  # scored once: the next session reads them
             except GoldspanError as error:
                 self.status = f"suggestions not saved: {error}"
-            self.session.stream.add(article, found)
+            self.session.stream.join(ready.arrival)
         self.refill()
         if self.session.current is None:
             self.session.show_next(time.monotonic())

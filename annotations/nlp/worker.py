@@ -115,20 +115,20 @@ def _loader(out: Connection):  # type: ignore[no-untyped-def]
     return loading_then_loaded
 
 
-NICENESS = 10  # the model is background work: on a busy machine the screen's keys go first
+NICENESS = 19  # the model is background work: the screen's keys, the terminal's and tmux's go first
 
 
 def main(argv: list[str]) -> int:
     from multiprocessing.connection import Connection
 
     inbox, out = Connection(int(argv[1]), writable=False), Connection(int(argv[2]), readable=False)
-    # With two cores, a parse on one left the screen, the terminal and tmux sharing the other: keys took
-    # 1.38 times as long during a parse as at rest, and 1.61 niced by 10 (docs/performance.md). As an
-    # idle-class process it runs whenever a core is free and gives way the moment anything else wakes.
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):  # not Linux: the next best thing
-        os.nice(NICENESS)
+    # Niced to the lowest priority of the normal class, not put in the idle class (SCHED_IDLE), which
+    # this worker used until teach's keys were timed from send to arrival: Linux counts a core that
+    # runs only idle-class work as free and wakes the terminal's and the screen's processes there, and
+    # on this machine (Linux 6.18, two cores) such a wake-up waited ~4 ms, a scheduler tick, for the
+    # parse to give way: 15 of 50 teach keys reached the screen's process 4-7 ms late; niced to 19,
+    # 0 to 3 of 50 (docs/performance.md, issue 21).
+    os.nice(NICENESS)
     serve(inbox, out)
     return 0
 

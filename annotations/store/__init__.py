@@ -9,15 +9,16 @@ The layout is in docs/schema.md; why the journal, in docs/storage.md.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from itertools import compress, repeat
 from operator import and_, eq, is_not
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from tinydb import TinyDB
 
 from ..datamodel import Annotation, Article, ArticleList, Edit, ModelId, Role, Suggestions, now_iso
-from .codec import annotation_doc, annotation_from_doc, annotation_json
+from .codec import annotation_doc, annotation_from_doc, annotation_json, json_dumps
 from ..errors import StoreError
 from .files import unwritable_reason
 from .journal import JournalStorage
@@ -29,6 +30,18 @@ from .table import LazyColumn, Table
 __all__ = ["ANNOTATIONS", "ARTICLES", "DEFAULT_DB", "FORMAT_NAME", "META", "REVIEWS", "SCHEMA_VERSION", "SUGGESTIONS", "Store"]
 
 DEFAULT_DB = "goldspan.json"
+
+
+@dataclass(frozen=True)
+class EncodedSuggestions:
+    doc: Mapping[str, Any]  # Suggestions.to_dict()
+    json: str  # the same, as the journal writes it
+
+
+def encoded_suggestions(item: Suggestions) -> EncodedSuggestions:
+    """A suggestions record ready to store: no store is touched, so any thread may make it."""
+    doc = item.to_dict()
+    return EncodedSuggestions(doc, json_dumps()(doc))
 
 
 def _key(*parts: str) -> str:
@@ -255,6 +268,12 @@ class Store:
         entries: list[tuple[str, Mapping[str, Any]]] = [(SUGGESTIONS, item.to_dict()) for item in items]
         if entries:
             self._put(entries)
+
+    def save_encoded_suggestions(self, records: Sequence[EncodedSuggestions]) -> None:
+        """As ``save_suggestions``, for records made ready elsewhere (``encoded_suggestions``): teach's
+        background thread encodes a 50,000-word article's 12,000 spans, and its UI thread only writes them."""
+        if records:
+            self._put([(SUGGESTIONS, r.doc) for r in records], encode=lambda i: records[i].json)
 
     def all_suggestions(self) -> list[Suggestions]:
         return [Suggestions.from_dict(doc) for doc in self._table(SUGGESTIONS).values()]
