@@ -31,6 +31,8 @@ def judged_rows(nlp: Language, texts: Sequence[str], outcome_of: Outcome, what: 
     from goldspan.annotations.confidence.calibration import Isotonic, judge
     from goldspan.annotations.confidence.greedy import greedy_scores
     from goldspan.annotations.confidence.mc_dropout import mc_dropout_scores
+    from goldspan.annotations.confidence.scoring import entity_scores
+    from goldspan.annotations.confidence.span_categorizer import spancat_of
 
     words = sum(len(nlp.make_doc(text)) for text in texts)
     list(nlp.pipe(texts))  # warm: the first parse of a freshly loaded model pays for allocations
@@ -41,13 +43,17 @@ def judged_rows(nlp: Language, texts: Sequence[str], outcome_of: Outcome, what: 
         "greedy path's action probabilities": lambda: greedy_scores(nlp, texts),
         "Monte-Carlo dropout, K=4": lambda: mc_dropout_scores(nlp, list(nlp.pipe(texts)), k=4, rate=0.1),
         "Monte-Carlo dropout, K=10": lambda: mc_dropout_scores(nlp, list(nlp.pipe(texts)), k=10, rate=0.1),
+        "beam search's share, width 16 (--scorer beam)": lambda: entity_scores(nlp, texts, "beam"),
     }
+    if spancat_of(nlp) is not None:  # a model trained with --spancat
+        candidates["span categorizer trained beside the NER (--scorer spancat)"] = lambda: entity_scores(nlp, texts, "spancat")
     rows = []
     for name, scorer in candidates.items():
         start = time.perf_counter()
         scored = scorer()
         seconds = time.perf_counter() - start
-        pairs = [(i % 2, p, outcome_of(i, key)) for i, doc_scores in enumerate(scored) for key, p in doc_scores.items()]
+        # An entity a scorer gives no score (the spancat's, longer than 5 tokens) is left out of its figures.
+        pairs = [(i % 2, p, outcome_of(i, key)) for i, doc_scores in enumerate(scored) for key, p in doc_scores.items() if p is not None]
         pairs = [(half, p, bool(right)) for half, p, right in pairs if right is not None]
         scores, outcomes = [p for _, p, _ in pairs], [right for _, _, right in pairs]
         judged = judge(scores, outcomes)
@@ -104,7 +110,8 @@ def comments_rows(quick: bool) -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         make_db(tmp / "bench.json", n)
-        request = TrainRequest(out=None, eval_split=0.2, max_steps=steps, eval_frequency=max(1, steps // 4))
+        # With a span categorizer beside the NER (train --spancat), so that scorer is judged on the same suggestions.
+        request = TrainRequest(out=None, eval_split=0.2, max_steps=steps, eval_frequency=max(1, steps // 4), spancat=True)
         with Store(tmp / "bench.json") as store:
             prepared = prepare(store, request)
         outcome = run(prepared, request)

@@ -4,6 +4,7 @@ by `annotate --order uncertain`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from goldspan.tui.app import GoldspanApp
 from goldspan.tui.keymap import default_keymap
 
 from .apphelpers import settle
-from .conftest import SAMPLES, run_goldspan
+from .conftest import SAMPLES, assert_one_line_error, run_goldspan
 from .helpers.scored_corpus import scored_corpus
 
 
@@ -157,7 +158,8 @@ def test_the_command_refuses_an_order_it_does_not_know(tmp_path: Path) -> None:
         (["--explore", "0.2"], "--explore applies to --order uncertain only"),
         (["--order", "uncertain", "--explore", "2"], "--explore 2: give a share between 0 and 1"),
         (["--order", "uncertain", "--scorer", "none"], "--order uncertain needs the suggestions' scores"),
-        (["--scorer", "beam"], "--scorer beam: not a scorer"),
+        (["--scorer", "magic"], "--scorer magic: not a scorer"),
+        (["--scorer", "spancat"], "--scorer spancat: this model has no span categorizer"),
     ):
         result = run_goldspan("annotate", SAMPLES, "--db", tmp_path / "g.json", *args)
         assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
@@ -204,3 +206,40 @@ def test_order_uncertain_with_a_bad_keymap_refuses_before_scoring_anything(tmp_p
     result = run_goldspan("annotate", SAMPLES, "--db", tmp_path / "g.json", "--order", "uncertain", "--keys", keys)
     assert result.returncode == 2 and "Traceback" not in result.stderr and "scoring" not in result.stderr, result.stderr
     assert not (tmp_path / "g.json").exists()
+
+
+def test_the_beam_scorer_scores_the_greedy_entities_by_the_beams_share() -> None:
+    from goldspan.annotations.confidence.scoring import entity_scores
+
+    nlp = spacy.load(english().name, exclude=["parser", "tagger", "lemmatizer", "attribute_ruler"])
+    texts = ["Vladimir Putin met Alexander Lukashenko in Sochi on Friday, Reuters reported.", "The Zorblax Corporation of New Bratislava paid Jan."]
+    greedy, beam = entity_scores(nlp, texts, "greedy"), entity_scores(nlp, texts, "beam")
+    assert [set(found) for found in beam] == [set(found) for found in greedy]  # the NER's own entities
+    assert all(p is not None and 0.0 <= p <= 1.0 for found in beam for p in found.values())
+    assert beam[0][(0, 14, "PERSON")] > 0.9
+
+
+def test_a_model_trained_with_spancat_scores_its_suggestions_with_it_and_one_without_is_refused(tmp_path: Path) -> None:
+    from .helpers.gold_corpus import add_gold
+
+    db = tmp_path / "g.json"
+    add_gold(db, 0, 40)
+    trained = run_goldspan("train", "--db", db, "--out", tmp_path / "m", "--spancat", "--max-steps", "120", "--eval-frequency", "40")
+    assert trained.returncode == 0, trained.stderr
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["pipeline"] == ["ner", "spancat"]
+    scored = run_goldspan("preannotate", "--db", db, "--model", tmp_path / "m", "--scorer", "spancat")
+    assert scored.returncode == 0, scored.stderr
+    assert "scored by spancat" in scored.stdout
+    with Store(db, read_only=True) as store:
+        spec = pipelines.resolve(str(tmp_path / "m"))
+        found = [s for s in (store.suggestions(a.id, spec.model_id) for a in store.articles()) if s is not None]
+    spans = [span for s in found for span in s.spans]
+    assert found and all(s.scorer.startswith("spancat") for s in found)
+    assert spans and all(span.score is None or 0.0 <= span.score <= 1.0 for span in spans)
+    assert sum(span.score is not None for span in spans) >= len(spans) // 2  # entities of 1-5 tokens all get one
+
+    before = db.read_bytes()
+    refused = run_goldspan("preannotate", "--db", db, "--scorer", "spancat", "--model", english().name)
+    assert_one_line_error(refused, "--scorer spancat", "no span categorizer", "goldspan train --spancat")
+    assert db.read_bytes() == before

@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ from rich.console import Console
 from goldspan.annotations.articles import LoadReport, load_articles
 from goldspan.annotations.errors import GoldspanError, InputError
 from goldspan.annotations.store import Store
+
+if TYPE_CHECKING:
+    from goldspan.annotations.nlp.pipelines import PipelineSpec
 
 
 ended_screen = threading.Event()  # set once the annotator's screen has run and closed (see main)
@@ -57,7 +60,8 @@ ScorerOption = Annotated[
     typer.Option(
         "--scorer",
         help="How each suggestion gets its confidence: greedy (the parse's own action probabilities, the default), "
-        "dropout (Monte-Carlo dropout, 10 parses: slower) or none. See docs/confidence.md.",
+        "dropout (Monte-Carlo dropout, 10 parses: slower), beam (a beam search's share, width 16), spancat (a span "
+        "categorizer trained beside the NER: goldspan train --spancat) or none. See docs/confidence.md.",
     ),
 ]
 SourcesOrDbArgument = Annotated[
@@ -101,6 +105,15 @@ def check_scorer(scorer: str) -> str:
     if scorer not in SCORERS:
         raise InputError(f"--scorer {scorer}: not a scorer; choose one of {', '.join(SCORERS)}.")
     return scorer
+
+
+def check_scorer_for(spec: "PipelineSpec", scorer: str) -> None:
+    """Refuse a scorer the model cannot give (the span categorizer's, on a model without one)."""
+    from goldspan.annotations.confidence.scoring import scorer_problem
+
+    problem = scorer_problem(scorer, spec.meta)
+    if problem is not None:
+        raise InputError(problem)
 
 
 def say_out(message: str) -> None:

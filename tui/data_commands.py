@@ -13,7 +13,7 @@ from goldspan.annotations.store import DEFAULT_DB, Store
 from goldspan.annotations.words import plural
 
 from .cli import (
-    DbOption, ModelOption, PatternsOption, ScorerOption, SharedOption, SourcesOrDbArgument, app, check_scorer, default_annotator, err, out,
+    DbOption, ModelOption, PatternsOption, ScorerOption, SharedOption, SourcesOrDbArgument, app, check_scorer, check_scorer_for, default_annotator, err, out,
     read_sources, report_store_notices, say, say_out,
 )  # fmt: skip
 
@@ -42,6 +42,7 @@ def preannotate(
         raise InputError(f"{db}: no such database; name the article files or folders to preannotate.")
     report = read_sources(sources) if sources else None
     spec = pipelines.resolve(model, patterns)
+    check_scorer_for(spec, scorer)
     with Store(db, shared=shared, must_write=True) as store, parse_progress(err) as progress:
         report_store_notices(store)
         articles = report.articles if report is not None else store.article_list()

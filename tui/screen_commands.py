@@ -18,7 +18,7 @@ from goldspan.annotations.store import DEFAULT_DB, Store
 from goldspan.annotations.words import plural
 
 from .cli import (
-    DbOption, ModelOption, PatternsOption, ScorerOption, SharedOption, SourcesOrDbArgument, app, check_scorer, default_annotator, ended_screen, read_sources,
+    DbOption, ModelOption, PatternsOption, ScorerOption, SharedOption, SourcesOrDbArgument, app, check_scorer, check_scorer_for, default_annotator, ended_screen, read_sources,
     report_store_notices, say,
 )  # fmt: skip
 
@@ -105,6 +105,7 @@ def annotate(
     spec = None if model is None and db.exists() else pipelines.resolve(model, patterns)
 
     def labels_of(spec: pipelines.PipelineSpec) -> tuple[str, ...]:
+        check_scorer_for(spec, scorer)
         chosen = choose_labels(spec.labels, labels)
         if not chosen:
             raise InputError(f"--model {spec.name}: its labels are not listed in its meta.json; name them with --labels A,B,C.")
@@ -163,7 +164,7 @@ def teach(
     if not labels:
         raise InputError("--label: name the label(s) to ask about, e.g. --label PERSON or --label PERSON,ORG.")
     if scorer == "none":
-        raise InputError("--scorer none: teach mode asks the least certain entities first, so it needs a scorer (greedy or dropout).")
+        raise InputError("--scorer none: teach mode asks the least certain entities first, so it needs a scorer (greedy, dropout, beam or spancat).")
     if not sources and not db.exists():
         raise InputError(f"{db}: no such database; name the article files or folders to teach on (e.g. goldspan teach sample_articles/ --label PERSON).")
     report = read_sources(sources) if sources else LoadReport()
@@ -173,6 +174,7 @@ def teach(
         unknown = [name for name in labels if spec.labels and name not in spec.labels]
         if unknown:
             raise InputError(f"--label {','.join(unknown)}: the model {spec.display_name} does not predict it (it knows {', '.join(spec.labels)}).")
+        check_scorer_for(spec, scorer)
         return dataclasses.replace(spec, scorer=scorer)
 
     spec = checked(spec) if spec is not None else None  # refused before a new DB is created

@@ -71,6 +71,9 @@ def train(
     max_steps: MaxStepsOption = None,
     eval_frequency: EvalFrequencyOption = None,
     seed: SeedOption = 0,
+    spancat: Annotated[
+        bool, typer.Option("--spancat", help="Also train a span categorizer beside the NER, to score its suggestions (--scorer spancat).")
+    ] = False,
 ) -> int:
     """Train an NER model on the accepted gold with spaCy, score it on the DB's fixed evaluation set, and record it; annotate then uses the best one."""
     from goldspan.annotations.training.trainer import TrainRequest
@@ -80,7 +83,7 @@ def train(
 
     request = TrainRequest(
         out=out_dir, base=base, labels=_labels(labels), eval_split=eval_split, reset_eval=reset_eval, max_minutes=max_minutes,
-        annotator=annotator, gpu_id=gpu_id, max_steps=max_steps, eval_frequency=eval_frequency, seed=seed,
+        annotator=annotator, gpu_id=gpu_id, max_steps=max_steps, eval_frequency=eval_frequency, seed=seed, spancat=spancat,
     )  # fmt: skip
     with _checked(db, request) as store:
         with TrainProgress(err, max_minutes) as progress:

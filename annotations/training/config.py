@@ -9,6 +9,7 @@ Two kinds of base:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
@@ -92,18 +93,26 @@ def _lang(spec: pipelines.PipelineSpec, asked: str) -> str:
 
 
 def build_config(
-    base: Base, train_path: Path, dev_path: Path, *, gpu: bool, max_steps: int | None, eval_frequency: int | None, seed: int
-) -> Config:
+    base: Base, train_path: Path, dev_path: Path, *, gpu: bool, max_steps: int | None, eval_frequency: int | None, seed: int,
+    spancat: bool = False,
+) -> Config:  # fmt: skip
+    """``spacy init config``'s config for the base; with ``spancat``, a span categorizer beside the NER
+    (``confidence.span_categorizer``), which only scores: the model kept is the one whose NER scored best."""
     from spacy.cli.init_config import init_config
 
-    config = init_config(lang=base.lang, pipeline=["ner"], optimize="efficiency", gpu=gpu)
+    config = init_config(lang=base.lang, pipeline=["ner", "spancat"] if spancat else ["ner"], optimize="efficiency", gpu=gpu)
+    if spancat:
+        _own_span_categorizer(config)
     if not base.is_blank:
         # en_core_web_sm's NER embeds with a tok2vec of its own, so the separate tok2vec component that
         # init config adds would be trained for nothing; a base whose NER listens to a shared
         # component gets that component sourced too.
         upstream = _listened_to(base.name)
-        config["nlp"]["pipeline"] = [*upstream, "ner"]
-        config["components"] = {name: {"source": base.name} for name in [*upstream, "ner"]}
+        config["nlp"]["pipeline"] = [*upstream, "ner", *(["spancat"] if spancat else [])]
+        components = {name: {"source": base.name} for name in [*upstream, "ner"]}
+        if spancat:
+            components["spancat"] = config["components"]["spancat"]
+        config["components"] = components
         config["initialize"]["vectors"] = None
     config["paths"]["train"] = str(train_path)
     config["paths"]["dev"] = str(dev_path)
@@ -114,6 +123,26 @@ def build_config(
     if eval_frequency is not None:
         training["eval_frequency"] = eval_frequency
     return config
+
+
+def _own_span_categorizer(config: Config) -> None:
+    """The spancat with an embedding of its own (init config's tok2vec architecture, inline), so it
+    needs no other component and leaves the NER's untouched; suggested spans of 1-5 tokens; its
+    scores weigh nothing in choosing the model kept."""
+    from ..confidence.span_categorizer import NGRAMS, SPANS_KEY
+
+    tok2vec = copy.deepcopy(dict(config["components"]["tok2vec"]["model"]))
+    width = tok2vec["encode"]["width"]
+    tok2vec["embed"] = {**tok2vec["embed"], "width": width}  # was a reference to the tok2vec component's
+    spancat = config["components"]["spancat"]
+    spancat["model"]["tok2vec"] = tok2vec
+    spancat["suggester"] = {"@misc": "spacy.ngram_suggester.v1", "sizes": list(NGRAMS)}
+    spancat["spans_key"] = SPANS_KEY
+    weights = config["training"]["score_weights"]
+    for key in list(weights):
+        if key.startswith("spans_"):
+            weights[key] = 0.0 if weights[key] is not None else None
+    weights["ents_f"] = 1.0
 
 
 def _listened_to(name: str) -> list[str]:

@@ -107,14 +107,21 @@ class ExampleSet:
             self.labels = Counter()
 
 
-def write_docbin(nlp: Language, articles: Sequence[GoldArticle], path: Path, labels: set[str] | None = None) -> ExampleSet:
+def write_docbin(
+    nlp: Language, articles: Sequence[GoldArticle], path: Path, labels: set[str] | None = None, span_key: str | None = None
+) -> ExampleSet:
     """The articles' sentence examples as a DocBin (``spacy train``'s input); ``labels``: keep only
-    entities of these labels (the others are left unlabelled, as O)."""
+    entities of these labels (the others are left unlabelled, as O); ``span_key``: the entities also
+    as that span group (a span categorizer's gold)."""
     from spacy.tokens import DocBin
 
     def docs_of(article: GoldArticle) -> list[Doc]:
         spans = article.spans if labels is None else tuple(s for s in article.spans if s[2] in labels)
-        return sentence_docs(nlp, GoldArticle(article.article_id, article.text, spans))
+        docs = sentence_docs(nlp, GoldArticle(article.article_id, article.text, spans))
+        if span_key is not None:
+            for doc in docs:
+                doc.spans[span_key] = list(doc.ents)
+        return docs
 
     return _kept(DocBin(attrs=["ORTH", "ENT_IOB", "ENT_TYPE"]), articles, docs_of, path)
 

@@ -51,6 +51,14 @@ class TrainRequest:
     max_steps: int | None = None
     eval_frequency: int | None = None
     seed: int = 0
+    spancat: bool = False  # a span categorizer trained beside the NER, to score its entities (--scorer spancat)
+
+    @property
+    def span_key(self) -> str | None:
+        """The span group the examples carry the gold in for the span categorizer, if one is trained."""
+        from ..confidence.span_categorizer import SPANS_KEY
+
+        return SPANS_KEY if self.spancat else None
 
 
 @dataclass
@@ -232,6 +240,11 @@ def prepare(store: Store, request: TrainRequest) -> Prepared:
     nlp = sentence_nlp(base.lang)
     held_out = {a for a, held in {**store.eval_parts(), **parts}.items() if held}
     partial = partial_articles(store, {a.article_id for a in gold} | held_out, request.annotator)
+    left_out = partial if request.spancat else []
+    if request.spancat:
+        # spaCy's span categorizer has no "unknown" for a span: an article known only through a few
+        # answers would teach it that every other span of it is no entity.
+        partial = []
     trained_labels = sorted({s[2] for a in train_articles for s in a.spans} | {s[2] for a in partial for s in a.accepted})
     if request.labels:
         missing = [label for label in request.labels if label not in trained_labels]
@@ -245,7 +258,7 @@ def prepare(store: Store, request: TrainRequest) -> Prepared:
     workdir = _workdir_near(request.out)
     try:
         eval_path = workdir / "eval.spacy"
-        eval_set = write_docbin(nlp, eval_articles, eval_path, set(labels))
+        eval_set = write_docbin(nlp, eval_articles, eval_path, set(labels), span_key=request.span_key)
         if eval_set.docs < MIN_EVAL_EXAMPLES:
             raise InputError(
                 f"{store.path}: only {plural(eval_set.docs, 'evaluation example')} (sentences of {plural(len(eval_articles), 'held-out article')}); "
@@ -258,6 +271,9 @@ def prepare(store: Store, request: TrainRequest) -> Prepared:
     only_eval = sorted({s[2] for a in eval_articles for s in a.spans} - set(labels))
     if only_eval:
         notes.append(f"not trained, so not scored: {', '.join(only_eval)} (no gold in the training articles{'' if not request.labels else ' or not in --labels'}).")
+    if left_out:
+        notes.append(f"teach answers in {plural(len(left_out), 'article')} without gold left out: the span categorizer "
+                     "(--spancat) cannot learn from partial examples.")  # fmt: skip
     if partial:
         answers = sum(len(a.accepted) + len(a.rejected) for a in partial)
         notes.append(f"also training on {plural(answers, 'teach answer')} in {plural(len(partial), 'article')} without gold "
@@ -282,7 +298,7 @@ def run(prepared: Prepared, request: TrainRequest, train_articles: list[GoldArti
     folder.mkdir()
     articles = prepared.train_articles if train_articles is None else train_articles
     train_path = folder / "train.spacy"
-    train_set = write_docbin(sentence_nlp(prepared.base.lang), articles, train_path, set(prepared.labels))
+    train_set = write_docbin(sentence_nlp(prepared.base.lang), articles, train_path, set(prepared.labels), span_key=request.span_key)
     if prepared.partial:
         from_answers = add_partial_docs(sentence_nlp(prepared.base.lang), prepared.partial, train_path, set(prepared.labels))
         train_set.docs += from_answers.docs
@@ -290,7 +306,7 @@ def run(prepared: Prepared, request: TrainRequest, train_articles: list[GoldArti
     use_gpu = _gpu(request.gpu_id)
     config = build_config(
         prepared.base, train_path, prepared.eval_path, gpu=use_gpu >= 0,
-        max_steps=request.max_steps, eval_frequency=request.eval_frequency, seed=request.seed,
+        max_steps=request.max_steps, eval_frequency=request.eval_frequency, seed=request.seed, spancat=request.spancat,
     )  # fmt: skip
     config["training"]["logger"] = {"@loggers": "goldspan.progress.v1"}
     config["training"]["before_update"] = {"@callbacks": "goldspan.before_update.v1"}
@@ -409,30 +425,33 @@ MIN_FIT = 20  # right and wrong suggestions each, at least, for a calibration fi
 
 
 def fitted_calibration(folder: Path | str, eval_path: Path) -> dict[str, Any] | None:
-    """An isotonic fit of the greedy scorer's raw scores on the model's own held-out suggestions, for
-    its meta (``confidence.scoring.calibration_for`` reads it); None when the evaluation set has too
-    few wrong (or right) suggestions for a fit to help."""
+    """Isotonic fits of the model's scorers' raw scores on its own held-out suggestions (the greedy
+    scorer's, and the span categorizer's if it has one), for its meta (``confidence.scoring.calibration_for``
+    reads it); None when the evaluation set has too few wrong (or right) suggestions for a fit to help."""
     import spacy
     from spacy.tokens import DocBin
 
     from ..confidence.calibration import Isotonic
-    from ..confidence.greedy import greedy_scores
-    from ..confidence.scoring import scored_ner
+    from ..confidence.scoring import entity_scores, scored_ner
+    from ..confidence.span_categorizer import spancat_of
 
     nlp = spacy.load(str(folder))  # a folder, or (tests) an installed package by name
-    ner = scored_ner(nlp)
-    if ner is None:
+    if scored_ner(nlp) is None:
         return None
     gold_docs = list(DocBin().from_disk(eval_path).get_docs(nlp.vocab))
     gold = [{(e.start_char, e.end_char, e.label_) for e in doc.ents} for doc in gold_docs]
-    scored = greedy_scores(nlp, [doc.text for doc in gold_docs], component=ner)
-    pairs = [(p, key in gold[i]) for i, found in enumerate(scored) for key, p in found.items()]
-    wrong = sum(1 for _, right in pairs if not right)
-    if wrong < MIN_FIT or len(pairs) - wrong < MIN_FIT:
-        return None
-    fit = Isotonic.fit([p for p, _ in pairs], [right for _, right in pairs])
-    return {"greedy": {"xs": [round(x, 6) for x in fit.xs], "ys": [round(y, 6) for y in fit.ys],
-                       "fitted_on": f"isotonic fit on {len(pairs)} held-out suggestions ({wrong} wrong)"}}  # fmt: skip
+    texts = [doc.text for doc in gold_docs]
+    fits: dict[str, Any] = {}
+    for scorer in ["greedy", *(["spancat"] if spancat_of(nlp) else [])]:
+        scored = entity_scores(nlp, texts, scorer)
+        pairs = [(p, key in gold[i]) for i, found in enumerate(scored) for key, p in found.items() if p is not None]
+        wrong = sum(1 for _, right in pairs if not right)
+        if wrong < MIN_FIT or len(pairs) - wrong < MIN_FIT:
+            continue
+        fit = Isotonic.fit([p for p, _ in pairs], [right for _, right in pairs])
+        fits[scorer] = {"xs": [round(x, 6) for x in fit.xs], "ys": [round(y, 6) for y in fit.ys],
+                        "fitted_on": f"isotonic fit on {len(pairs)} held-out suggestions ({wrong} wrong)"}  # fmt: skip
+    return fits or None
 
 
 def _read_incorrect_spans(nlp: Language) -> None:
