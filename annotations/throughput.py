@@ -37,6 +37,7 @@ class Throughput:
     active_seconds: float = 0.0
     entities_fixed: int = 0
     _per_entity: list[float] = field(default_factory=list, repr=False)
+    _per_decision: list[float] = field(default_factory=list, repr=False)  # active seconds of each timed decision
     times: list[str] = field(default_factory=list, repr=False)  # when each decision was made (ISO), for the plot
 
     @property
@@ -47,6 +48,11 @@ class Throughput:
     @property
     def median_seconds_per_entity(self) -> float | None:
         return median(self._per_entity) if self._per_entity else None
+
+    @property
+    def median_seconds_per_decision(self) -> float | None:
+        """The median active time of one decision: per article answered (manual), per answer (teach)."""
+        return median(self._per_decision) if self._per_decision else None
 
     def count(self, answer: Answer | None) -> None:
         self.decisions += 1
@@ -63,6 +69,7 @@ class Throughput:
             "rejected": self.rejected, "ignored": self.ignored, "active_seconds": round(self.active_seconds, 1),
             "per_hour": None if self.per_hour is None else round(self.per_hour, 1), "entities_fixed": self.entities_fixed,
             "median_seconds_per_entity": None if self.median_seconds_per_entity is None else round(self.median_seconds_per_entity, 2),
+            "median_seconds_per_decision": None if self.median_seconds_per_decision is None else round(self.median_seconds_per_decision, 2),
         }  # fmt: skip
 
 
@@ -95,6 +102,8 @@ def throughput(
         r.count(record.answer)
         r.active_seconds += record.active_seconds
         r.times.append(record.updated)
+        if record.active_seconds > 0:
+            r._per_decision.append(record.active_seconds)
         suggested = suggestions_of(record.article_id, ModelId(record.model, record.model_version)) if suggestions_of and record.model else ()
         fixed = entities_fixed(record, suggested or ())
         r.entities_fixed += fixed
@@ -109,6 +118,7 @@ def throughput(
         r.times.append(decision.created)
         if decision.active_seconds > 0:  # an imported answer has no time of its own
             r._per_entity.append(decision.active_seconds)
+            r._per_decision.append(decision.active_seconds)
     return sorted(rows.values(), key=lambda r: (r.annotator, r.mode))
 
 

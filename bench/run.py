@@ -26,6 +26,7 @@ from common import Row  # noqa: E402
 from corpus_bench import bench_corpus  # noqa: E402
 from keys_bench import bench_keys  # noqa: E402
 from preannotate_bench import bench_preannotate  # noqa: E402
+from queue_bench import bench_queue  # noqa: E402
 from start_bench import bench_start  # noqa: E402
 from store_bench import bench_store  # noqa: E402
 from terminal_bench import bench_terminal  # noqa: E402
@@ -47,6 +48,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "scorers": bench_scorers,
     "teach": bench_teach,
     "teachsim": bench_teach_sim,
+    "queue": bench_queue,
 }
 
 

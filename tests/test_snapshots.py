@@ -83,3 +83,29 @@ def test_review_screen(snap_compare, tmp_path: Path, pattern_spec) -> None:  # t
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=step)
+
+
+GUIDELINES = """# Newsroom guidelines
+
+Mark entities as OntoNotes does; flag the article (`f`) when unsure.
+
+## PERSON
+People, fictional ones too; not titles alone.
+
+## GPE
+Countries, cities and states: places with a government.
+"""
+
+
+def test_guidelines_screen(snap_compare, tmp_path: Path, pattern_spec) -> None:  # type: ignore[no-untyped-def]
+    from goldspan.annotations.guidelines import save_guidelines
+
+    app = make_app(tmp_path / "g.json", pattern_spec)
+    save_guidelines(app.session.store, GUIDELINES)
+
+    async def open_them(pilot: Pilot) -> None:
+        await settle(pilot)
+        await pilot.press("G")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=open_them)

@@ -155,11 +155,11 @@ def test_throughput_matches_a_hand_computed_log() -> None:
     rows = {(r.annotator, r.mode): r.as_json() for r in throughput(records, decisions, lambda a, m: suggested[a] if m == ModelId("m", "1") else [])}
     assert rows[("alice", MANUAL)] == {
         "annotator": "alice", "mode": MANUAL, "decisions": 2, "accepted": 1, "rejected": 1, "ignored": 0, "active_seconds": 50.0,
-        "per_hour": 144.0, "entities_fixed": 3, "median_seconds_per_entity": 10.0,
+        "per_hour": 144.0, "entities_fixed": 3, "median_seconds_per_entity": 10.0, "median_seconds_per_decision": 25.0,
     }  # fmt: skip
     assert rows[("alice", TEACH)] == {
         "annotator": "alice", "mode": TEACH, "decisions": 3, "accepted": 1, "rejected": 1, "ignored": 1, "active_seconds": 12.0,
-        "per_hour": 900.0, "entities_fixed": 0, "median_seconds_per_entity": 4.0,
+        "per_hour": 900.0, "entities_fixed": 0, "median_seconds_per_entity": 4.0, "median_seconds_per_decision": 4.0,
     }  # fmt: skip
     assert rows[("bob", TEACH)]["per_hour"] == 3600.0 and ("bob", MANUAL) not in rows
     only_bob = throughput(records, decisions, None, ["bob"])

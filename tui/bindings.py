@@ -39,8 +39,8 @@ SESSION_ACTIONS: Mapping[str, SessionCall] = {
     "accept": lambda s: s.answer(Answer.ACCEPT),
     "reject": lambda s: s.answer(Answer.REJECT),
     "skip": lambda s: s.answer(Answer.IGNORE),
-    "next_article": Session.next_article,
-    "previous_article": Session.previous_article,
+    "next_article": lambda s: s.next_article(),  # through the instance: a queue's session decides itself
+    "previous_article": lambda s: s.previous_article(),
     "save_again": Session.save_again,
     "flag": Session.toggle_flag,
 }

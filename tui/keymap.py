@@ -65,6 +65,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("every_mention", ("asterisk",), "then a label key: that label for every mention of the focused entity's text not answered yet", "all"),
     Action("comment", ("c",), "write a note on this article (saved with it; review shows it)", "note"),
     Action("flag", ("f",), "flag this article for a lead's review (again: unflag)", "flag"),
+    Action("guidelines", ("G",), "the annotation guidelines, when the database holds them (escape closes)"),
     Action("cursor_left", ("h", "left"), "token cursor one token left"),
     Action("cursor_right", ("l", "right"), "token cursor one token right"),
     Action("word_right", ("w",), "token cursor to the next word"),

@@ -19,7 +19,7 @@ from goldspan.annotations.words import plural
 
 from .cli import (
     DbOption, ModelOption, PatternsOption, ScorerOption, SharedOption, SourcesOrDbArgument, app, check_scorer, check_scorer_for, default_annotator, ended_screen, read_sources,
-    report_store_notices, say,
+    report_store_notices, say, say_out,
 )  # fmt: skip
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from goldspan.annotations.datamodel import Article
     from goldspan.annotations.nlp import pipelines
+    from goldspan.annotations.session.session import Session
 
     from .app import GoldspanApp
     from .teach_app import TeachApp
@@ -87,6 +88,12 @@ def annotate(
         float, typer.Option("--explore", help="With --order uncertain: the share of articles picked at random instead (0.1 = one in ten).")
     ] = 0.0,
     scorer: ScorerOption = "greedy",
+    queue: Annotated[
+        bool, typer.Option("--queue", help="Take articles from the database's work queue, one at a time (set up by a lead: goldspan queue setup).")
+    ] = False,
+    guidelines: Annotated[
+        Optional[Path], typer.Option("--guidelines", help="Annotation guidelines (Markdown) to store in the database and show on G.", dir_okay=False)
+    ] = None,
 ) -> int:
     """Open the annotator: read each article beside its entities and fix them from the keyboard. Press ? in it for every key."""
     from goldspan.annotations.nlp import pipelines
@@ -94,6 +101,18 @@ def annotate(
     from goldspan.annotations.session.opening import open_annotation
     from goldspan.annotations.training.registry import best_model_path
 
+    markdown = None
+    if guidelines is not None:
+        from goldspan.annotations.guidelines import read_guidelines
+
+        markdown = read_guidelines(guidelines)  # refused before anything is written
+    if queue:
+        if sources:
+            raise InputError("--queue takes the database's articles from its work queue; name no article files or folders with it.")
+        if order != "source":
+            raise InputError(f"--order {order}: with --queue the queue's order is used (the lead sets it: goldspan queue setup --order).")
+        if not db.exists():
+            raise InputError(f"{db}: no such database; a lead sets up the team's with `goldspan queue setup`.")
     if not sources and not db.exists():
         raise InputError(f"{db}: no such database; name the article files or folders to annotate (e.g. goldspan annotate sample_articles/).")
     if retrain_minutes <= 0:
@@ -125,10 +144,23 @@ def annotate(
             spec = pipelines.resolve(best_model_path(store), patterns)
             chosen = labels_of(spec)
         spec = dataclasses.replace(spec, scorer=scorer)
-        session = open_annotation(
-            store, report.articles if sources else None, annotator=annotator or default_annotator(), labels=chosen, model=spec.model_id,
-            order=order, seed=seed, explore=explore,
-        )  # fmt: skip
+        if markdown is not None and not store.read_only:
+            from goldspan.annotations.guidelines import save_guidelines
+
+            save_guidelines(store, markdown)
+        if queue:
+            from goldspan.annotations.queue.session import NothingLeft, QueueSession
+
+            try:
+                session: "Session" = QueueSession(store, annotator=annotator or default_annotator(), labels=chosen, model=spec.model_id)
+            except NothingLeft as nothing:
+                say_out(f"{db}: {nothing}.")
+                return 0
+        else:
+            session = open_annotation(
+                store, report.articles if sources else None, annotator=annotator or default_annotator(), labels=chosen, model=spec.model_id,
+                order=order, seed=seed, explore=explore,
+            )  # fmt: skip
         from .app import GoldspanApp  # Textual only for the screen, not for the other commands
 
         steps = () if retrain_steps is None else ("--max-steps", str(retrain_steps), "--eval-frequency", str(max(1, retrain_steps // 3)))
@@ -136,7 +168,8 @@ def annotate(
             session, spec, keymap=keymap, notes=[*report.problems, *report.notices],
             retrain_every=retrain_every, retrain_args=steps, retrain_minutes=retrain_minutes,
         )  # fmt: skip
-        status = run_app(app, lambda: f"{db}: {session.done} of {plural(len(session.articles), 'article')} answered by {session.annotator}")
+        status = run_app(app, lambda: f"{db}: {session.done} of {plural(len(session.articles), 'article')} answered by {session.annotator}"
+                         + (f" ({session.progress_line()})" if queue else ""))  # fmt: skip
         report_store_notices(store)  # what a save said after the screen opened (a migration of an older DB)
     return status or (1 if report.problems else 0)
 

@@ -142,17 +142,18 @@ def print_throughput(console: Console, rows: list[Throughput]) -> None:
         return
     table = Table(title="Throughput, per active hour", title_justify="left", box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
     for name, justify in (("annotator", "left"), ("mode", "left"), ("decisions", "right"), ("acc.", "right"), ("rej.", "right"),
-                          ("ign.", "right"), ("active", "right"), ("/hour", "right"), ("s/entity", "right")):  # fmt: skip
+                          ("ign.", "right"), ("active", "right"), ("/hour", "right"), ("s/decision", "right"), ("s/entity", "right")):  # fmt: skip
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for r in rows:
         per_hour = "–" if r.per_hour is None else f"{r.per_hour:,.0f}"
         per_entity = "–" if r.median_seconds_per_entity is None else f"{r.median_seconds_per_entity:.1f}"
+        per_decision = "–" if r.median_seconds_per_decision is None else f"{r.median_seconds_per_decision:.1f}"
         table.add_row(r.annotator, "manual" if r.mode == MANUAL else r.mode, f"{r.decisions:,}", f"{r.accepted:,}", f"{r.rejected:,}", f"{r.ignored:,}",
-                      _duration(r.active_seconds), per_hour, per_entity)  # fmt: skip
+                      _duration(r.active_seconds), per_hour, per_decision, per_entity)  # fmt: skip
     console.print(table)
     console.print(
         "decisions: articles answered (manual correction) or answers given (teach), accepted, rejected, ignored; active: the gaps between keys, each up to 60 s; "
-        "s/entity: median active seconds per "
+        "s/decision: median active seconds per article (manual) or answer (teach); s/entity: median active seconds per "
         "entity fixed (manual) or per decision (teach).",
         style="dim", markup=False,
     )

@@ -166,6 +166,22 @@ class Session(Moving, Editing, History):
     def done(self) -> int:
         return len(self.answered)
 
+    def guidelines(self) -> str | None:
+        """The annotation guidelines the DB holds (Markdown), if a lead stored some."""
+        from ..guidelines import stored_guidelines
+
+        return stored_guidelines(self.store)
+
+    def label_definitions(self) -> dict[str, str]:
+        """Each label's one-line definition from the guidelines (their ``## LABEL`` sections)."""
+        from ..guidelines import label_definitions
+
+        return label_definitions(self.guidelines())
+
+    def progress_line(self) -> str:
+        """How far the annotator is, for the status line (a queue's session says what is left)."""
+        return f"done {self.done}"
+
     def other_versions(self) -> list[tuple[str, int]]:
         """Other annotators' answered versions of this article, each with its number of differences from this one.
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from itertools import compress, repeat
 from operator import and_, eq, is_not
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from tinydb import TinyDB
 
@@ -23,11 +23,13 @@ from ..errors import StoreError
 from .files import unwritable_reason
 from .journal import JournalStorage
 from .migrations import Migration, pending_migrations
-from .schema import ANNOTATIONS, ARTICLES, DECISIONS, EVAL_SET, FORMAT_NAME, META, MODELS, REVIEWS, SCHEMA_VERSION, SETTINGS, SUGGESTIONS
+from .schema import (
+    ANNOTATIONS, ARTICLES, DECISIONS, EVAL_SET, FORMAT_NAME, LEASES, META, MODELS, QUEUE, REVIEWS, SCHEMA_VERSION, SETTINGS, SUGGESTIONS,
+)  # fmt: skip
 from .summaries import SUMMARIES, ArticleColumns, RecordSummary, SuggestionColumns
 from .table import LazyColumn, Table
 
-__all__ = ["ANNOTATIONS", "ARTICLES", "DEFAULT_DB", "FORMAT_NAME", "META", "REVIEWS", "SCHEMA_VERSION", "SUGGESTIONS", "Store"]
+__all__ = ["ANNOTATIONS", "ARTICLES", "DEFAULT_DB", "FORMAT_NAME", "LEASES", "META", "QUEUE", "REVIEWS", "SCHEMA_VERSION", "SUGGESTIONS", "Store"]
 
 DEFAULT_DB = "goldspan.json"
 
@@ -62,6 +64,8 @@ KEYS = {
     EVAL_SET: lambda doc: doc["article_id"],
     MODELS: lambda doc: doc["version"],
     DECISIONS: lambda doc: _key(doc["article_id"], doc["annotator"], str(doc["start"]), str(doc["end"]), doc["label"]),
+    QUEUE: lambda doc: doc["name"],
+    LEASES: lambda doc: _key(doc["article_id"], doc["annotator"]),
 }
 
 
@@ -405,6 +409,10 @@ class Store:
         table = self._table(EVAL_SET)
         return dict(zip(table.column("article_id"), map(bool, table.column("eval"))))
 
+    def save_setting(self, name: str, value: Any) -> None:
+        """One setting (the annotation guidelines, say), on disk when this returns."""
+        self._put([(SETTINGS, {"name": name, "value": value, "updated": now_iso()})])
+
     def clear_eval_parts(self) -> None:
         """Forget every assignment (``train --reset-eval``)."""
         keys = list(self._table(EVAL_SET).column("article_id"))
@@ -440,4 +448,34 @@ class Store:
     def decision_docs(self) -> list[dict[str, Any]]:
         """Every teach-mode answer, in the order first saved."""
         return [dict(doc) for doc in self._table(DECISIONS).values()]
+
+    # -- the work queue (annotations/queue) ------------------------------------------------
+
+    def queue_record(self, name: str) -> dict[str, Any] | None:
+        doc = self._get(QUEUE, name)
+        return None if doc is None else dict(doc)
+
+    def lease_docs(self) -> list[dict[str, Any]]:
+        """Every lease held (or held and expired, not yet cleared), in the order taken."""
+        return [dict(doc) for doc in self._table(LEASES).values()]
+
+    def answers_by_article(self) -> dict[str, set[str]]:
+        """Article id -> the annotators who have answered it (accept, reject or ignore), from the index's
+        columns: no record is parsed."""
+        table = self._table(ANNOTATIONS)
+        found: dict[str, set[str]] = {}
+        for article_id, annotator, answer in zip(table.column("article_id"), table.column("annotator"), table.column("answer")):
+            if answer:
+                found.setdefault(article_id, set()).add(annotator)
+        return found
+
+    def transact(self, decide: Callable[[Store], tuple[Sequence[tuple[str, Mapping[str, Any]]], Sequence[tuple[str, str]]]]) -> None:
+        """``decide(store)`` reads and returns what to put and remove, as one step no other process
+        comes between (``JournalStorage.transact``); keys for removal are made by ``queue_key`` and ``lease_key``."""
+        self._before_write()
+        self.storage.transact(lambda: decide(self))
+
+    @staticmethod
+    def lease_key(article_id: str, annotator: str) -> str:
+        return _key(article_id, annotator)
 

@@ -56,6 +56,8 @@ MIGRATIONS = [
     Migration(3, lambda store: "it can hold trained models and a fixed evaluation set"),
     # 4: teach mode's table appears with its first decision; nothing older changes.
     Migration(4, lambda store: "it can hold teach-mode decisions and the active time spent on each article"),
+    # 5: the work queue's tables appear with `goldspan queue setup`; nothing older changes.
+    Migration(5, lambda store: "it can hold a work queue for a team"),
 ]
 assert MIGRATIONS[-1].to_version == SCHEMA_VERSION, "every schema version has its migration step"
 

@@ -18,12 +18,16 @@ from ..errors import StoreError
 # 4: "decisions", one record per teach-mode answer (article, annotator, start, end, label), and
 # annotation records' optional "active_seconds"; scores on suggestion spans are an optional field
 # an older goldspan ignores.
-SCHEMA_VERSION = 4
+# 5: the work queue: "queue" (its settings, one record by name) and "leases" (one record per article
+# an annotator holds now, by article and annotator). A goldspan that reads only 4 would stop at the
+# first journal line of either.
+SCHEMA_VERSION = 5
 FORMAT_NAME = "goldspan"
 
 META, ARTICLES, SUGGESTIONS, ANNOTATIONS, REVIEWS = "meta", "articles", "suggestions", "annotations", "reviews"
 SETTINGS, EVAL_SET, MODELS = "settings", "eval_set", "models"
 DECISIONS = "decisions"
+QUEUE, LEASES = "queue", "leases"
 
 
 def check_format(path: Path, data: Mapping[str, Any]) -> None:

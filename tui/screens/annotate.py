@@ -20,7 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
 from goldspan.annotations.datamodel import first_line
-from goldspan.annotations.session.outcome import Kind, Outcome
+from goldspan.annotations.session.outcome import Kind, Outcome, refused
 from goldspan.annotations.session.session import Session
 from goldspan.annotations.words import plural
 
@@ -192,7 +192,7 @@ class AnnotateScreen(Screen[None]):
             self.status_prefix(),
             (f"article {s.index + 1}/{len(s.articles)}", "bold"),
             answer,
-            f" · done {s.done} · {s.annotator} · {model} · {marks}{versus}",
+            f" · {s.progress_line()} · {s.annotator} · {model} · {marks}{versus}",
             saved,
         )
         text.truncate(max(20, self.size.width - 2), overflow="ellipsis")
@@ -244,7 +244,11 @@ class AnnotateScreen(Screen[None]):
 
     def action_pick_label(self) -> None:
         s = self.session
-        choices = [(label, f"{s.label_key(label) or ' '}  {label}") for label in dict.fromkeys([*s.labels, *s.label_counts()])]
+        defined = s.label_definitions()
+        choices = [
+            (label, f"{s.label_key(label) or ' '}  {label}" + (f"  {defined[label]}" if label in defined else ""))
+            for label in dict.fromkeys([*s.labels, *s.label_counts()])
+        ]
 
         def chosen(label: str | None) -> None:
             self.redraw(None if label is None else s.apply_label(label))
@@ -277,7 +281,16 @@ class AnnotateScreen(Screen[None]):
     def action_help(self) -> None:
         from .modals import HelpScreen
 
-        self.app.push_screen(HelpScreen(self.app_.keymap, self.session.labels, self.help_actions))
+        self.app.push_screen(HelpScreen(self.app_.keymap, self.session.labels, self.help_actions, self.session.label_definitions()))
+
+    def action_guidelines(self) -> None:
+        markdown = self.session.guidelines()
+        if markdown is None:
+            self.redraw(refused("this database holds no annotation guidelines; a lead adds them with goldspan queue setup --guidelines FILE.md"))
+            return
+        from .modals import GuidelinesScreen
+
+        self.app.push_screen(GuidelinesScreen(markdown))
 
     def action_search(self) -> None:
         from ..widgets.search_box import SearchBox
@@ -324,6 +337,7 @@ SCREEN_ACTIONS: dict[str, Callable[[AnnotateScreen], None]] = {
     "goto": AnnotateScreen.action_goto,
     "comment": AnnotateScreen.action_comment,
     "help": AnnotateScreen.action_help,
+    "guidelines": AnnotateScreen.action_guidelines,
     "search": AnnotateScreen.action_search,
     "quit": lambda screen: screen.app_.leave(),
     **{f"label_{n}": (lambda screen, index=n - 1: screen.label(index)) for n in range(1, 11)},

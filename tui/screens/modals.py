@@ -29,11 +29,15 @@ class HelpScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,q,question_mark", "close", "close help")]
 
-    def __init__(self, keymap: Mapping[str, Sequence[str]], labels: Sequence[str], actions: Sequence[Action] = ACTIONS) -> None:
+    def __init__(
+        self, keymap: Mapping[str, Sequence[str]], labels: Sequence[str], actions: Sequence[Action] = ACTIONS,
+        definitions: Mapping[str, str] | None = None,
+    ) -> None:  # fmt: skip
         super().__init__()
         self.keymap = keymap
         self.labels = labels
         self.actions = actions
+        self.definitions = definitions or {}
 
     def compose(self) -> ComposeResult:
         table = Table(title="goldspan keys (escape closes)", expand=True, show_lines=False)
@@ -45,7 +49,8 @@ class HelpScreen(ModalScreen[None]):
                 n = int(action.id.removeprefix("label_"))
                 if n > len(self.labels):
                     continue
-                description = f"label {self.labels[n - 1]}"
+                label = self.labels[n - 1]
+                description = f"label {label}" + (f": {self.definitions[label]}" if label in self.definitions else "")
             table.add_row(Text(key_names(self.keymap.get(action.id, action.keys))), Text(description))
         with VerticalScroll():
             yield Static(table)
@@ -56,6 +61,29 @@ class HelpScreen(ModalScreen[None]):
                     f"or else the token under the cursor. Labels past the tenth: {first.get('pick_label', 't')}. Every change is saved at once."
                 )
             )
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class GuidelinesScreen(ModalScreen[None]):
+    """The annotation guidelines, rendered (Textual's Markdown), over the article."""
+
+    DEFAULT_CSS = """
+    GuidelinesScreen { align: center middle; }
+    GuidelinesScreen > VerticalScroll { width: 100; max-width: 100%; height: 90%; border: thick $primary; background: $panel; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape,q,G", "close", "close the guidelines")]
+
+    def __init__(self, markdown: str) -> None:
+        super().__init__()
+        self.markdown = markdown
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown
+
+        with VerticalScroll():
+            yield Markdown(self.markdown)
 
     def action_close(self) -> None:
         self.dismiss(None)
