@@ -305,3 +305,15 @@ def test_setup_again_changes_the_settings_for_the_articles_not_done_yet(tmp_path
         status = queue_status(store)
     assert Counter(a for a, _ in given) == Counter({articles[2].id: 2, articles[3].id: 2})  # 0 and 1 stay done with one
     assert status.done == 4 and status.needed == 6
+
+
+def test_articles_added_after_setup_join_the_queue(tmp_path: Path) -> None:
+    articles = team_db(tmp_path / "g.json", 1, overlap=1)
+    with Store(tmp_path / "g.json") as store:
+        answer(store, take_next(store, "alice").article_id or "", "alice")
+        assert take_next(store, "alice").article_id is None
+        late = Article.from_text("Late story\nPiotr Zieliński arrived in Minsk.")
+        with Store(tmp_path / "g.json") as other:  # another process adds it (preannotate, import)
+            other.add_articles([late])
+        assert take_next(store, "bob").article_id == late.id
+    assert articles[0].id != late.id
