@@ -317,3 +317,74 @@ def test_articles_added_after_setup_join_the_queue(tmp_path: Path) -> None:
             other.add_articles([late])
         assert take_next(store, "bob").article_id == late.id
     assert articles[0].id != late.id
+
+
+def test_setup_again_keeps_every_option_not_given_and_guidelines_alone_change_no_setting(tmp_path: Path) -> None:
+    team_db(tmp_path / "g.json", 3, overlap=2, annotators=("alice", "bob"), lease_minutes=20, seed=5)
+    guide = tmp_path / "guide.md"
+    guide.write_text("## PERSON\nPeople.\n", encoding="utf-8")
+    result = run_goldspan("queue", "setup", "--db", tmp_path / "g.json", "--guidelines", guide)
+    assert result.returncode == 0 and "settings unchanged" in result.stdout, result.stdout
+    changed = run_goldspan("queue", "setup", "--db", tmp_path / "g.json", "--lease-minutes", "10")
+    assert "changed lease-minutes: 20 → 10" in changed.stdout and "overlap" not in changed.stdout.split("Now:")[0]
+    with Store(tmp_path / "g.json", read_only=True) as store:
+        from goldspan.annotations.queue.routing import settings_of
+
+        assert settings_of(store) == QueueSettings(overlap=2, annotators=("alice", "bob"), lease_minutes=10, seed=5)
+    assert_one_line_error(run_goldspan("queue", "setup", "--db", tmp_path / "g.json", "--overlap", "3"), "--overlap 3: more than the 2 annotators")
+
+
+async def test_undo_in_a_queue_session_never_writes_onto_the_next_article(tmp_path: Path) -> None:
+    from goldspan.annotations.nlp import pipelines
+    from goldspan.annotations.queue.session import QueueSession
+    from goldspan.tui.app import GoldspanApp
+    from goldspan.tui.keymap import default_keymap
+
+    articles = team_db(tmp_path / "g.json", 2, overlap=1)
+    spec = pipelines.resolve("blank:en")
+    store = Store(tmp_path / "g.json")
+    session = QueueSession(store, annotator="alice", labels=("PERSON",), model=spec.model_id)
+    app = GoldspanApp(session, spec, keymap=default_keymap())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("v", "1")  # a new PERSON span at the token cursor, then accept the article
+        await pilot.press("a")
+        await settle(pilot)
+        assert session.article.id == articles[1].id
+        await pilot.press("u")  # nothing of this article to undo; the last one's answer stays
+        await pilot.pause()
+        await pilot.press("q")
+    with Store(tmp_path / "g.json", read_only=True) as fresh:
+        first = fresh.annotation(articles[0].id, "alice")
+        assert first is not None and first.answer is Answer.ACCEPT and len(first.spans) == 1
+        assert fresh.annotation(articles[1].id, "alice") is None  # untouched
+
+
+def test_a_lease_is_renewed_while_working_and_a_lapsed_one_is_said_and_not_answered(tmp_path: Path) -> None:
+    from goldspan.annotations.nlp import pipelines
+    from goldspan.annotations.queue.session import QueueSession
+
+    articles = team_db(tmp_path / "g.json", 2, overlap=1, lease_minutes=0.05)  # 3 s: renewed every second
+    with Store(tmp_path / "g.json") as store:
+        session = QueueSession(store, annotator="alice", labels=("PERSON",), model=pipelines.resolve("blank:en").model_id)
+        assert session.renew_every == pytest.approx(1.0)
+        first = {d["annotator"]: d["expires"] for d in store.lease_docs()}["alice"]
+        assert session.keep(time.monotonic() + 1.5) is None  # renewed: it now runs 3 s from now
+        assert {d["annotator"]: d["expires"] for d in store.lease_docs()}["alice"] > first
+        # alice goes quiet past the lease; bob asks and takes her article
+        assert take_next(store, "bob", time.time() + 10).article_id == articles[0].id
+        said = session.keep(time.monotonic() + 3)
+        assert said is not None and "lapsed" in said and session.holding is None
+        assert "no longer yours" in str(session.answer(Answer.ACCEPT))
+        assert store.annotation(articles[0].id, "alice") is None
+
+
+def test_a_damaged_lease_is_refused_in_one_line_and_setup_clears_it(tmp_path: Path) -> None:
+    from goldspan.annotations.store import LEASES
+
+    team_db(tmp_path / "g.json", 2, overlap=1)
+    with Store(tmp_path / "g.json") as store:
+        store.transact(lambda s: ([(LEASES, {"article_id": "x", "annotator": "bob", "since": "x", "expires": 1})], []))
+    assert_one_line_error(run_goldspan("queue", "status", "--db", tmp_path / "g.json"), "damaged lease record")
+    assert run_goldspan("queue", "setup", "--db", tmp_path / "g.json").returncode == 0
+    assert run_goldspan("queue", "status", "--db", tmp_path / "g.json").returncode == 0

@@ -144,10 +144,8 @@ def annotate(
             spec = pipelines.resolve(best_model_path(store), patterns)
             chosen = labels_of(spec)
         spec = dataclasses.replace(spec, scorer=scorer)
-        if markdown is not None and not store.read_only:
-            from goldspan.annotations.guidelines import save_guidelines
-
-            save_guidelines(store, markdown)
+        if markdown is not None and store.read_only:
+            raise InputError(f"--guidelines: {db} is open read-only here, so they cannot be stored in it.")
         if queue:
             from goldspan.annotations.queue.session import NothingLeft, QueueSession
 
@@ -161,6 +159,10 @@ def annotate(
                 store, report.articles if sources else None, annotator=annotator or default_annotator(), labels=chosen, model=spec.model_id,
                 order=order, seed=seed, explore=explore,
             )  # fmt: skip
+        if markdown is not None:  # stored once the session has opened: a refusal above changes nothing
+            from goldspan.annotations.guidelines import save_guidelines
+
+            save_guidelines(store, markdown)
         from .app import GoldspanApp  # Textual only for the screen, not for the other commands
 
         steps = () if retrain_steps is None else ("--max-steps", str(retrain_steps), "--eval-frequency", str(max(1, retrain_steps // 3)))

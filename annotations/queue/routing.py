@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Collection, Mapping, Sequence
 
-from ..errors import InputError
+from ..errors import InputError, StoreError
 from ..store import LEASES, QUEUE, Store
 from .settings import RECORD, QueueSettings
 
@@ -34,7 +34,10 @@ class Lease:
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any]) -> Lease:
-        return cls(str(doc["article_id"]), str(doc["annotator"]), float(doc["since"]), float(doc["expires"]))
+        try:
+            return cls(str(doc["article_id"]), str(doc["annotator"]), float(doc["since"]), float(doc["expires"]))
+        except (KeyError, TypeError, ValueError):
+            raise StoreError(f"damaged lease record in the work queue ({dict(doc)!r:.120}); run `goldspan queue setup` again to clear the leases.") from None
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,18 @@ def save_settings(store: Store, settings: QueueSettings) -> Saved:
     found: list[Saved] = []
 
     def decide(store: Store) -> tuple[list[tuple[str, Mapping[str, Any]]], list[tuple[str, str]]]:
-        old = settings_of(store)
+        try:
+            old = settings_of(store)
+        except StoreError as error:
+            if "newer goldspan" in str(error):
+                raise
+            old = None  # damaged: replaced by these (what the refusal told the user to do)
+        removes = []
+        for doc in store.lease_docs():  # a damaged lease is cleared with the settings it was refused with
+            try:
+                Lease.from_dict(doc)
+            except StoreError:
+                removes.append((LEASES, store.lease_key(str(doc.get("article_id")), str(doc.get("annotator")))))
         puts: list[tuple[str, Mapping[str, Any]]] = [(QUEUE, settings.to_dict())]
         if old is not None:
             kept, answers = kept_needs(store), store.answers_by_article()
@@ -82,7 +96,7 @@ def save_settings(store: Store, settings: QueueSettings) -> Saved:
                 if len(who) >= before and settings.needed(article_id) > before and article_id not in kept:
                     puts.append((QUEUE, {"name": KEPT + article_id, "needed": before}))
         found.append(Saved(old, len(puts) - 1))
-        return puts, []
+        return puts, removes
 
     store.transact(decide)
     return found[-1]
@@ -96,7 +110,10 @@ def kept_needs(store: Store) -> dict[str, int]:
     for doc in store.storage.table(TABLE).values():
         name = str(doc.get("name", ""))
         if name.startswith(KEPT):
-            found[name[len(KEPT) :]] = int(doc.get("needed", 1))
+            needed = doc.get("needed")
+            if not isinstance(needed, int) or needed < 1:
+                raise StoreError(f"{store.path}: damaged work queue record {name!r}; it was left untouched.")
+            found[name[len(KEPT) :]] = needed
     return found
 
 
@@ -221,7 +238,7 @@ def _why_none(
                     leased_by[lease.annotator] = max(leased_by.get(lease.annotator, 0.0), lease.expires)
     parts = [f"{done:,} of {total:,} articles done"]
     leased = sum(1 for a in held if len(answers.get(a, ())) < needed(a) and annotator not in answers.get(a, ()))
-    if leased:
+    if leased and leased_by:
         until = time.strftime("%H:%M", time.localtime(max(leased_by.values())))
         parts.append(f"{leased:,} leased by {', '.join(sorted(leased_by))} (back in the queue by {until} if left)")
     if mine_waiting:

@@ -13,14 +13,14 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from ..datamodel import ModelId
-from ..errors import GoldspanError
+from ..datamodel import Answer, ModelId
+from ..errors import GoldspanError, StoreError
 from ..session.outcome import done, failed, refused
 from ..session.session import Session
 from ..session.state import Result, action_name
 from ..store import Store
 from .routing import Offer, release, renew, require_settings, take_next
-from .status import queue_status
+from .status import progress_of
 
 RENEW = 60.0  # seconds between renewals at most (a lease is minutes long: one fsync a minute is nothing)
 
@@ -33,7 +33,9 @@ class QueueSession(Session):
     def __init__(
         self, store: Store, *, annotator: str, labels: tuple[str, ...], model: ModelId | None, key_name: Callable[[str], str] = action_name
     ) -> None:  # fmt: skip
-        self.settings = require_settings(store)
+        settings = require_settings(store)
+        # Renewed well before it could lapse while the annotator works, however short the lease.
+        self.renew_every = min(RENEW, settings.lease_seconds / 3)
         articles = store.article_list()
         super().__init__(store, articles, annotator=annotator, labels=labels, model=model, key_name=key_name)
         self.passed: set[str] = set()  # articles this session moved on from: not offered again
@@ -45,22 +47,30 @@ class QueueSession(Session):
             raise NothingLeft(offer.reason)
         self._take(offer)
 
-    def _take(self, offer: Offer) -> None:
+    def _take(self, offer: Offer) -> Result:
         row = self.articles.row_of(offer.article_id) if offer.article_id else None
         if row is None:  # the DB's list was read before the article was added: read it again
             self.articles = self.store.article_list()
             row = self.articles.row_of(offer.article_id or "")
-        assert row is not None
+        if row is None:
+            raise StoreError(f"{self.store.path}: the queue gave article {offer.article_id}, which the database does not hold (damaged?).")
         self.holding = offer.article_id
         self._renewed = time.monotonic()
-        Session.go_to(self, row)
+        # Undo reaches back to this article only: a change on another is another queue's business now
+        # (undoing an answer would write onto the article held, and the answer was counted).
+        self._undo.clear()
+        self._redo.clear()
+        said = Session.go_to(self, row)
         self._count()
+        return said
 
     def _count(self) -> None:
-        status = queue_status(self.store)
-        mine = status.annotators.get(self.annotator)
-        left = mine.remaining if mine is not None else 0
-        self.queue_line = f"{left:,} left for you · team {status.share_done:.0%}"
+        try:
+            left, share = progress_of(self.store, self.annotator)
+        except GoldspanError as error:
+            self.queue_line = f"queue: {error}"
+            return
+        self.queue_line = f"{left:,} left for you · team {share:.0%}"
 
     def progress_line(self) -> str:
         return self.queue_line
@@ -84,8 +94,17 @@ class QueueSession(Session):
             self.holding = None
             self._count()
             return done(offer.reason)
-        self._take(offer)
-        return done(f"{what}; next from the queue: {self.article.title}")
+        try:
+            said = self._take(offer)
+        except GoldspanError as error:
+            return failed(str(error))
+        return said or done(f"{what}; next from the queue: {self.article.title}")
+
+    def answer(self, answer: Answer) -> Result:
+        if self.holding != self.article.id and self.article.id not in self.answered:
+            # Given back (n), or its hold lapsed: someone else may have it now.
+            return refused(f"this article is no longer yours to answer (given back, or its hold lapsed); {self.key('next_article')} asks the queue for another")
+        return super().answer(answer)
 
     def previous_article(self) -> Result:
         return refused(f"the queue gives one article at a time; {self.key('next_article')} gives this one back and takes the next")
@@ -108,7 +127,7 @@ class QueueSession(Session):
         """The annotator is at work: renew the lease if RENEW seconds have passed. Returns a message
         if it had lapsed and the article went to others."""
         now = time.monotonic() if now is None else now
-        if self.holding is None or now - self._renewed < RENEW or self.read_only:
+        if self.holding is None or now - self._renewed < self.renew_every or self.read_only:
             return None
         self._renewed = now
         try:
@@ -116,7 +135,8 @@ class QueueSession(Session):
         except GoldspanError as error:
             return f"could not renew the hold on this article: {error}"
         if not kept:
-            return "your hold on this article lapsed while you were away and others took it; your answer still counts"
+            self.holding = None
+            return f"your hold on this article lapsed while you were away and others took it; {self.key('next_article')} asks the queue for another"
         return None
 
     def close(self) -> None:

@@ -44,6 +44,8 @@ class QueueSettings:
             raise InputError(f"--lease-minutes {self.lease_minutes:g}: give a time above 0 minutes.")
         if self.annotators is not None and not self.annotators:
             raise InputError("--annotators: name at least one annotator (or give --open for anyone).")
+        if self.annotators is not None and self.overlap > len(self.annotators):
+            raise InputError(f"--overlap {self.overlap}: more than the {len(self.annotators)} annotators allowed ({', '.join(self.annotators)}); no article could be finished.")
 
     def needed(self, article_id: str) -> int:
         """How many different annotators this article needs."""
@@ -69,10 +71,12 @@ class QueueSettings:
     def from_dict(cls, doc: Mapping[str, Any], where: str) -> QueueSettings:
         """The stored record; a newer or damaged one is refused in one line (``where``: the DB's path)."""
         version = doc.get("version")
-        if isinstance(version, int) and version > VERSION:
+        if isinstance(version, (int, float)) and version > VERSION:
             raise StoreError(f"{where}: its work queue was set up by a newer goldspan (queue version {version}); upgrade goldspan to use it.")
         try:
             annotators = doc.get("annotators")
+            if annotators is not None and not isinstance(annotators, list):
+                raise TypeError("annotators")
             fraction = doc.get("overlap_fraction")
             return cls(
                 overlap=int(doc["overlap"]), overlap_fraction=None if fraction is None else float(fraction),

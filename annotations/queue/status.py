@@ -104,3 +104,26 @@ def queue_status(store: Store, now: float | None = None) -> QueueStatus:
         title = articles.titles[row] if row is not None else lease.article_id
         per[lease.annotator].leased.append((lease.article_id, title, now - lease.since))
     return status
+
+
+def progress_of(store: Store, annotator: str, now: float | None = None) -> tuple[int, float]:
+    """What the status line shows: the articles still left for ``annotator``, and the share of the
+    answers the whole queue needs that have been given. One pass over the articles, nothing per
+    other annotator (``queue_status`` counts for every name: too much after every answer)."""
+    now = time.time() if now is None else now
+    settings = require_settings(store)
+    needed = needs(store, settings)
+    answers = store.answers_by_article()
+    held: dict[str, set[str]] = {}
+    for lease in map(Lease.from_dict, store.lease_docs()):
+        if lease.expires > now and lease.annotator not in answers.get(lease.article_id, ()):
+            held.setdefault(lease.article_id, set()).add(lease.annotator)
+    left = given = wanted = 0
+    for article_id in store.article_list().ids:
+        need, who = needed(article_id), answers.get(article_id, ())
+        wanted += need
+        given += min(len(who), need)
+        holders = held.get(article_id, set())
+        if len(who) < need and annotator not in who and (annotator in holders or len(who) + len(holders - {annotator}) < need):
+            left += 1
+    return left, (given / wanted if wanted else 1.0)

@@ -45,7 +45,9 @@ class History(_Session):
 
     def _restore(self, index: int, state: tuple[tuple[Span, ...], Answer | None], focus: int | None, said: str) -> Result:
         if index != self.index:
-            self.go_to(index)
+            moved = self.go_to(index)
+            if self.index != index:  # refused (a queue's session goes only where the queue sends it)
+                return moved
         spans, answer = state
         return self._write(spans, answer, focus) or done(said)
 

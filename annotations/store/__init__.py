@@ -471,7 +471,7 @@ class Store:
 
     def transact(self, decide: Callable[[Store], tuple[Sequence[tuple[str, Mapping[str, Any]]], Sequence[tuple[str, str]]]]) -> None:
         """``decide(store)`` reads and returns what to put and remove, as one step no other process
-        comes between (``JournalStorage.transact``); keys for removal are made by ``queue_key`` and ``lease_key``."""
+        comes between (``JournalStorage.transact``); a lease's key for removal is made by ``lease_key``."""
         self._before_write()
         self.storage.transact(lambda: decide(self))
 
