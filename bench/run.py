@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import Row  # noqa: E402
 from corpus_bench import bench_corpus  # noqa: E402
+from dask_bench import bench_dask  # noqa: E402
 from keys_bench import bench_keys  # noqa: E402
 from preannotate_bench import bench_preannotate  # noqa: E402
 from queue_bench import bench_queue  # noqa: E402
@@ -49,6 +50,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "teach": bench_teach,
     "teachsim": bench_teach_sim,
     "queue": bench_queue,
+    "dask": bench_dask,
 }
 
 

@@ -2,9 +2,11 @@
 
 # No `from __future__ import annotations`: Typer reads every command's signature at each start, and
 # as strings its annotations were compiled and evaluated one by one.
+import contextlib
+import functools
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -16,6 +18,21 @@ from .cli import (
     DbOption, ModelOption, PatternsOption, ScorerOption, SharedOption, SourcesOrDbArgument, app, check_scorer, check_scorer_for, default_annotator, err, out,
     read_sources, report_store_notices, say, say_out,
 )  # fmt: skip
+
+
+def _check_engine(engine: str, scheduler: Optional[str], workers: Optional[int], n_process: int) -> None:
+    if engine not in ("local", "dask"):
+        raise InputError(f"--engine {engine}: not an engine; choose local or dask.")
+    if engine == "local" and (scheduler is not None or workers is not None):
+        raise InputError(f"{'--scheduler' if scheduler is not None else '--workers'} applies to --engine dask only.")
+    if scheduler is not None and workers is not None:
+        raise InputError("--scheduler and --workers: give one (a running cluster, or one started here).")
+    if engine == "dask" and n_process != 1:
+        raise InputError("--n-process applies to --engine local; with dask, --workers sets the worker processes.")
+
+
+def _on_cluster(make: Any, client: Any, spec: Any, batch_size: int, articles: Any, scorer: str) -> Any:
+    return make(client, articles, spec, scorer=scorer, batch_size=batch_size)
 
 
 @app.command(
@@ -30,6 +47,9 @@ def preannotate(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Articles per spaCy batch and per save.")] = 32,
     shared: SharedOption = False,
     scorer: ScorerOption = "greedy",
+    engine: Annotated[str, typer.Option("--engine", help="Where to parse: local (this machine's cores, --n-process) or dask (a Dask cluster: pip install \"goldspan[dask]\").")] = "local",
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="With --engine dask: a running scheduler's address, e.g. tcp://host:8786.")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="With --engine dask: start a cluster of N single-threaded worker processes on this machine.")] = None,
 ) -> int:
     """Store articles and the spaCy model's entity suggestions for them, each with a confidence score, parsing each article once per model version."""
     from goldspan.annotations.nlp import pipelines
@@ -38,19 +58,28 @@ def preannotate(
     from .progress import parse_progress
 
     check_scorer(scorer)
+    _check_engine(engine, scheduler, workers, n_process)
     if not sources and not db.exists():
         raise InputError(f"{db}: no such database; name the article files or folders to preannotate.")
     report = read_sources(sources) if sources else None
     spec = pipelines.resolve(model, patterns)
     check_scorer_for(spec, scorer)
-    with Store(db, shared=shared, must_write=True) as store, parse_progress(err) as progress:
+    with contextlib.ExitStack() as stack:
+        remote = None
+        if engine == "dask":  # connected (or started) before the DB is touched: a refusal changes nothing
+            from goldspan.annotations.nlp.dask_engine import dask_client, dask_suggestions
+
+            client = stack.enter_context(dask_client(scheduler, workers))
+            remote = functools.partial(_on_cluster, dask_suggestions, client, spec, batch_size)
+        store = stack.enter_context(Store(db, shared=shared, must_write=True))
+        progress = stack.enter_context(parse_progress(err))
         report_store_notices(store)
         articles = report.articles if report is not None else store.article_list()
         if not articles:
             raise InputError(f"{db}: holds no articles yet; name the article files or folders to preannotate.")
         result = run(
             store, articles, spec, n_process=n_process, batch_size=batch_size, on_start=progress.start, on_parsed=progress.advance,
-            scorer=scorer,
+            scorer=scorer, remote=remote,
         )  # fmt: skip
     out.print(f"{db}: {plural(result.articles, 'article')} read, {result.new_articles} new to the database.", markup=False)
     if result.parsed:

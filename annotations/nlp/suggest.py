@@ -147,12 +147,15 @@ def preannotate(
     on_parsed: Callable[[Article], None] | None = None,
     loader: Callable[[PipelineSpec], Language] = load,
     scorer: str | None = None,
+    remote: Callable[[Sequence[Article], str], Iterable[Suggestions]] | None = None,
 ) -> PreannotateResult:
     """Store the articles and the suggestions of every one not yet parsed by this model version
     (with a ``scorer``: or parsed without scores).
 
     The pipeline is loaded only when something needs parsing, so a second run costs no model load.
     ``on_start(count, words)`` is called before parsing, ``on_parsed`` after each article.
+    ``remote(articles, scorer)``, if given, makes the suggestions elsewhere (``dask_engine``), in any
+    order; they are stored as the local ones are.
     """
     model = spec.model_id
     scorer = spec.scorer if scorer is None else scorer
@@ -170,10 +173,14 @@ def preannotate(
     if todo:
         if on_start:
             on_start(len(todo), words)
-        nlp = loader(spec)
-        origin = Origin.MODEL if "ner" in nlp.pipe_names else Origin.PATTERN
         by_id = {a.id: a for a in todo}
-        results = suggest(nlp, todo, model, n_process=n_process, batch_size=batch_size, origin=origin, scorer=scorer)
+        results: Iterable[Suggestions]
+        if remote is not None:
+            results = remote(todo, scorer)
+        else:
+            nlp = loader(spec)
+            origin = Origin.MODEL if "ner" in nlp.pipe_names else Origin.PATTERN
+            results = suggest(nlp, todo, model, n_process=n_process, batch_size=batch_size, origin=origin, scorer=scorer)
         # One durable write per batch: a crash loses at most the batch being parsed, never a saved one.
         for chunk in _chunks(results, batch_size):
             store.save_suggestions(chunk)
