@@ -22,7 +22,7 @@ from .pipelines import PipelineSpec
 if TYPE_CHECKING:
     from spacy.language import Language
 
-SHARD = 16  # articles per task: enough to batch, small enough that a lost worker costs little
+SHARD = 64  # articles per task: enough to batch, small enough that a lost worker costs little
 CONNECT_SECONDS = 5
 RETRIES = 3  # times a task is sent again after the worker running it died
 
