@@ -71,3 +71,30 @@ def test_the_command_runs_on_a_local_cluster_and_refuses_an_unreachable_schedule
     ):
         assert_one_line_error(run_goldspan("preannotate", SAMPLES, "--db", tmp_path / "y.json", *args), words)
     assert not (tmp_path / "y.json").exists()
+
+
+def test_a_pool_in_shards_feeds_a_db_with_exactly_the_n_articles_selected_reproducibly(tmp_path: Path) -> None:
+    from goldspan.annotations.pool import read_pool
+
+    pool = tmp_path / "pool"
+    made = run_goldspan("preannotate", SAMPLES, "--shards-out", pool, "--db", tmp_path / "never.json")
+    assert made.returncode == 0, made.stderr
+    assert not (tmp_path / "never.json").exists()  # the pool is not the DB
+    entries = list(read_pool(pool))
+    assert len(entries) == 9 and all(e.suggestions.scorer.startswith("greedy") for e in entries)
+    ranked = sorted(entries, key=lambda e: -(e.uncertainty if e.uncertainty is not None else -1))
+
+    picked = run_goldspan("select", "--from", pool, "--db", tmp_path / "u.json", "--n", "3", "--order", "uncertain")
+    assert picked.returncode == 0, picked.stderr
+    with Store(tmp_path / "u.json", read_only=True) as store:
+        assert {a.id for a in store.articles()} == {e.article.id for e in ranked[:3]}  # exactly the 3 most uncertain
+        assert all(store.suggestions(e.article.id, e.suggestions.model) == e.suggestions for e in ranked[:3])
+    draws = []
+    for name in ("r1.json", "r2.json"):
+        assert run_goldspan("select", "--from", pool, "--db", tmp_path / name, "--n", "4", "--order", "random", "--seed", "7").returncode == 0
+        with Store(tmp_path / name, read_only=True) as store:
+            draws.append(sorted(a.id for a in store.articles()))
+    assert draws[0] == draws[1] and len(draws[0]) == 4  # the same four with the same seed
+    assert_one_line_error(run_goldspan("preannotate", SAMPLES, "--shards-out", pool), f"--shards-out {pool}: exists and is not an empty folder")
+    assert_one_line_error(run_goldspan("select", "--from", tmp_path / "none", "--db", tmp_path / "x.json", "--n", "2"), "no pool shards")
+    assert not (tmp_path / "x.json").exists()

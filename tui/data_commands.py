@@ -35,6 +35,72 @@ def _on_cluster(make: Any, client: Any, spec: Any, batch_size: int, articles: An
     return make(client, articles, spec, scorer=scorer, batch_size=batch_size)
 
 
+def _pool_shards(report: Any, spec: Any, out: Path, *, scorer: str, n_process: int, batch_size: int, engine: str,
+                 scheduler: Optional[str], workers: Optional[int]) -> int:  # fmt: skip
+    """`preannotate POOL --shards-out DIR`: every article parsed, written to the pool's shards, none to a DB."""
+    from goldspan.annotations.datamodel import Origin
+    from goldspan.annotations.nlp.pipelines import load
+    from goldspan.annotations.nlp.suggest import suggest
+    from goldspan.annotations.pool import write_shards
+
+    from .progress import parse_progress
+
+    articles = report.articles
+    by_id = {a.id: a for a in articles}
+    with contextlib.ExitStack() as stack:
+        if engine == "dask":
+            from goldspan.annotations.nlp.dask_engine import dask_client, dask_suggestions
+
+            client = stack.enter_context(dask_client(scheduler, workers))
+            results: Any = dask_suggestions(client, list(by_id.values()), spec, scorer=scorer, batch_size=batch_size)
+        else:
+            nlp = load(spec)
+            origin = Origin.MODEL if "ner" in nlp.pipe_names else Origin.PATTERN
+            results = suggest(nlp, list(by_id.values()), spec.model_id, n_process=n_process, batch_size=batch_size, origin=origin, scorer=scorer)
+        progress = stack.enter_context(parse_progress(err))
+        progress.start(len(by_id), sum(a.word_count for a in by_id.values()))
+
+        def pairs() -> Any:
+            for found in results:
+                article = by_id[found.article_id]
+                progress.advance(article)
+                yield article, found
+
+        count = write_shards(out, pairs())
+    out.mkdir(exist_ok=True)
+    shards = len(list(out.glob("shard-*.jsonl.gz")))
+    say_out(f"{out}: {plural(count, 'article')} of the pool in {plural(shards, 'shard')}, suggested by {spec.display_name}; "
+            f"choose some with: goldspan select --from {out} --db DB --n N --order uncertain")  # fmt: skip
+    return 1 if report.problems else 0
+
+
+@app.command(
+    epilog="[b]Example[/b]: goldspan select --from pool/ --db project.json --n 2000 --order uncertain",
+)
+def select(
+    source: Annotated[Path, typer.Option("--from", help="A pool's shards (goldspan preannotate POOL --shards-out DIR).", file_okay=False)],
+    n: Annotated[int, typer.Option("--n", help="How many articles to take into the DB.")],
+    db: DbOption = Path(DEFAULT_DB),
+    order: Annotated[str, typer.Option("--order", help="uncertain (the model's least sure first), random (with --seed) or source (the pool's order).")] = "uncertain",
+    seed: Annotated[int, typer.Option("--seed", help="With --order random: the seed of the draw.")] = 0,
+    label: Annotated[Optional[str], typer.Option("--label", help="Only articles with a suggestion of this label.")] = None,
+    shared: SharedOption = False,
+) -> int:
+    """Take N articles from a pool's shards into the DB, with their suggestions and scores: the rest stay out of it."""
+    from goldspan.annotations.pool import select as choose
+
+    chosen = choose(source, n, order, seed, label)  # read (and refused if bad) before the DB is touched
+    if not chosen:
+        raise InputError(f"--from {source}: no article in the pool" + (f" has a {label} suggestion." if label else "."))
+    with Store(db, shared=shared, must_write=True) as store:
+        report_store_notices(store)
+        added = store.add_articles([entry.article for entry in chosen])
+        store.save_suggestions([entry.suggestions for entry in chosen])
+    say_out(f"{db}: {plural(len(chosen), 'article')} selected from {source} ({order}" + (f", label {label}" if label else "")
+            + f"), {added:,} new to the database, with their suggestions.")  # fmt: skip
+    return 0
+
+
 @app.command(
     epilog="[b]Example[/b]: goldspan preannotate sample_articles/ --db goldspan.json --model en_core_web_sm",
 )
@@ -50,6 +116,9 @@ def preannotate(
     engine: Annotated[str, typer.Option("--engine", help="Where to parse: local (this machine's cores, --n-process) or dask (a Dask cluster: pip install \"goldspan[dask]\").")] = "local",
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="With --engine dask: a running scheduler's address, e.g. tcp://host:8786.")] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="With --engine dask: start a cluster of N single-threaded worker processes on this machine.")] = None,
+    shards_out: Annotated[
+        Optional[Path], typer.Option("--shards-out", help="Write the articles and their suggestions to compressed shards in this new folder instead of the DB (then: goldspan select).", file_okay=False)
+    ] = None,
 ) -> int:
     """Store articles and the spaCy model's entity suggestions for them, each with a confidence score, parsing each article once per model version."""
     from goldspan.annotations.nlp import pipelines
@@ -59,11 +128,20 @@ def preannotate(
 
     check_scorer(scorer)
     _check_engine(engine, scheduler, workers, n_process)
+    if shards_out is not None and not sources:
+        raise InputError("--shards-out writes a pool from article files or folders; name them (the pool is not the DB's articles).")
+    if shards_out is not None:
+        from goldspan.annotations.pool import check_out_dir
+
+        check_out_dir(shards_out)
     if not sources and not db.exists():
         raise InputError(f"{db}: no such database; name the article files or folders to preannotate.")
     report = read_sources(sources) if sources else None
     spec = pipelines.resolve(model, patterns)
     check_scorer_for(spec, scorer)
+    if shards_out is not None:
+        return _pool_shards(report, spec, shards_out, scorer=scorer, n_process=n_process, batch_size=batch_size,
+                            engine=engine, scheduler=scheduler, workers=workers)  # fmt: skip
     with contextlib.ExitStack() as stack:
         remote = None
         if engine == "dask":  # connected (or started) before the DB is touched: a refusal changes nothing
