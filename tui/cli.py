@@ -172,4 +172,4 @@ if __name__ == "__main__":
 
 
 # Each registers its commands on `app` (in this order in --help): the data commands, then the screen's.
-from . import data_commands, queue_commands, screen_commands, training_commands  # noqa: E402, F401
+from . import data_commands, queue_commands, screen_commands, serve_command, training_commands  # noqa: E402, F401

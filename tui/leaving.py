@@ -21,6 +21,7 @@ class Leaving(App[None]):
     SIGNAL_GRACE = 1.5  # seconds from SIGTERM or SIGHUP to a forced exit, if the clean one is stuck
 
     _terminal: int | None = None  # the terminal's file descriptor, once the screen runs on one
+    _server: int = 0  # in a browser tab: the server's process id
     _forced_exit: threading.Timer | None = None
 
     def _stop_background(self) -> None:
@@ -54,6 +55,11 @@ class Leaving(App[None]):
         self._terminal = fileno if isinstance(driver, LinuxDriver) and isinstance(fileno, int) and os.isatty(fileno) else None
         if self._terminal is not None:
             self.set_interval(1.0, self._check_terminal, name="terminal-gone")
+        if self.is_web:
+            # In a browser tab (goldspan serve): the server is this process's parent (it is started
+            # with exec). A server that dies without closing the tab's pipe (kill -9) leaves it here.
+            self._server = os.getppid()
+            self.set_interval(1.0, self._check_server, name="server-gone")
 
     def _on_signal(self, sig: int) -> None:
         """SIGTERM, SIGINT, or SIGHUP with the terminal still there: leave as q does, within
@@ -88,6 +94,12 @@ class Leaving(App[None]):
         except (termios.error, OSError):
             return False
         return True
+
+    def _check_server(self) -> None:
+        """The server that showed this screen in a browser has gone: no one can see or type into it."""
+        if os.getppid() != self._server:
+            self._stop_background()
+            self._end_without_terminal(signal.SIGHUP)
 
     def _check_terminal(self) -> None:
         """The terminal closed without a SIGHUP reaching us (the shell that had it died first): end

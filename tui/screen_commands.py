@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from .app import GoldspanApp
     from .teach_app import TeachApp
 
+# goldspan serve runs the command with its options and this flag first: a bad option is refused in
+# the terminal that started the server, not in every browser tab.
+CheckOption = Annotated[bool, typer.Option("--check", hidden=True)]
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -94,6 +98,7 @@ def annotate(
     guidelines: Annotated[
         Optional[Path], typer.Option("--guidelines", help="Annotation guidelines (Markdown) to store in the database and show on G.", dir_okay=False)
     ] = None,
+    check: CheckOption = False,
 ) -> int:
     """Open the annotator: read each article beside its entities and fix them from the keyboard. Press ? in it for every key."""
     from goldspan.annotations.nlp import pipelines
@@ -138,7 +143,13 @@ def annotate(
             with Store(db, read_only=True) as store:
                 scoring_spec = pipelines.resolve(best_model_path(store), patterns)
             labels_of(scoring_spec)  # refused before anything is written to the DB
-        score_first(db, sources, scoring_spec, scorer=scorer, patterns=patterns, shared=shared)
+        if not check:
+            score_first(db, sources, scoring_spec, scorer=scorer, patterns=patterns, shared=shared)
+    if check:  # goldspan serve: every option is checked, and nothing is written
+        if spec is None:
+            with Store(db, read_only=True) as store:
+                labels_of(pipelines.resolve(best_model_path(store), patterns))
+        return 0
     with Store(db, shared=shared) as store:
         if spec is None:
             spec = pipelines.resolve(best_model_path(store), patterns)
@@ -280,6 +291,7 @@ def review(
     ] = None,
     labels: Annotated[Optional[str], typer.Option("--labels", help="Comma-separated labels in number-key order, as given to annotate.")] = None,
     keys: Annotated[Optional[Path], typer.Option("--keys", help="Keymap file, as for annotate.", dir_okay=False)] = None,
+    check: CheckOption = False,
 ) -> int:
     """Compare annotators and the model article by article, settle each difference, and save one reviewed gold version."""
     from goldspan.annotations.labels import parse_labels
@@ -295,6 +307,9 @@ def review(
     if labels is not None:
         parse_labels(labels)  # refused before anything opens
     keymap = keymap_from(keys)
+    if check:  # goldspan serve --review: the options are checked, and the database opens for writing
+        with Store(db, create=False, must_write=True):
+            return 0
     with Store(db, must_write=True) as store:
         report_store_notices(store)
         session, tokenizer = open_review(

@@ -1,0 +1,193 @@
+"""``goldspan serve``'s web server: textual-serve's ``Server``, which runs one app process per browser
+tab, with four changes a goldspan user needs (textual-serve's own page and scripts are served as
+they are; only the page's HTML is amended on its way out):
+
+- each tab's app runs as the annotator named on a first page (or by ``--annotator`` for every tab),
+  through a WebSocket route that carries the name: ``/ws/NAME``;
+- the page's font is textual-serve's own Roboto Mono from its static folder, not a request to a
+  web font service (offline it fell back to another font, and the grid changed: 50 rows, not 42);
+- keys work without a first click on the terminal (a short script focuses xterm.js's input box);
+- the app is started with ``exec``, so the server is its parent and it ends when the server dies
+  (``Leaving.watch_for_endings``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+import shlex
+import sys
+from dataclasses import dataclass
+
+from aiohttp import web
+from textual_serve.app_service import AppService
+from textual_serve.server import Server, to_int
+
+log = logging.getLogger("textual-serve")
+
+# A name that is safe in a URL path and on a command line, and reads as a person's name.
+NAME = re.compile(r"^[\w.@-]{1,64}$")
+NAME_RULE = "1 to 64 letters, digits, '.', '-', '_' or '@'"
+FONT_SERVICE = re.compile(r"<link[^>]*fonts\.googleapis\.com[^>]*>", re.S)
+WEBSOCKET_URL = re.compile(r'(data-session-websocket-url="[^"]*/ws)(")')
+
+FOCUS_SCRIPT = """<script>
+  // goldspan: keys reach the annotator without a first click on the terminal.
+  (function () {
+    function focusTerminal() {
+      var box = document.querySelector("textarea.xterm-helper-textarea");
+      if (box && document.activeElement !== box) { box.focus(); }
+      return box !== null;
+    }
+    var tries = 0;
+    var timer = setInterval(function () { if (focusTerminal() || ++tries > 300) { clearInterval(timer); } }, 50);
+    window.addEventListener("focus", focusTerminal);
+  })();
+</script>
+"""
+
+
+@dataclass(frozen=True)
+class Served:
+    """What each tab runs: ``argv`` plus the option that names its annotator (``--annotator``, or
+    ``--as`` for the review screen), given the name from ``fixed_name`` or the first page."""
+
+    argv: tuple[str, ...]
+    name_option: str
+    fixed_name: str | None
+    title: str
+
+    def command_for(self, name: str) -> str:
+        return "exec " + shlex.join([*self.argv, self.name_option, name])
+
+
+def goldspan_argv(command: str, args: list[str]) -> tuple[str, ...]:
+    """The goldspan command line that runs ``command`` with ``args`` in this Python."""
+    return (sys.executable, "-P", "-c", "import sys; from goldspan.tui.cli import main; main(sys.argv[1:])", command, *args)
+
+
+class GoldspanServer(Server):
+    def __init__(self, served: Served, *, host: str, port: int, public_url: str | None) -> None:
+        super().__init__(served.command_for(served.fixed_name or "NAME"), host=host, port=port, title=served.title, public_url=public_url)
+        self.served = served
+
+    async def _make_app(self) -> web.Application:
+        application = await super()._make_app()
+        application.add_routes(
+            [
+                web.get("/ws/{name}", self.handle_named_websocket, name="named-websocket"),
+                web.get("/goldspan/fonts.css", self.handle_fonts, name="fonts"),
+            ]
+        )
+        return application
+
+    async def on_startup(self, app: web.Application) -> None:
+        who = f"as {self.served.fixed_name}" if self.served.fixed_name else "as the name each browser tab gives"
+        self.console.print(f"goldspan: serving {self.served.title} on {self.public_url} ({who}); ctrl+c stops it.", highlight=False)
+
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
+        name = self.served.fixed_name or request.query.get("annotator", "").strip()
+        if not self.served.fixed_name and not NAME.match(name):
+            problem = f"“{name}” is not a name goldspan takes: use {NAME_RULE}." if name else ""
+            return web.Response(text=name_page(self.served.title, problem), content_type="text/html")
+        response = await super().handle_index(request)
+        assert isinstance(response, web.Response) and response.text is not None
+        return web.Response(text=self.amend(response.text, name), content_type="text/html")
+
+    def amend(self, page: str, name: str) -> str:
+        """textual-serve's page, with the tab's WebSocket route, the bundled font and the focus script."""
+        static = f"{self.public_url}/static/"
+        fonts = (
+            f'<link rel="preload" href="{static}fonts/RobotoMono-VariableFont_wght.ttf" as="font" type="font/ttf" crossorigin />\n'
+            f'    <link rel="stylesheet" href="{self.public_url}/goldspan/fonts.css" />'
+        )
+        page = FONT_SERVICE.sub(lambda _: fonts, page)
+        page = WEBSOCKET_URL.sub(lambda match: f"{match.group(1)}/{html.escape(name)}{match.group(2)}", page)
+        return page.replace("</body>", FOCUS_SCRIPT + "</body>")
+
+    async def handle_fonts(self, request: web.Request) -> web.Response:
+        static = f"{self.public_url}/static/fonts"
+        css = "\n".join(
+            f'@font-face {{ font-family: "Roboto Mono"; src: url("{static}/{file}") format("truetype"); font-weight: 100 700; font-style: {style}; }}'
+            for file, style in (("RobotoMono-VariableFont_wght.ttf", "normal"), ("RobotoMono-Italic-VariableFont_wght.ttf", "italic"))
+        )
+        return web.Response(text=css, content_type="text/css")
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """The page's own route, without a name: only a fixed --annotator makes it usable."""
+        if self.served.fixed_name is None:
+            raise web.HTTPNotFound(text="goldspan serve: open the page at / and give your name first.")
+        return await self.run_tab(request, self.served.fixed_name)
+
+    async def handle_named_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        name = request.match_info["name"]
+        if self.served.fixed_name is not None:
+            name = self.served.fixed_name
+        elif not NAME.match(name):
+            raise web.HTTPBadRequest(text=f"goldspan serve: “{name}” is not a name goldspan takes: use {NAME_RULE}.")
+        return await self.run_tab(request, name)
+
+    async def run_tab(self, request: web.Request, name: str) -> web.WebSocketResponse:
+        """One tab: its own app process, as textual-serve's ``handle_websocket`` runs one, for ``name``."""
+        websocket = web.WebSocketResponse(heartbeat=15)
+        width = to_int(request.query.get("width", "80"), 80)
+        height = to_int(request.query.get("height", "24"), 24)
+        app_service: AppService | None = None
+        try:
+            await websocket.prepare(request)
+            app_service = AppService(
+                self.served.command_for(name),
+                write_bytes=websocket.send_bytes,
+                write_str=websocket.send_str,
+                close=websocket.close,  # type: ignore[arg-type]  # as textual-serve passes it
+                download_manager=self.download_manager,
+                debug=self.debug,
+            )
+            log.info("a tab opened for %s", name)
+            await app_service.start(width, height)
+            try:
+                await self._process_messages(websocket, app_service)
+            finally:
+                await app_service.stop()  # the app quits as on q: every change is saved as it is made
+        except asyncio.CancelledError:
+            await websocket.close()
+        except Exception as error:  # one tab's failure is logged; the server and the other tabs go on
+            log.exception(error)
+        finally:
+            if app_service is not None:
+                await app_service.stop()
+        return websocket
+
+
+def name_page(title: str, problem: str) -> str:
+    """The first page of a tab when no --annotator was given: whose work this tab saves."""
+    message = f'<p class="problem">{html.escape(problem)}</p>' if problem else ""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8" />
+  <title>{html.escape(title)}</title>
+  <style>
+    body {{ background: #0c181f; color: rgba(255, 255, 255, 0.95); font-family: monospace; display: flex;
+           align-items: center; justify-content: center; height: 100vh; margin: 0; }}
+    form {{ background: #12232d; padding: 32px 48px; }}
+    input, button {{ font: inherit; padding: 8px 12px; margin: 8px 0; }}
+    button {{ background: #5e0ba7; color: white; border: none; cursor: pointer; }}
+    .problem {{ color: #ff8a80; }}
+  </style>
+</head>
+<body>
+  <form method="get" action="">
+    <h1>{html.escape(title)}</h1>
+    <p>Who is annotating? Your answers are saved under this name.</p>
+    {message}
+    <label for="annotator">Name</label><br />
+    <input id="annotator" name="annotator" autofocus required maxlength="64" /><br />
+    <button type="submit">Start</button>
+  </form>
+</body>
+</html>
+"""
+
