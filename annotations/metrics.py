@@ -104,13 +104,29 @@ class PairAgreement:
     kappa: float
     tokens: int  # tokens the kappa is computed over: the articles' tokens that are not whitespace
     whitespace_tokens: int = 0  # left out of the kappa
+    confusion: dict[str, dict[str, int]] = field(default_factory=dict)  # first's label → second's (label_confusion)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "first": self.first, "second": self.second, "articles": self.articles, "both_answered": self.both_answered,
             "same_answer": self.same_answer, "tokens": self.tokens, "whitespace_tokens_left_out": self.whitespace_tokens,
             "kappa": self.kappa, "overall": self.overall.as_json(), "per_label": {label: s.as_json() for label, s in self.per_label.items()},
+            "label_confusion": self.confusion,
         }  # fmt: skip
+
+
+def label_confusion(first: Sequence[tuple[str, int, int, str]], second: Sequence[tuple[str, int, int, str]]) -> dict[str, dict[str, int]]:
+    """How the first annotator's labels map to the second's on spans with the same boundaries
+    (article, start, end); ``MISSING`` where one of them has no span with those boundaries."""
+    theirs = {(k, start, end): label for k, start, end, label in second}
+    mine = {(k, start, end): label for k, start, end, label in first}
+    counts: dict[str, Counter[str]] = {}
+    for where, label in mine.items():
+        counts.setdefault(label, Counter())[theirs.get(where, MISSING)] += 1
+    for where, label in theirs.items():
+        if where not in mine:
+            counts.setdefault(MISSING, Counter())[label] += 1
+    return {label: dict(said.most_common()) for label, said in sorted(counts.items())}
 
 
 def pairwise_agreement(
@@ -131,10 +147,9 @@ def pairwise_agreement(
             a, b = by_annotator[first], by_annotator[second]
             answered = sorted(set(a) & set(b))
             shared = [k for k in answered if a[k].answer is Answer.ACCEPT and b[k].answer is Answer.ACCEPT]
-            overall, per_label = span_scores(
-                [(k, s.start, s.end, s.label) for k in shared for s in a[k].spans],
-                [(k, s.start, s.end, s.label) for k in shared for s in b[k].spans],
-            )
+            first_spans = [(k, s.start, s.end, s.label) for k in shared for s in a[k].spans]
+            second_spans = [(k, s.start, s.end, s.label) for k in shared for s in b[k].spans]
+            overall, per_label = span_scores(first_spans, second_spans)
             first_tokens, second_tokens = [], []
             for k in shared:
                 first_tokens += word_labels(spaces[k], a[k].spans)
@@ -142,7 +157,8 @@ def pairwise_agreement(
             whitespace = sum(sum(spaces[k]) for k in shared)
             pairs.append(
                 PairAgreement(first, second, len(shared), sum(a[k].answer == b[k].answer for k in answered), len(answered),
-                              overall, per_label, cohens_kappa(first_tokens, second_tokens), len(first_tokens), whitespace)  # fmt: skip
+                              overall, per_label, cohens_kappa(first_tokens, second_tokens), len(first_tokens), whitespace,
+                              label_confusion(first_spans, second_spans))  # fmt: skip
             )
     return pairs
 

@@ -80,3 +80,31 @@ def test_counts_of_one_are_singular(tmp_path: Path, folder: Path) -> None:
     assert "1 article read, 1 new to the database" in result.stdout, result.stdout
     export = run_goldspan("export", "--db", db, "--format", "doccano", "--out", tmp_path / "x.jsonl")
     assert export.returncode == 1 and "Exported 0 articles" in export.stdout  # nothing answered yet: nothing to write
+
+
+def test_version_names_goldspan_its_libraries_and_the_model_found() -> None:
+    from importlib.metadata import version
+
+    result = run_goldspan("--version")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:4] == [f"goldspan {version('goldspan')}", f"spaCy {version('spacy')}", f"Textual {version('textual')}", f"TinyDB {version('tinydb')}"]
+    assert lines[4].startswith("default model: en_core_web_sm") and "3.8.0" in lines[4]
+
+
+def test_shell_completion_installs_as_typer_clis_do(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    from .conftest import goldspan_command
+
+    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash"}
+    done = subprocess.run([*goldspan_command(), "--install-completion", "bash"], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    script = tmp_path / ".bash_completions" / "goldspan.sh"
+    assert script.is_file() and str(script) in (tmp_path / ".bashrc").read_text()
+    # What bash asks the script for when `goldspan sta` and `goldspan serve --ho` are tabbed:
+    for words, index, expected in (("goldspan sta", "1", "stats"), ("goldspan serve --ho", "2", "--host")):
+        asked = {**env, "COMP_WORDS": words, "COMP_CWORD": index, "_GOLDSPAN_COMPLETE": "complete_bash"}
+        answer = subprocess.run(goldspan_command(), capture_output=True, text=True, env=asked, timeout=60)
+        assert answer.stdout.split() == [expected], answer

@@ -47,11 +47,14 @@ async def test_step_take_a_take_b_accept(tmp_path: Path, pattern_spec: pipelines
     app = GoldspanApp(session, pipelines.resolve("blank:en"), keymap=default_keymap(), screen=ReviewScreen)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
+        assert "done 0 · 2 differences open" in app.screen._status_text().plain  # type: ignore[attr-defined]
         await pilot.press("d")
         assert "difference 1/2 (label)" in app.screen.query_one("#differences", TextLines).text.plain
         await pilot.press("B")  # bob's ORG for Minsk
         await pilot.press("d", "A")  # alice's ORG "The Moscow Times", which bob left out
         await pilot.press("a")
+        await settle(pilot)
+        assert "done 1 · 0 differences open" in app.screen._status_text().plain  # type: ignore[attr-defined]
     with Store(db, read_only=True) as check:
         record = check.annotation(seed_id, "lead", Role.REVIEWER)
         text = check.article(seed_id).text  # type: ignore[union-attr]

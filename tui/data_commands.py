@@ -188,30 +188,34 @@ def stats(
     throughput: Annotated[
         bool, typer.Option("--throughput", help="How fast each annotator works, per mode (manual correction, teach): decisions, active time, rates.")
     ] = False,
+    no_plot: Annotated[bool, typer.Option("--no-plot", help="Tables only, no charts (charts are drawn only in a terminal, never with --json).")] = False,
 ) -> int:
     """Show what the database holds: articles, answers, suggestions and gold spans per label, per annotator."""
     from goldspan.annotations.stats import corpus_stats
 
     from .stats_view import print_gold_spans, print_stats
 
+    from .plots import wants_plots
+
+    plots = wants_plots(out, no_plot=no_plot)
     if throughput:
-        return speed(db, as_json=as_json, annotators=annotators)
+        return speed(db, as_json=as_json, annotators=annotators, plots=plots)
 
     if agreement or model_vs_gold:
-        return quality(db, as_json=as_json, agreement=agreement, model_vs_gold=model_vs_gold, model=model, annotators=annotators)
+        return quality(db, as_json=as_json, agreement=agreement, model_vs_gold=model_vs_gold, model=model, annotators=annotators, plots=plots)
     with Store(db, read_only=True) as store:
         report_store_notices(store)
         figures = corpus_stats(store, spans=spans)
     if as_json:
         out.print_json(json.dumps(figures.as_json(), ensure_ascii=False))
     else:
-        print_stats(out, figures, limit=None if all_articles else 50)
+        print_stats(out, figures, limit=None if all_articles else 50, plots=plots)
         if spans:
             print_gold_spans(out, figures)
     return 0
 
 
-def speed(db: Path, *, as_json: bool, annotators: Optional[list[str]]) -> int:
+def speed(db: Path, *, as_json: bool, annotators: Optional[list[str]], plots: bool) -> int:
     """`stats --throughput`: per annotator and mode, as a table and a plot, or one JSON object."""
     from goldspan.annotations.teaching.decisions import stored_decisions
     from goldspan.annotations.throughput import throughput
@@ -229,11 +233,11 @@ def speed(db: Path, *, as_json: bool, annotators: Optional[list[str]]) -> int:
     if as_json:
         out.print_json(json.dumps({"throughput": [r.as_json() for r in rows]}, ensure_ascii=False))
     else:
-        print_throughput(out, rows)
+        print_throughput(out, rows, plots=plots)
     return 0
 
 
-def quality(db: Path, *, as_json: bool, agreement: bool, model_vs_gold: bool, model: str | None, annotators: list[str] | None) -> int:
+def quality(db: Path, *, as_json: bool, agreement: bool, model_vs_gold: bool, model: str | None, annotators: list[str] | None, plots: bool) -> int:
     """`stats --agreement` / `--model-vs-gold`: the metrics, as tables or as one JSON object."""
     from goldspan.annotations import quality as figures
 
@@ -252,9 +256,9 @@ def quality(db: Path, *, as_json: bool, agreement: bool, model_vs_gold: bool, mo
         out.print_json(json.dumps(result, ensure_ascii=False))
         return 0
     if agreement:
-        print_agreement(out, pairs)
+        print_agreement(out, pairs, plots=plots)
     if model_vs_gold:
-        print_model_report(out, report)
+        print_model_report(out, report, plots=plots)
     return 0
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from goldspan.annotations.metrics import ModelReport, PairAgreement
+from goldspan.annotations.metrics import MISSING, ModelReport, PairAgreement
 from goldspan.annotations.stats import CorpusStats
 from goldspan.annotations.throughput import MANUAL, Throughput, decisions_by_hour
 from goldspan.annotations.words import plural
+
+from .plots import bars, figure, grouped_bars, heat_table, plot_width, wants_plots
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -25,7 +30,7 @@ def print_gold_spans(console: Console, stats: CorpusStats) -> None:
     console.print(table)
 
 
-def print_stats(console: Console, stats: CorpusStats, *, limit: int | None) -> None:
+def print_stats(console: Console, stats: CorpusStats, *, limit: int | None, plots: bool = False) -> None:
     summary = Table(title=f"goldspan database {stats.db}", show_header=False, title_justify="left")
     summary.add_column(style="bold")
     summary.add_column(justify="right")
@@ -59,6 +64,8 @@ def print_stats(console: Console, stats: CorpusStats, *, limit: int | None) -> N
         for label, n in stats.gold_per_label.items():
             table.add_row(Text(label), f"{n:,}")
         console.print(table)
+        if plots:
+            console.print(bars("gold spans per label", list(stats.gold_per_label.items()), width=plot_width(console), whole=True))
 
     if stats.annotators:
         table = Table(title="Annotators", title_justify="left")
@@ -88,7 +95,7 @@ def print_stats(console: Console, stats: CorpusStats, *, limit: int | None) -> N
         console.print(f"… and {plural(len(stats.per_article) - limit, 'more article')} (use --all to list them).", markup=False)
 
 
-def print_agreement(console: Console, pairs: list[PairAgreement]) -> None:
+def print_agreement(console: Console, pairs: list[PairAgreement], *, plots: bool = False) -> None:
     for pair in pairs:
         table = Table(
             title=f"Agreement {pair.first} (reference) vs {pair.second}: {plural(pair.articles, 'article')} both accepted, "
@@ -101,9 +108,14 @@ def print_agreement(console: Console, pairs: list[PairAgreement]) -> None:
         for label, s in [*pair.per_label.items(), ("overall", pair.overall)]:
             table.add_row(Text(label, style="bold" if label == "overall" else ""), str(s.tp), str(s.fn), str(s.fp), f"{s.p:.3f}", f"{s.r:.3f}", f"{s.f:.3f}")
         console.print(table)
+        if pair.confusion:
+            console.print(heat_table(f"Labels: {pair.first} against {pair.second} (same boundaries)", pair.confusion,
+                                     rows_are=pair.first, columns_are=pair.second, missing=MISSING))  # fmt: skip
+        if plots and pair.per_label:
+            console.print(bars(f"F1 per label, {pair.first} vs {pair.second}", [(label, s.f) for label, s in pair.per_label.items()], width=plot_width(console)))
 
 
-def print_model_report(console: Console, report: ModelReport) -> None:
+def print_model_report(console: Console, report: ModelReport, *, plots: bool = False) -> None:
     scores = report.scores
     table = Table(
         title=f"{report.model} against the gold ({plural(report.articles, 'accepted article')}{' ' + report.scope if report.scope else ''}, one final record each; spaCy's Scorer)",
@@ -115,12 +127,13 @@ def print_model_report(console: Console, report: ModelReport) -> None:
         table.add_row(Text(label), f"{s['p']:.3f}", f"{s['r']:.3f}", f"{s['f']:.3f}")
     table.add_row(Text("overall", style="bold"), f"{scores.get('ents_p') or 0:.3f}", f"{scores.get('ents_r') or 0:.3f}", f"{scores.get('ents_f') or 0:.3f}")
     console.print(table)
-    confusion = Table(title="Gold label → what the model said (same boundaries; — = no span there)", title_justify="left")
-    confusion.add_column("gold")
-    confusion.add_column("model said")
-    for gold, said in report.confusion.items():
-        confusion.add_row(Text(gold), Text(", ".join(f"{label} {n}" for label, n in said.items())))
-    console.print(confusion)
+    per_type = sorted((scores.get("ents_per_type") or {}).items())
+    if plots and per_type:
+        console.print(grouped_bars(f"{report.model} against the gold, per label", [label for label, _ in per_type],
+                                   {name: [s[key] for _, s in per_type] for name, key in (("precision", "p"), ("recall", "r"), ("F1", "f"))},
+                                   width=plot_width(console)))  # fmt: skip
+    if report.confusion:
+        console.print(heat_table("Gold label → what the model said (same boundaries)", report.confusion, rows_are="gold", columns_are="model", missing=MISSING))
     errors = Table(title="Most frequent errors", title_justify="left")
     for name in ("count", "kind", "text", "gold → model", "example"):
         errors.add_column(name, justify="right" if name == "count" else "left", overflow="fold")
@@ -135,7 +148,7 @@ def _duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
-def print_throughput(console: Console, rows: list[Throughput]) -> None:
+def print_throughput(console: Console, rows: list[Throughput], *, plots: bool = False) -> None:
     """`stats --throughput`: a Rich table per annotator and mode, then decisions per hour over time."""
     if not rows:
         console.print("No answered articles or teach decisions yet.", markup=False)
@@ -157,22 +170,22 @@ def print_throughput(console: Console, rows: list[Throughput]) -> None:
         "entity fixed (manual) or per decision (teach).",
         style="dim", markup=False,
     )
-    plotted = throughput_plot(rows)
+    plotted = throughput_plot(rows) if plots else ""
     if plotted:
         console.print(Text.from_ansi(plotted))
 
 
 def throughput_plot(rows: list[Throughput]) -> str:
     """Decisions per clock hour, one line per annotator and mode (empty when all fall in one hour)."""
-    import plotext as plt
-
     series = [(f"{r.annotator} · {r.mode}", decisions_by_hour(r)) for r in rows]
     hours = sorted({hour for _, points in series for hour, _ in points})
     if len(hours) < 2:
         return ""
-    plt.clear_figure()
-    plt.plotsize(72, 16)
-    plt.theme("clear")
+    with figure(72, 16) as plt:
+        return _draw_throughput(plt, series, hours)
+
+
+def _draw_throughput(plt: Any, series: list[tuple[str, list[tuple[datetime, int]]]], hours: list[datetime]) -> str:
     index = {hour: i for i, hour in enumerate(hours)}
     for name, points in series:
         if points:

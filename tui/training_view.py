@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -146,17 +146,22 @@ def print_curve(console: Console, points: list[CurvePoint], notes: list[str]) ->
         for label in labels:
             per_label.add_row(Text(label), *(f"{p.per_label[label]['f']:.3f}" if label in p.per_label else "-" for p in points))
         console.print(per_label)
-    console.print(Text.from_ansi(plot(points)))
+    from .plots import wants_plots
+
+    if wants_plots(console):
+        console.print(Text.from_ansi(plot(points)))
     said = verdict(points)
     console.print(said[0].upper() + said[1:], markup=False, highlight=False)
 
 
 def plot(points: list[CurvePoint]) -> str:
-    import plotext as plt
+    from .plots import figure
 
-    plt.clear_figure()
-    plt.plotsize(64, 16)
-    plt.theme("clear")
+    with figure(64, 16) as plt:
+        return _draw_curve(plt, points)
+
+
+def _draw_curve(plt: Any, points: list[CurvePoint]) -> str:
     shares = [p.share * 100 for p in points]
     f = [p.f for p in points]
     plt.plot(shares, f, marker="braille")

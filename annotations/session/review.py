@@ -17,6 +17,7 @@ from ..datamodel import Annotation, Answer, Article, ModelId, Role, SpanState
 from .outcome import Kind, done, refused
 from .session import Draft, Result, Session, action_name, editing, first
 from ..store import Store
+from ..words import plural
 from ..store.summaries import RecordSummary
 from .versions import Difference, Version, _same, consensus, differences, majority, majority_choice, matching
 from ..words import plural
@@ -130,6 +131,7 @@ class ReviewSession(Session):
         self.looked: dict[str, set[int]] = {}  # per article, the differences the reviewer has stepped to
         self._asked: dict[str, int] = {}  # per article, how many differences were unlooked when `a` last asked
         self._differences: dict[str, list[Difference]] = {}  # per article: its versions never change
+        self._open_count: tuple[int | None, int] = (None, 0)  # open_differences, until an answer changes it
         super().__init__(store, plan.articles, annotator=reviewer, labels=labels, model=None, key_name=key_name)
 
     def versions(self) -> list[Version]:
@@ -141,6 +143,16 @@ class ReviewSession(Session):
         if found is None:
             found = self._differences[article_id] = differences(self.plan.versions[article_id])
         return found
+
+    def open_differences(self) -> int:
+        """Differences on the articles of the review not answered yet: what is left to settle."""
+        # Each key answers or un-answers one article at most, and so changes how many are done.
+        if self._open_count[0] != self.done:
+            self._open_count = (self.done, sum(len(self.differences(a.id)) for a in self.plan.articles if a.id not in self.answered))
+        return self._open_count[1]
+
+    def progress_line(self) -> str:
+        return f"done {self.done} · {plural(self.open_differences(), 'difference')} open"
 
     def ties(self) -> set[int]:
         """The differences of this article where no spans have more versions behind them than others."""

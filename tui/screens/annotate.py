@@ -26,6 +26,7 @@ from goldspan.annotations.words import plural
 
 from ..bindings import SESSION_ACTIONS, SessionCall, screen_bindings
 from ..keymap import ACTIONS, Action
+from ..plots import progress_strip
 from ..widgets.article_view import ArticleView, ViewState
 from ..widgets.entity_list import STATE_MARK, EntityList, ListState
 from ..widgets.text_lines import TextLines
@@ -192,7 +193,10 @@ class AnnotateScreen(Screen[None]):
             self.status_prefix(),
             (f"article {s.index + 1}/{len(s.articles)}", "bold"),
             answer,
-            f" · {s.progress_line()} · {s.annotator} · {model} · {marks}{versus}",
+            " ",
+            # Answered of all, at a glance; shorter on a narrow screen, where the line's end says what was saved.
+            progress_strip(s.done, len(s.articles), 10 if self.size.width >= 100 else 5),
+            f" {s.progress_line()} · {s.annotator} · {model} · {marks}{versus}",
             saved,
         )
         text.truncate(max(20, self.size.width - 2), overflow="ellipsis")
