@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,10 @@ def test_every_benchmark_runs_quick_and_writes_rows_with_the_agreed_keys(tmp_pat
     assert result.returncode == 0, result.stderr
     rows = json.loads(out.read_text(encoding="utf-8"))
     assert all(set(row) == {"figure", "goldspan", "baseline", "ratio", "target", "pass"} for row in rows)
-    assert all(isinstance(row["pass"], bool) and row["goldspan"] > 0 and row["baseline"] > 0 for row in rows)
+    # Numbers, not their size: some figures are differences (a key minus an unbound key, a median above
+    # the floor) that a loaded machine can make zero or negative, and ∞ stands for "over the time limit".
+    assert all(isinstance(row["pass"], bool) and all(isinstance(row[k], (int, float)) and not math.isnan(row[k]) for k in ("goldspan", "baseline"))
+               for row in rows)  # fmt: skip
     figures = " ".join(row["figure"] for row in rows)
     for benchmark in ("key:", "start:", "preannotate", "DocBin", "median save", "bytes per key", "train: words per second", "while 1,000 articles are re-suggested"):
         assert benchmark in figures  # keys, start, preannotate, corpus, store, wire, train

@@ -85,8 +85,9 @@ def get(url: str) -> str:
     return str(urllib.request.urlopen(url, timeout=10).read().decode("utf-8"))
 
 
-def processes_with(text: str) -> list[int]:
-    """Process ids whose command line holds ``text`` (this test's own database path)."""
+def processes_with(*parts: str) -> list[int]:
+    """Live processes whose command line holds every one of ``parts`` (this test's database path and
+    an annotator's name: other tests' and other users' servers may run apps for an "alice" too)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -95,7 +96,7 @@ def processes_with(text: str) -> list[int]:
                 state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
             except OSError:
                 continue
-            if text in command and state != "Z":
+            if all(part in command for part in parts) and state != "Z":
                 found.append(int(entry.name))
     return found
 
@@ -142,10 +143,8 @@ def test_a_browser_annotates_and_the_change_is_saved(tmp_path: Path) -> None:
         page.keyboard.press("2")  # label 2, ORG
         wait_for(r"✎ Putin\s+ORG")  # edited: the score was the model's, the label is now alice's
         page.keyboard.press("a")  # accept the article: saved, and the next one shows
-        wait_for(r"article 2/9 · done 1")
+        wait_for(r"article 2/9 \S+ done 1")  # the strip between: one of nine answered
         font_ready = page.evaluate("document.fonts.check('16px \"Roboto Mono\"')")
-        browser.close()
-
         assert off_machine == [], "the page asked for something off this machine"
         assert font_ready, "textual-serve's own Roboto Mono did not load"
         with Store(db, read_only=True) as store:
@@ -155,13 +154,29 @@ def test_a_browser_annotates_and_the_change_is_saved(tmp_path: Path) -> None:
             putin = next(span for span in record.spans if first.text[span.start : span.end] == "Putin")
             assert putin.label == "ORG"
 
-        # The tab's app closes with the page; and one left behind by a server killed with SIGKILL ends too.
+        alices_app = (str(db), "--annotator alice")
+        assert processes_with(*alices_app)
+        page.close()  # closing the tab quits its app, as q would
+        gone_within(30, alices_app, "the app of a closed tab went on running")
+
+        # A second tab, bob's own session; its app ends when the server is killed with SIGKILL.
+        page = browser.new_page(viewport={"width": 1000, "height": 700})
+        page.route("**/static/js/textual.js", keep_client)
+        page.goto(f"http://127.0.0.1:{port}/?annotator=bob")
+        wait_for(r"article 1/9 .* bob")
+        bobs_app = (str(db), "--annotator bob")
+        assert processes_with(*bobs_app)
         os.kill(server.pid, signal.SIGKILL)
         server.wait()
-    deadline = time.monotonic() + 30
-    while processes_with(str(db)):
-        assert time.monotonic() < deadline, "an app process outlived its server"
-        time.sleep(0.2)
+        gone_within(30, bobs_app, "an app process outlived its server")
+        browser.close()
+
+
+def gone_within(seconds: float, parts: tuple[str, ...], problem: str) -> None:
+    deadline = time.monotonic() + seconds
+    while processes_with(*parts):
+        assert time.monotonic() < deadline, problem
+        time.sleep(0.1)
 
 
 def test_every_tab_gets_its_own_name_and_the_page_asks_nothing_off_the_machine(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 two terminals would; ``web`` has the server."""
 
 # No `from __future__ import annotations`: Typer reads every command's signature at each start.
+import dataclasses
 import errno
 import ipaddress
 import socket
@@ -62,6 +63,8 @@ def serve(
             "goldspan serve has no passwords. An SSH tunnel is the safe way: ssh -L 8000:localhost:8000 SERVER."
         )
     served = Served(goldspan_argv(command, args), name_option, fixed_name, f"goldspan {command}")
+    if review:
+        served = dataclasses.replace(served, question="Who is reviewing? The reviewed records are saved under this name.")
     server = GoldspanServer(served, host=host, port=port, public_url=public_url)
     server.serve()
     return 0

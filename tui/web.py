@@ -58,6 +58,7 @@ class Served:
     name_option: str
     fixed_name: str | None
     title: str
+    question: str = "Who is annotating? Your answers are saved under this name."
 
     def command_for(self, name: str) -> str:
         return "exec " + shlex.join([*self.argv, self.name_option, name])
@@ -91,7 +92,7 @@ class GoldspanServer(Server):
         name = self.served.fixed_name or request.query.get("annotator", "").strip()
         if not self.served.fixed_name and not NAME.match(name):
             problem = f"“{name}” is not a name goldspan takes: use {NAME_RULE}." if name else ""
-            return web.Response(text=name_page(self.served.title, problem), content_type="text/html")
+            return web.Response(text=name_page(self.served.title, self.served.question, problem), content_type="text/html")
         response = await super().handle_index(request)
         assert isinstance(response, web.Response) and response.text is not None
         return web.Response(text=self.amend(response.text, name), content_type="text/html")
@@ -161,7 +162,7 @@ class GoldspanServer(Server):
         return websocket
 
 
-def name_page(title: str, problem: str) -> str:
+def name_page(title: str, question: str, problem: str) -> str:
     """The first page of a tab when no --annotator was given: whose work this tab saves."""
     message = f'<p class="problem">{html.escape(problem)}</p>' if problem else ""
     return f"""<!DOCTYPE html>
@@ -181,7 +182,7 @@ def name_page(title: str, problem: str) -> str:
 <body>
   <form method="get" action="">
     <h1>{html.escape(title)}</h1>
-    <p>Who is annotating? Your answers are saved under this name.</p>
+    <p>{html.escape(question)}</p>
     {message}
     <label for="annotator">Name</label><br />
     <input id="annotator" name="annotator" autofocus required maxlength="64" /><br />
