@@ -138,6 +138,8 @@ def test_a_browser_annotates_and_the_change_is_saved(tmp_path: Path) -> None:
         wait_for(r"Russian President Putin and Belarusian President Lukashenko")
         shown = wait_for(r"Putin\s+0\.\d\d\s+PERSON")  # the model's suggestions, with their scores
         assert "article 1/9" in shown and "alice" in shown
+        # The app knows it has the focus (the page told it once connected): it shows its keys.
+        wait_for(r"jk entity .* q quit")
         # No click first: the keys reach the app as soon as the page has loaded.
         page.keyboard.press("j")  # the second entity: Putin
         page.keyboard.press("2")  # label 2, ORG
@@ -153,6 +155,7 @@ def test_a_browser_annotates_and_the_change_is_saved(tmp_path: Path) -> None:
             assert record is not None and record.answer is Answer.ACCEPT
             putin = next(span for span in record.spans if first.text[span.start : span.end] == "Putin")
             assert putin.label == "ORG"
+            assert record.active_seconds > 0  # focused, so the time between the keys counted
 
         alices_app = (str(db), "--annotator alice")
         assert processes_with(*alices_app)

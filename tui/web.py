@@ -36,13 +36,23 @@ WEBSOCKET_URL = re.compile(r'(data-session-websocket-url="[^"]*/ws)(")')
 FOCUS_SCRIPT = """<script>
   // goldspan: keys reach the annotator without a first click on the terminal.
   (function () {
+    function box() { return document.querySelector("textarea.xterm-helper-textarea"); }
     function focusTerminal() {
-      var box = document.querySelector("textarea.xterm-helper-textarea");
-      if (box && document.activeElement !== box) { box.focus(); }
-      return box !== null;
+      var found = box();
+      if (found && document.activeElement !== found) { found.focus(); }
+      return found !== null;
     }
     var tries = 0;
-    var timer = setInterval(function () { if (focusTerminal() || ++tries > 300) { clearInterval(timer); } }, 50);
+    var early = setInterval(function () { if (focusTerminal() || ++tries > 300) { clearInterval(early); } }, 50);
+    // Once the app has drawn, focus again: the page tells the app about focus over its connection,
+    // which was not open yet the first time, and the app starts out unfocused (it shows its keys,
+    // and counts active time, only while focused).
+    var late = setInterval(function () {
+      if (!document.body || !document.body.classList.contains("-first-byte")) { return; }
+      clearInterval(late);
+      var found = box();
+      if (found && document.hasFocus()) { found.blur(); found.focus(); }
+    }, 50);
     window.addEventListener("focus", focusTerminal);
   })();
 </script>
