@@ -157,3 +157,20 @@ def test_the_annotators_progress_strip_is_richs_bar_of_answered_articles() -> No
     done = [span for span in strip.spans if span.style and "green" in str(span.style)]
     assert sum(span.end - span.start for span in done) == 3  # a third of the cells
     assert not any("green" in str(span.style) for span in progress_strip(0, 9, 9).spans)
+
+
+def test_a_confusion_too_wide_for_the_output_is_listed_and_long_labels_are_shortened() -> None:
+    from goldspan.tui.plots import bars
+    from goldspan.tui.stats_view import print_confusion
+
+    labels = [f"LABEL_{i:02d}" for i in range(17)]  # the default model's seventeen, as wide
+    confusion = {label: {label: 10 + i, labels[(i + 1) % 17]: 1} for i, label in enumerate(labels)}
+    for width, heat_map in ((240, True), (80, False)):
+        shown = io.StringIO()
+        print_confusion(Console(file=shown, width=width), "Gold label → what the model said", confusion, "gold", "model")
+        text = shown.getvalue()
+        assert ("gold ↓ / model →" in text) is heat_map
+        assert "…" not in text  # every label and count whole
+        assert ("LABEL_16 26, LABEL_00 1" in text) is not heat_map
+    chart = bars("spans", [("A" * 100, 3.0), ("B", 1.0)], width=40)
+    assert max(len(line) for line in chart.plain.splitlines()) <= 40 and "A" * 12 + "…" in chart.plain

@@ -206,7 +206,7 @@ def test_public_url_and_a_fixed_annotator(tmp_path: Path) -> None:
     port = free_port()
     with serving(tmp_path, str(SAMPLES), "--db", "fixed.json", "--annotator", "bob", "--public-url", "http://localhost:9000", port=port) as server:
         page = get(f"http://127.0.0.1:{port}/")
-        assert 'data-session-websocket-url="ws://localhost:9000/ws/bob"' in page  # no name asked: bob for every tab
+        assert 'data-session-websocket-url="ws://localhost:9000/ws"' in page  # no name asked: bob for every tab
         assert 'href="http://localhost:9000/static/css/xterm.css"' in page
     out, _ = server.said
     assert "as bob" in out
@@ -222,17 +222,23 @@ def test_refusals_are_one_line_and_write_nothing(tmp_path: Path) -> None:
         ("--port", "70000"): "--port 70000: give a port from 1 to 65535.",
         ("--public-url", "localhost:9000"): "--public-url localhost:9000: give the address browsers open",
         ("--host", "no-such-host.invalid"): "--host no-such-host.invalid: not an address of this machine.",
-        ("--labels", ""): "--labels",
+        ("--labels", ""): "--labels '': give comma-separated label names",
         ("--order", "sideways"): "--order sideways: not an order",
         ("--bogus",): "No such option: --bogus",
+        ("--db",): "Option '--db' requires an argument",  # not the check's flag taken as its value
+        ("--annotator", "team/bob"): "--annotator team/bob: not a name goldspan serve takes",
+        ("--annotator", "-x"): "--annotator -x: not a name goldspan serve takes",
+        ("--public-url", 'http://a"b:9000'): "--public-url",
     }
     try:
         for extra, message in cases.items():
-            done = subprocess.run([*GOLDSPAN, "serve", str(SAMPLES), "--db", "x.json", *extra], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+            # A free port first (the last --port given counts): the cases must not hang on what else runs on 8000.
+            done = subprocess.run([*GOLDSPAN, "serve", str(SAMPLES), "--db", "x.json", "--port", str(free_port()), *extra],
+                                  cwd=tmp_path, capture_output=True, text=True, timeout=60)  # fmt: skip
             assert done.returncode == 2, (extra, done.stderr)
             assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, (extra, done.stderr)
             assert "Traceback" not in done.stderr
-        done = subprocess.run([*GOLDSPAN, "serve", "--review", "--db", "none.json"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        done = subprocess.run([*GOLDSPAN, "serve", "--review", "--db", "none.json", "--port", str(free_port())], cwd=tmp_path, capture_output=True, text=True, timeout=60)
         assert done.returncode == 2 and "none.json: no such database" in done.stderr
     finally:
         busy.close()
@@ -243,6 +249,62 @@ def test_another_address_than_loopback_is_served_with_a_warning(tmp_path: Path) 
     port = free_port()
     with serving(tmp_path, str(SAMPLES), "--db", "open.json", "--host", "0.0.0.0", port=port) as server:
         assert "Who is annotating?" in get(f"http://127.0.0.1:{port}/")
+        page = get(f"http://127.0.0.1:{port}/?annotator=ann")  # every address: the page points back at the one it was opened at
+        assert f'data-session-websocket-url="ws://127.0.0.1:{port}/ws/ann"' in page and "0.0.0.0" not in page
     _, err = server.said
     assert f"warning: --host 0.0.0.0: anyone who can reach port {port} can annotate under any name they type" in err
-    assert "ssh -L 8000:localhost:8000" in err
+    assert f"ssh -L {port}:localhost:{port} SERVER" in err
+
+
+def upgrade(port: int, path: str, origin: str | None, host: str | None = None) -> int:
+    """The status of a WebSocket handshake to the server (101: a tab's app would start)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    if origin is not None:
+        headers["Origin"] = origin
+    if host is not None:
+        headers["Host"] = host
+    connection.request("GET", path, headers=headers)
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_only_goldspans_own_page_can_open_a_tab(tmp_path: Path) -> None:
+    port = free_port()
+    with serving(tmp_path, str(SAMPLES), "--db", "origin.json", port=port):
+        assert upgrade(port, "/ws/mallory", "https://evil.example") == 403  # another site's page in the same browser
+        assert upgrade(port, "/ws/mallory", None, host=f"evil.example:{port}") == 403  # a name rebound to 127.0.0.1
+        assert upgrade(port, "/ws/alice%0A", f"http://127.0.0.1:{port}") == 400  # a name with a line end
+        assert upgrade(port, "/ws/-x", f"http://localhost:{port}") == 400  # a name that reads as an option
+        assert upgrade(port, "/ws/alice", f"http://localhost:{port}") == 101  # the page, through a tunnel on the same port
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium found (Debian's chromium package, or GOLDSPAN_CHROMIUM=PATH): the one browser test is skipped")
+def test_a_tab_that_cannot_open_says_why_in_the_page(tmp_path: Path) -> None:
+    """A refusal the server's check cannot foresee (the name typed on the first page is not on the
+    queue's list) shows in the tab, not only in the server's log."""
+    from playwright.sync_api import sync_playwright
+
+    from goldspan.annotations.datamodel import Article
+    from goldspan.annotations.queue.routing import save_settings
+    from goldspan.annotations.queue.settings import QueueSettings
+
+    db = tmp_path / "team.json"
+    with Store(db) as store:
+        store.add_articles([Article.from_text("Story\nAnna Nowak met Jan Kowalski in Gdańsk.")])
+        save_settings(store, QueueSettings(annotators=("bob",)))
+    port = free_port()
+    with serving(tmp_path, "--db", str(db), "--queue", "--labels", "PERSON,GPE", port=port), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.route("**/static/js/textual.js", lambda route: route.fulfill(response=(r := route.fetch()), body=r.text().replace(*KEEP_CLIENT)))
+        page.goto(f"http://127.0.0.1:{port}/?annotator=alice")
+        deadline = time.monotonic() + 60
+        while "not on this queue's list" not in (shown := str(page.evaluate(READ_SCREEN))):
+            assert time.monotonic() < deadline, shown
+            page.wait_for_timeout(100)
+        assert "--annotator alice" in shown
+        browser.close()

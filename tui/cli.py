@@ -69,8 +69,12 @@ SourcesOrDbArgument = Annotated[
     typer.Argument(help="Article files (.txt, .md, .jsonl) or folders of them; none: the articles already in --db.", show_default=False),
 ]
 
+_said: list[str] = []  # what `say` printed, the last shown in a browser tab when the command fails there
+
+
 def say(message: str) -> None:
     """A one-line message on stderr, printed as plain text (article paths may contain [brackets])."""
+    _said.append(message)
     err.print(message, markup=False)
 
 
@@ -119,6 +123,22 @@ def check_scorer_for(spec: "PipelineSpec", scorer: str) -> None:
 def say_out(message: str) -> None:
     out.print(message, markup=False)
 
+
+def tell(message: str) -> None:
+    """Why a screen does not open though nothing is wrong ("nothing left"): on stdout in a terminal,
+    on the tab in a browser (goldspan serve), whose stdout is textual-serve's."""
+    if in_browser():
+        from .browser_notice import show_in_browser
+
+        show_in_browser(message)
+    else:
+        say_out(message)
+
+
+def in_browser() -> bool:
+    """Run by goldspan serve for a browser tab: textual-serve starts each tab's app with its web driver."""
+    return os.environ.get("TEXTUAL_DRIVER") == "textual.drivers.web_driver:WebDriver"
+
 def versions() -> str:
     """goldspan's version, the libraries' it runs on, and the model annotate uses by default (read
     from package metadata: nothing is imported, so it answers at once)."""
@@ -161,6 +181,7 @@ def goldspan(
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the Typer app and turn every failure into one line and an exit status."""
+    said_before = len(_said)
     try:
         status = app(args=argv, prog_name="goldspan", standalone_mode=False)
     except GoldspanError as error:
@@ -176,6 +197,11 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:
         status = _report_unexpected(error)
     code = status if isinstance(status, int) else 0
+    if code and not ended_screen.is_set() and len(_said) > said_before:
+        if in_browser():  # a browser tab (goldspan serve): the refusal shows there, not only in the server's log
+            from .browser_notice import show_in_browser
+
+            show_in_browser(_said[-1])
     if ended_screen.is_set():
         # The screen has closed, every change is on disk and the goodbye line is printed: end now,
         # without the interpreter's teardown of spaCy's objects (0.13 s of every quit; the model's

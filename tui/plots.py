@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from rich.cells import cell_len
 from rich.color import Color
 from rich.console import Console
 from rich.progress_bar import ProgressBar
@@ -30,7 +31,13 @@ def wants_plots(console: Console, *, no_plot: bool = False) -> bool:
 
 
 def plot_width(console: Console) -> int:
-    return max(30, min(PLOT_WIDTH, console.width - 2))
+    return max(10, min(PLOT_WIDTH, console.width - 2))
+
+
+def _names(names: Sequence[str], width: int) -> list[str]:
+    """Names short enough to leave the bars two thirds of the width (plotext would widen the plot)."""
+    room = max(4, width // 3)
+    return [name if len(name) <= room else name[: room - 1] + "…" for name in names]
 
 
 @contextmanager
@@ -49,7 +56,8 @@ def bars(title: str, values: Sequence[tuple[str, float]], *, width: int, whole: 
     if not values:
         return Text()
     with figure(width) as plt:
-        plt.simple_bar([name for name, _ in values], [value for _, value in values], width=width, title=title, color=color)
+        # plotext's lines come out one column wider than the width asked
+        plt.simple_bar(_names([name for name, _ in values], width), [value for _, value in values], width=width - 1, title=title, color=color)
         text = str(plt.build())
     return Text.from_ansi(_WHOLE.sub(r"\1", text) if whole else text)
 
@@ -60,10 +68,17 @@ def grouped_bars(title: str, names: Sequence[str], series: Mapping[str, Sequence
         return Text()
     with figure(width) as plt:
         plt.simple_multiple_bar(
-            list(names), [list(values) for values in series.values()], labels=list(series), width=width, title=title,
+            _names(names, width), [list(values) for values in series.values()], labels=list(series), width=width - 1, title=title,
             colors=["blue", "magenta", "green", "orange"][: len(series)],
         )  # fmt: skip
         return Text.from_ansi(str(plt.build()))
+
+
+def fits(console: Console, table: Table) -> bool:
+    """The table shows every cell whole at the console's width (Rich would shrink the columns, and a
+    count cut to "…" is no count)."""
+    widest = sum(max(cell_len(str(column.header)), *(cell_len(str(cell)) for cell in column.cells)) + 3 for column in table.columns) + 1
+    return widest <= console.width
 
 
 def heat_table(title: str, counts: Mapping[str, Mapping[str, int]], *, rows_are: str, columns_are: str, missing: str) -> Table:

@@ -19,7 +19,7 @@ from goldspan.annotations.words import plural
 
 from .cli import (
     DbOption, ModelOption, PatternsOption, ScorerOption, SharedOption, SourcesOrDbArgument, app, check_scorer, check_scorer_for, default_annotator, ended_screen, read_sources,
-    report_store_notices, say, say_out,
+    report_store_notices, say, say_out, tell,
 )  # fmt: skip
 
 if TYPE_CHECKING:
@@ -146,9 +146,8 @@ def annotate(
         if not check:
             score_first(db, sources, scoring_spec, scorer=scorer, patterns=patterns, shared=shared)
     if check:  # goldspan serve: every option is checked, and nothing is written
-        if spec is None:
-            with Store(db, read_only=True) as store:
-                labels_of(pipelines.resolve(best_model_path(store), patterns))
+        check_for_serving(db, queue=queue, annotator=annotator, must_exist=spec is None or queue,
+                          labels=None if spec is not None else lambda store: labels_of(pipelines.resolve(best_model_path(store), patterns)))  # fmt: skip
         return 0
     with Store(db, shared=shared) as store:
         if spec is None:
@@ -163,7 +162,7 @@ def annotate(
             try:
                 session: "Session" = QueueSession(store, annotator=annotator or default_annotator(), labels=chosen, model=spec.model_id)
             except NothingLeft as nothing:
-                say_out(f"{db}: {nothing}.")
+                tell(f"{db}: {nothing}.")
                 return 0
         else:
             session = open_annotation(
@@ -246,6 +245,31 @@ def teach(
     return status or (1 if report.problems else 0)
 
 
+def check_for_serving(
+    db: Path, *, must_exist: bool, queue: bool = False, annotator: Optional[str] = None, labels: Optional[Callable[[Store], object]] = None
+) -> None:
+    """What a browser tab would otherwise find out only when it opens: the database can be written
+    (or created), it holds a work queue that takes this annotator, its model's labels are known."""
+    from goldspan.annotations.store import unwritable_reason
+
+    if must_exist and not db.exists():
+        raise InputError(f"{db}: no such database.")
+    why = unwritable_reason(db)
+    if why is not None:
+        raise InputError(f"{db}: {'cannot save to this database' if db.exists() else 'cannot create the database there'}: {why}.")
+    if not db.exists():
+        return
+    with Store(db, read_only=True) as store:
+        if labels is not None:
+            labels(store)
+        if queue:
+            from goldspan.annotations.queue.routing import require_settings
+
+            settings = require_settings(store)
+            if annotator is not None and not settings.may_join(annotator):
+                raise InputError(f"--annotator {annotator}: not on this queue's list ({', '.join(settings.annotators or ())}).")
+
+
 def check_order(order: str, explore: float, scorer: str) -> None:
     from goldspan.annotations.ordering import ORDERS
 
@@ -307,9 +331,11 @@ def review(
     if labels is not None:
         parse_labels(labels)  # refused before anything opens
     keymap = keymap_from(keys)
-    if check:  # goldspan serve --review: the options are checked, and the database opens for writing
-        with Store(db, create=False, must_write=True):
-            return 0
+    if check:  # goldspan serve --review: what the review would open is checked, read-only
+        check_for_serving(db, must_exist=True)
+        with Store(db, read_only=True) as store:
+            open_review(store, reviewer=reviewer or default_annotator(), annotators=annotators, model=model, label=label, only=only, labels=labels)
+        return 0
     with Store(db, must_write=True) as store:
         report_store_notices(store)
         session, tokenizer = open_review(

@@ -5,7 +5,6 @@ two terminals would; ``web`` has the server."""
 # No `from __future__ import annotations`: Typer reads every command's signature at each start.
 import dataclasses
 import errno
-import ipaddress
 import socket
 from typing import Annotated, Optional
 from urllib.parse import urlsplit
@@ -15,8 +14,6 @@ import typer
 from goldspan.annotations.errors import InputError
 
 from .cli import app, say
-
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 
 @app.command(
@@ -38,36 +35,55 @@ def serve(
 ) -> int:
     """Serve the annotator to web browsers: each tab is its own session on the same database. Takes annotate's options (review's with --review); without --annotator each tab asks for a name."""
     try:
-        from .web import GoldspanServer, Served, goldspan_argv
+        from .web import NAME, NAME_RULE, GoldspanServer, Served, goldspan_argv, is_loopback
     except ImportError:
         raise InputError("serve needs textual-serve, which is not installed: pip install \"goldspan[serve]\".") from None
 
     if not 0 < port < 65536:
         raise InputError(f"--port {port}: give a port from 1 to 65535.")
     if public_url is not None:
-        parts = urlsplit(public_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/") or parts.query:
-            raise InputError(f"--public-url {public_url}: give the address browsers open, as http://HOST:PORT or https://HOST.")
-        public_url = public_url.rstrip("/")
+        public_url = checked_public_url(public_url)
+    # The address checks first: a refusal there must not come after the served command's own check.
+    refuse_busy(host, port)
     command = "review" if review else "annotate"
     args = list(ctx.args)
     fixed_name = check_served(ctx, command, args)
     name_option = "--as" if review else "--annotator"
     if fixed_name is not None:  # the name goes after the other options, once
+        if not NAME.fullmatch(fixed_name):
+            raise InputError(f"{name_option} {fixed_name}: not a name goldspan serve takes: use {NAME_RULE}.")
         args = without_option(args, name_option)
-    refuse_busy(host, port)
+    wildcard = host in ("0.0.0.0", "::", "")
     if not is_loopback(host):
         who = f"as {fixed_name}" if fixed_name else "under any name they type"
         say(
             f"warning: --host {host}: anyone who can reach port {port} can {'review' if review else 'annotate'} {who}; "
-            "goldspan serve has no passwords. An SSH tunnel is the safe way: ssh -L 8000:localhost:8000 SERVER."
+            f"goldspan serve has no passwords. An SSH tunnel is the safe way: ssh -L {port}:localhost:{port} SERVER."
         )
     served = Served(goldspan_argv(command, args), name_option, fixed_name, f"goldspan {command}")
     if review:
         served = dataclasses.replace(served, question="Who is reviewing? The reviewed records are saved under this name.")
-    server = GoldspanServer(served, host=host, port=port, public_url=public_url)
+    # A wildcard address is no address to open: without --public-url each page uses the one it was opened at.
+    server = GoldspanServer(served, host=host, port=port, public_url=public_url or f"http://{url_host(host)}:{port}", per_request=wildcard and not public_url)
     server.serve()
     return 0
+
+
+def checked_public_url(public_url: str) -> str:
+    parts = urlsplit(public_url)
+    try:
+        parts.port  # a port that is not a number raises here
+        well_formed = parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.path.strip("/")
+    except ValueError:
+        well_formed = False
+    if not well_formed or parts.query or parts.fragment or any(c in public_url for c in "\"'<> "):
+        raise InputError(f"--public-url {public_url}: give the address browsers open, as http://HOST:PORT or https://HOST.")
+    return public_url.rstrip("/")
+
+
+def url_host(host: str) -> str:
+    """The host as it goes in a URL: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def check_served(ctx: typer.Context, command: str, args: list[str]) -> Optional[str]:
@@ -77,7 +93,8 @@ def check_served(ctx: typer.Context, command: str, args: list[str]) -> Optional[
     served = group.get_command(ctx.parent, command) if group is not None and hasattr(group, "get_command") else None  # type: ignore[union-attr]
     if served is None:  # pragma: no cover - the commands are registered with the app
         raise InputError(f"serve: goldspan has no {command} command.")
-    served.main(args=[*args, "--check"], prog_name=f"goldspan serve{' --review' if command == 'review' else ''}", standalone_mode=False)
+    # --check first: after the others, an option missing its value (`--db` last) would take it as one.
+    served.main(args=["--check", *args], prog_name=f"goldspan serve{' --review' if command == 'review' else ''}", standalone_mode=False)
     parsed = served.make_context(command, list(args), parent=ctx.parent)
     name = parsed.params.get("reviewer" if command == "review" else "annotator")
     return name if isinstance(name, str) else None
@@ -94,15 +111,6 @@ def without_option(args: list[str], option: str) -> list[str]:
         elif not arg.startswith(option + "="):
             kept.append(arg)
     return kept
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def refuse_busy(host: str, port: int) -> None:

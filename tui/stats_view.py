@@ -14,7 +14,7 @@ from goldspan.annotations.stats import CorpusStats
 from goldspan.annotations.throughput import MANUAL, Throughput, decisions_by_hour
 from goldspan.annotations.words import plural
 
-from .plots import bars, figure, grouped_bars, heat_table, plot_width, wants_plots
+from .plots import bars, figure, fits, grouped_bars, heat_table, plot_width
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -109,10 +109,23 @@ def print_agreement(console: Console, pairs: list[PairAgreement], *, plots: bool
             table.add_row(Text(label, style="bold" if label == "overall" else ""), str(s.tp), str(s.fn), str(s.fp), f"{s.p:.3f}", f"{s.r:.3f}", f"{s.f:.3f}")
         console.print(table)
         if pair.confusion:
-            console.print(heat_table(f"Labels: {pair.first} against {pair.second} (same boundaries)", pair.confusion,
-                                     rows_are=pair.first, columns_are=pair.second, missing=MISSING))  # fmt: skip
+            print_confusion(console, f"Labels: {pair.first} against {pair.second} (same boundaries)", pair.confusion, pair.first, pair.second)
         if plots and pair.per_label:
             console.print(bars(f"F1 per label, {pair.first} vs {pair.second}", [(label, s.f) for label, s in pair.per_label.items()], width=plot_width(console)))
+
+
+def print_confusion(console: Console, title: str, confusion: dict[str, dict[str, int]], rows_are: str, columns_are: str) -> None:
+    """A label confusion as a heat map, or, where that is too wide for the output, as one line per label."""
+    table = heat_table(title, confusion, rows_are=rows_are, columns_are=columns_are, missing=MISSING)
+    if fits(console, table):
+        console.print(table)
+        return
+    listed = Table(title=f"{title}; {MISSING} = no span there", title_justify="left")
+    listed.add_column(rows_are)
+    listed.add_column(f"{columns_are} said")
+    for label, said in confusion.items():
+        listed.add_row(Text(label), Text(", ".join(f"{other} {n}" for other, n in said.items())))
+    console.print(listed)
 
 
 def print_model_report(console: Console, report: ModelReport, *, plots: bool = False) -> None:
@@ -133,7 +146,7 @@ def print_model_report(console: Console, report: ModelReport, *, plots: bool = F
                                    {name: [s[key] for _, s in per_type] for name, key in (("precision", "p"), ("recall", "r"), ("F1", "f"))},
                                    width=plot_width(console)))  # fmt: skip
     if report.confusion:
-        console.print(heat_table("Gold label → what the model said (same boundaries)", report.confusion, rows_are="gold", columns_are="model", missing=MISSING))
+        print_confusion(console, "Gold label → what the model said (same boundaries)", report.confusion, "gold", "model")
     errors = Table(title="Most frequent errors", title_justify="left")
     for name in ("count", "kind", "text", "gold → model", "example"):
         errors.add_column(name, justify="right" if name == "count" else "left", overflow="fold")

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import html
+import ipaddress
 import logging
 import re
 import shlex
 import sys
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from textual_serve.app_service import AppService
@@ -27,9 +29,21 @@ from textual_serve.server import Server, to_int
 
 log = logging.getLogger("textual-serve")
 
-# A name that is safe in a URL path and on a command line, and reads as a person's name.
-NAME = re.compile(r"^[\w.@-]{1,64}$")
-NAME_RULE = "1 to 64 letters, digits, '.', '-', '_' or '@'"
+# A name that is safe in a URL path and on a command line, and reads as a person's name (fullmatch:
+# `$` would let a final newline through; no leading "-": it would read as an option).
+NAME = re.compile(r"(?!-)[\w.@-]{1,64}")
+NAME_RULE = "1 to 64 letters, digits, '.', '-', '_' or '@', not starting with '-'"
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 FONT_SERVICE = re.compile(r"<link[^>]*fonts\.googleapis\.com[^>]*>", re.S)
 WEBSOCKET_URL = re.compile(r'(data-session-websocket-url="[^"]*/ws)(")')
 
@@ -80,9 +94,13 @@ def goldspan_argv(command: str, args: list[str]) -> tuple[str, ...]:
 
 
 class GoldspanServer(Server):
-    def __init__(self, served: Served, *, host: str, port: int, public_url: str | None) -> None:
+    def __init__(self, served: Served, *, host: str, port: int, public_url: str, per_request: bool = False) -> None:
+        """``per_request``: listening on every address with no --public-url, each page is given the
+        address it was opened at."""
         super().__init__(served.command_for(served.fixed_name or "NAME"), host=host, port=port, title=served.title, public_url=public_url)
         self.served = served
+        self.per_request = per_request
+        self.loopback = is_loopback(host)
 
     async def _make_app(self) -> web.Application:
         application = await super()._make_app()
@@ -100,26 +118,35 @@ class GoldspanServer(Server):
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
         name = self.served.fixed_name or request.query.get("annotator", "").strip()
-        if not self.served.fixed_name and not NAME.match(name):
+        if not self.served.fixed_name and not NAME.fullmatch(name):
             problem = f"“{name}” is not a name goldspan takes: use {NAME_RULE}." if name else ""
             return web.Response(text=name_page(self.served.title, self.served.question, problem), content_type="text/html")
         response = await super().handle_index(request)
         assert isinstance(response, web.Response) and response.text is not None
-        return web.Response(text=self.amend(response.text, name), content_type="text/html")
+        return web.Response(text=self.amend(response.text, None if self.served.fixed_name else name, self.base_url(request)), content_type="text/html")
 
-    def amend(self, page: str, name: str) -> str:
-        """textual-serve's page, with the tab's WebSocket route, the bundled font and the focus script."""
-        static = f"{self.public_url}/static/"
+    def base_url(self, request: web.Request) -> str:
+        return f"{request.scheme}://{request.host}" if self.per_request else self.public_url
+
+    def amend(self, page: str, name: str | None, base: str) -> str:
+        """textual-serve's page, with the tab's WebSocket route (``/ws/NAME``; a fixed name keeps
+        ``/ws``), the bundled font and the focus script. Each change must take: a textual-serve
+        whose page differs would otherwise leave tabs broken without a word."""
         fonts = (
-            f'<link rel="preload" href="{static}fonts/RobotoMono-VariableFont_wght.ttf" as="font" type="font/ttf" crossorigin />\n'
-            f'    <link rel="stylesheet" href="{self.public_url}/goldspan/fonts.css" />'
+            f'<link rel="preload" href="{base}/static/fonts/RobotoMono-VariableFont_wght.ttf" as="font" type="font/ttf" crossorigin />\n'
+            f'    <link rel="stylesheet" href="{base}/goldspan/fonts.css" />'
         )
-        page = FONT_SERVICE.sub(lambda _: fonts, page)
-        page = WEBSOCKET_URL.sub(lambda match: f"{match.group(1)}/{html.escape(name)}{match.group(2)}", page)
+        page, fonts_changed = FONT_SERVICE.subn(lambda _: fonts, page)
+        page, routes_changed = WEBSOCKET_URL.subn(lambda match: f"{match.group(1)}{'' if name is None else '/' + name}{match.group(2)}", page)
+        if not (fonts_changed and routes_changed and "</body>" in page):
+            log.error("goldspan serve: this textual-serve's page is not the one goldspan knows (textual-serve 1.1); tabs may not work")
+        if base != self.public_url:
+            netloc = urlsplit(self.public_url).netloc
+            page = page.replace(f"//{netloc}/", f"//{urlsplit(base).netloc}/").replace(f'//{netloc}"', f'//{urlsplit(base).netloc}"')
         return page.replace("</body>", FOCUS_SCRIPT + "</body>")
 
     async def handle_fonts(self, request: web.Request) -> web.Response:
-        static = f"{self.public_url}/static/fonts"
+        static = f"{self.base_url(request)}/static/fonts"
         css = "\n".join(
             f'@font-face {{ font-family: "Roboto Mono"; src: url("{static}/{file}") format("truetype"); font-weight: 100 700; font-style: {style}; }}'
             for file, style in (("RobotoMono-VariableFont_wght.ttf", "normal"), ("RobotoMono-Italic-VariableFont_wght.ttf", "italic"))
@@ -136,12 +163,28 @@ class GoldspanServer(Server):
         name = request.match_info["name"]
         if self.served.fixed_name is not None:
             name = self.served.fixed_name
-        elif not NAME.match(name):
+        elif not NAME.fullmatch(name):
             raise web.HTTPBadRequest(text=f"goldspan serve: “{name}” is not a name goldspan takes: use {NAME_RULE}.")
         return await self.run_tab(request, name)
 
+    def trusted(self, request: web.Request) -> bool:
+        """A connection from goldspan's own page: the Host is the server's address, and so is the
+        page's Origin when a browser sends one. Another web site's page open in the same browser
+        (or one that rebinds its name to 127.0.0.1) cannot reach a tab's annotator."""
+        public = urlsplit(self.public_url)
+        allowed = {public.netloc.lower()}
+        if self.loopback:  # the same port through another loopback name (an SSH tunnel on the same port)
+            allowed |= {f"{name}:{self.port}" for name in ("localhost", "127.0.0.1", "[::1]")}
+        if self.per_request:  # every address: the page's own, whatever it is
+            allowed.add(request.host.lower())
+        origin = request.headers.get("Origin")
+        return request.host.lower() in allowed and (origin is None or urlsplit(origin).netloc.lower() in allowed)
+
     async def run_tab(self, request: web.Request, name: str) -> web.WebSocketResponse:
         """One tab: its own app process, as textual-serve's ``handle_websocket`` runs one, for ``name``."""
+        if not self.trusted(request):
+            log.warning("refused a connection from %s (Host %s): not goldspan's own page", request.headers.get("Origin"), request.host)
+            raise web.HTTPForbidden(text="goldspan serve: connections come from its own page only.")
         websocket = web.WebSocketResponse(heartbeat=15)
         width = to_int(request.query.get("width", "80"), 80)
         height = to_int(request.query.get("height", "24"), 24)
@@ -158,8 +201,15 @@ class GoldspanServer(Server):
             )
             log.info("a tab opened for %s", name)
             await app_service.start(width, height)
+            messages = asyncio.ensure_future(self._process_messages(websocket, app_service))
+            # textual-serve's task that reads the app's output ends when the app's process does; one that
+            # never started its screen (a refusal) sends no exit, and the tab would wait for ever.
+            app_ended = app_service._task
             try:
-                await self._process_messages(websocket, app_service)
+                await asyncio.wait({messages, *([app_ended] if app_ended else [])}, return_when=asyncio.FIRST_COMPLETED)
+                if not messages.done():
+                    await websocket.close()
+                await messages
             finally:
                 await app_service.stop()  # the app quits as on q: every change is saved as it is made
         except asyncio.CancelledError:

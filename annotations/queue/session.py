@@ -42,6 +42,7 @@ class QueueSession(Session):
         self.holding: str | None = None  # the article leased now
         self._renewed = 0.0
         self.queue_line = ""
+        self.team_share = 0.0
         offer = take_next(store, annotator, passed=self.passed)
         if offer.article_id is None:
             raise NothingLeft(offer.reason)
@@ -71,9 +72,15 @@ class QueueSession(Session):
             self.queue_line = f"queue: {error}"
             return
         self.queue_line = f"{left:,} left for you · team {share:.0%}"
+        self.team_share = share
 
     def progress_line(self) -> str:
         return self.queue_line
+
+    def progress_share(self) -> tuple[int, int]:
+        """The team's share of the queue done, as the status line says beside it (not this annotator's
+        answers of every article: in a shared queue those never reach the whole)."""
+        return round(self.team_share * 1000), 1000
 
     # -- the queue decides where to go ---------------------------------------------------------
 

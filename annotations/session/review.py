@@ -20,7 +20,6 @@ from ..store import Store
 from ..words import plural
 from ..store.summaries import RecordSummary
 from .versions import Difference, Version, _same, consensus, differences, majority, majority_choice, matching
-from ..words import plural
 
 __all__ = ["Difference", "Version", "ReviewPlan", "ReviewSession", "consensus", "differences", "majority", "plan_review"]
 

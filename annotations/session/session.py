@@ -182,6 +182,10 @@ class Session(Moving, Editing, History):
         """How far the annotator is, for the status line (a queue's session says what is left)."""
         return f"done {self.done}"
 
+    def progress_share(self) -> tuple[int, int]:
+        """How much is done of how much, for the status line's progress strip: articles answered of all."""
+        return self.done, len(self.articles)
+
     def other_versions(self) -> list[tuple[str, int]]:
         """Other annotators' answered versions of this article, each with its number of differences from this one.
 

@@ -195,7 +195,7 @@ class AnnotateScreen(Screen[None]):
             answer,
             " ",
             # Answered of all, at a glance; shorter on a narrow screen, where the line's end says what was saved.
-            progress_strip(s.done, len(s.articles), 10 if self.size.width >= 100 else 5),
+            progress_strip(*s.progress_share(), 10 if self.size.width >= 100 else 5),
             f" {s.progress_line()} · {s.annotator} · {model} · {marks}{versus}",
             saved,
         )
