@@ -105,6 +105,19 @@ class MappedFile:
         self._handle.close()
 
 
+def read_from(path: Path, offset: int = 0, end: int | None = None) -> bytes | None:
+    """The file's bytes from ``offset`` (to ``end``); None for a file not there (removed by another
+    process's fold, say). A read the system refuses is said in one line, never a raw OSError."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            return handle.read() if end is None else handle.read(max(0, end - offset))
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise StoreError(f"{path}: cannot be read ({error.strerror}).") from None
+
+
 def open_mapped(path: Path) -> MappedFile | None:
     """The file mapped, with the signature of the very file mapped; None for a file not yet created."""
     try:

@@ -40,7 +40,7 @@ from tinydb.storages import Storage
 
 from ..errors import ReadOnlyStoreError, StoreError, StoreWriteError
 from .codec import REV, json_dumps, patch
-from .files import Data, MappedFile, fsync_folder, open_mapped, parse_main, replace_with, signature, write_all, write_atomically, write_beside
+from .files import Data, MappedFile, fsync_folder, open_mapped, parse_main, read_from, replace_with, signature, write_all, write_atomically, write_beside
 from .index import TableBuild, read_index, write_index
 from .fold import fold_running, start_background_fold
 from .lock import FileLock, LockTimeout
@@ -332,9 +332,10 @@ class JournalStorage(Storage):
             self._journal_seen = None
             return
         inode, offset = journal[0], self._journal_seen[1] if self._journal_seen else 0
-        with open(self.journal_path, "rb") as handle:
-            handle.seek(offset)
-            chunk = handle.read()
+        chunk = read_from(self.journal_path, offset)
+        if chunk is None:  # folded away by another process since its signature was read
+            self._journal_seen = None
+            return
         end = chunk.rfind(b"\n") + 1
         position = offset
         loads = json.JSONDecoder().decode  # on str: json.loads would sniff each line's encoding first
@@ -447,9 +448,7 @@ class JournalStorage(Storage):
                     return False  # the lines it folded are not those there now (never so, but then it is not this fold's to finish)
                 rest = b""
                 if journal is not None:
-                    with open(self.journal_path, "rb") as handle:
-                        handle.seek(start)
-                        rest = handle.read()
+                    rest = read_from(self.journal_path, start) or b""
                     rest = rest[: rest.rfind(b"\n") + 1]  # an unfinished last line was never reported as saved
                 self._finish_fold(new, rest=rest)
                 new = None
@@ -460,11 +459,7 @@ class JournalStorage(Storage):
                     new.temp.unlink()
 
     def _journal_crc(self, end: int) -> int:
-        try:
-            with open(self.journal_path, "rb") as handle:
-                return zlib.crc32(handle.read(end))
-        except FileNotFoundError:
-            return 0
+        return zlib.crc32(read_from(self.journal_path, 0, end) or b"")
 
     def _write_new_main(self, journal_seen: tuple[int, int] | None, tag: str = "") -> NewMain:
         """The tables as a new main file beside the old one (not yet in its place) and its index, which
