@@ -348,10 +348,7 @@ def store_import(store: Store, found: ImportFile, *, annotator: str, as_gold: bo
         answer = (record.answer if has_answers else Answer.ACCEPT) if as_gold else None
         summary.answers[str(answer)] += 1  # "None": not answered (suggestions, or a Prodigy task with no answer)
         annotations.append(Annotation(article.id, annotator, fitted, answer))
-    summary.new_articles = store.add_articles(articles)
-    store.save_annotations(annotations)
-    for doc in decisions:
-        store.save_decision(doc)
+    summary.new_articles = store.save_import(articles, annotations, decisions)  # all of them, or none
     summary.written = len(annotations)
     summary.decisions = len(decisions)
     return summary

@@ -315,6 +315,20 @@ class Store:
             entries: list[tuple[str, Mapping[str, Any]]] = [(table_of(a.role), doc) for a, (doc, _) in zip(annotations, docs)]
             self._put(entries, encode=lambda i: annotation_json(annotations[i]), spliced=lambda i: docs[i][1])
 
+    def save_import(self, articles: Iterable[Article], annotations: Iterable[Annotation], decisions: Iterable[Mapping[str, Any]] = ()) -> int:
+        """An import's new articles, annotations and teach answers in one journal append: a failure
+        (a full disk at its 5,000th record) keeps none of them. Returns how many articles were new."""
+        new = {a.id: a for a in articles if self.storage.doc_id(ARTICLES, a.id) is None}
+        annotations = list(annotations)
+        docs = [annotation_doc(a, None) for a in annotations]
+        head: list[tuple[str, Mapping[str, Any]]] = [*((ARTICLES, a.to_dict()) for a in new.values()), *((DECISIONS, d) for d in decisions)]
+        entries = head + [(table_of(a.role), doc) for a, (doc, _) in zip(annotations, docs)]
+        if entries:
+            dumps, first = json_dumps(), len(head)
+            self._put(entries, encode=lambda i: dumps(dict(head[i][1])) if i < first else annotation_json(annotations[i - first]),
+                      spliced=lambda i: None if i < first else docs[i - first][1])  # fmt: skip
+        return len(new)
+
     def remove_annotations(self, keys: Iterable[tuple[str, str, Role]]) -> None:
         """Remove these records (article id, annotator, role) for good (a migration's step)."""
         entries = [(table_of(role), _key(article_id, who)) for article_id, who, role in keys]

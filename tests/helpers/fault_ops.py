@@ -8,12 +8,15 @@ It prints what happened (``main``). The parent (tests/test_faults.py) prepares t
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from goldspan.annotations.datamodel import Annotation, Answer, Article, Origin, Span, SpanState
 from goldspan.annotations.errors import GoldspanError
+from goldspan.annotations.queue.routing import save_settings
+from goldspan.annotations.queue.settings import QueueSettings
 from goldspan.annotations.store import Store
 
 TEXT = "Story {n}\nAnna Nowak met Jan Kowalski in Gdańsk on day {n}."
@@ -39,6 +42,7 @@ def prepare(db: Path) -> None:
         store.compact()  # the articles in the main file
         store.save_annotation(Annotation(article(0).id, "alice", spans(0, "PERSON"), Answer.ACCEPT))
         store.save_annotation(Annotation(article(1).id, "alice", spans(1, "PERSON"), Answer.ACCEPT))
+        save_settings(store, QueueSettings())  # a work queue, open to all, one answer per article
 
 
 def save(db: Path) -> None:
@@ -74,7 +78,34 @@ def add(db: Path) -> None:
         store.add_articles([article(n) for n in range(3, 8)])
 
 
-OPERATIONS: dict[str, Callable[[Path], None]] = {"save": save, "patch": patch, "replay": replay, "compact": compact, "add": add}
+def import_(db: Path) -> None:
+    """`goldspan import` of a Prodigy file of three accepted articles (written beside the DB's folder,
+    outside the faults)."""
+    from goldspan.annotations.exchange import import_records
+
+    source = db.parent.parent.parent / "import.jsonl"  # the same file for every run of a test: its path is the articles' source
+    if not source.exists():
+        lines = []
+        for n in range(10, 13):
+            text = TEXT.format(n=n)
+            lines.append(json.dumps({"text": text, "answer": "accept", "spans": [{"start": s.start, "end": s.end, "label": s.label} for s in spans(n, "PERSON")]}))
+        source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with Store(db) as store:
+        import_records(store, "prodigy", source, annotator="imported")
+
+
+def lease(db: Path) -> None:
+    """A queue lease taken (annotate --queue's first step)."""
+    from goldspan.annotations.queue.routing import take_next
+
+    with Store(db) as store:
+        if take_next(store, "carol").article_id is None:
+            raise GoldspanError("no article was offered")
+
+
+OPERATIONS: dict[str, Callable[[Path], None]] = {
+    "save": save, "patch": patch, "replay": replay, "compact": compact, "add": add, "import": import_, "lease": lease,
+}  # fmt: skip
 
 
 def main() -> None:
