@@ -1,6 +1,6 @@
 """goldspan's benchmarks: each figure beside a baseline measured in the same run.
 
-    python bench/run.py [NAME ...] [--quick] [--size N] [--json OUT]
+    python bench/run.py [NAME ...] [--quick] [--size N] [--kills N] [--json OUT]
 
 NAME picks benchmarks (all by default); --quick runs small sizes, as a smoke test; --size sets the
 corpus benchmark's big DB (200,000 annotated articles by default, about 1.3 GB); --json writes
@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import Row  # noqa: E402
 from corpus_bench import bench_corpus  # noqa: E402
 from dask_bench import bench_dask  # noqa: E402
+from faults_bench import bench_faults  # noqa: E402
 from keys_bench import bench_keys  # noqa: E402
 from preannotate_bench import bench_preannotate  # noqa: E402
 from queue_bench import bench_queue  # noqa: E402
@@ -33,6 +34,7 @@ from store_bench import bench_store  # noqa: E402
 from terminal_bench import bench_terminal  # noqa: E402
 from train_bench import bench_train  # noqa: E402
 from scorers_bench import bench_scorers  # noqa: E402
+from soak_bench import bench_soak  # noqa: E402
 from teach_bench import bench_teach  # noqa: E402
 from teach_sim import bench_teach_sim  # noqa: E402
 from wire_bench import bench_wire  # noqa: E402
@@ -51,6 +53,8 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "teachsim": bench_teach_sim,
     "queue": bench_queue,
     "dask": bench_dask,
+    "soak": bench_soak,
+    "faults": bench_faults,
 }
 
 
@@ -60,7 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes only, for a smoke test")
     parser.add_argument("--size", type=int, metavar="N", help="articles in the corpus benchmark's big DB (default 200,000)")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the rows as JSON")
+    parser.add_argument("--kills", type=int, metavar="N", help="kills in the soak benchmark (default 1,000)")
     args = parser.parse_args(argv)
+    if args.kills is not None:
+        if args.kills < 1:
+            parser.error("--kills must be a positive number")
+        BENCHMARKS["soak"] = functools.partial(bench_soak, kills=args.kills)
     if args.size is not None:
         if args.size < 1:
             parser.error("--size must be a positive number of articles")

@@ -31,6 +31,7 @@ VARIES = ("created", "updated", "since", "expires")  # times of day in records: 
 # Operations that load spaCy (a second per run) are run at a seeded sample of their I/O calls, one errno
 # each; the rest at every call with two errnos. bench/run.py faults runs every call with every errno.
 SAMPLED = {"import": 10}
+FULL = os.environ.get("GOLDSPAN_FAULTS") == "full"  # bench/run.py faults: every call, every errno, every operation
 
 
 @pytest.fixture(scope="session")
@@ -91,10 +92,12 @@ def test_every_io_call_of_an_operation_made_to_fail(shim: Path, tmp_path: Path, 
     cases = reported = 0
     handled: set[str] = set()  # calls whose failure the store did without, the operation whole
     points = range(1, len(calls) + 1)
-    if operation in SAMPLED:
+    sampled = operation in SAMPLED and not FULL
+    if sampled:
         points = sorted(rng.sample(points, min(SAMPLED[operation], len(points))))
+    per_point = len(ERRNOS) if FULL else 1 if sampled else 2
     for at in points:
-        for name in rng.sample(sorted(ERRNOS), 1 if operation in SAMPLED else 2):  # of the four errnos, seeded
+        for name in rng.sample(sorted(ERRNOS), per_point):  # of the four errnos, seeded
             db = fresh_copy(template, tmp_path / "case")
             said, made = under_fault(shim, operation, db, at, ERRNOS[name])
             where = f"{operation}: call {at} of {len(calls)} ({calls[at - 1].split(' ', 1)[1].rsplit(' ', 1)[0]}) failing with {name}"
@@ -113,6 +116,6 @@ def test_every_io_call_of_an_operation_made_to_fail(shim: Path, tmp_path: Path, 
                 assert contents(db) == after, f"{where}: after the retry the DB differs from a run without faults"
             assert not [p.name for p in db.parent.iterdir() if p.name.endswith(".tmp")], f"{where}: a temporary file was left"
             cases += 1
-    print(f"{operation}: {len(points)} of {len(calls)} I/O calls × {1 if operation in SAMPLED else 2} of {len(ERRNOS)} errnos (seed {SEED}) = {cases} cases: {reported} reported; "
+    print(f"{operation}: {len(points)} of {len(calls)} I/O calls × {per_point} of {len(ERRNOS)} errnos (seed {SEED}) = {cases} cases: {reported} reported; "
           f"done despite the fault: {', '.join(sorted(handled)) or 'none'}")
     assert reported > 0
