@@ -162,6 +162,13 @@ def test_shared_databases_are_group_writable(tmp_path: Path) -> None:
         store.add_articles([Article.from_text("Title\nMinsk.")])
     for path in (db, db.with_name("g.json.journal"), db.with_name("g.json.lock")):
         assert path.stat().st_mode & 0o777 == 0o660, path
+    # Opened again without --shared (a teammate who forgot it), saved to and compacted: still the team's.
+    with Store(db) as store:
+        store.add_articles([Article.from_text("Title\nBrest.")])
+        store.compact()
+    for path in (db, db.with_name("g.json.journal"), db.with_name("g.json.lock"), db.with_name("g.json.index")):
+        if path.exists():
+            assert path.stat().st_mode & 0o777 == 0o660, path
 
 
 def test_a_power_cut_between_compactions_write_and_rename_loses_nothing(tmp_path: Path) -> None:

@@ -151,6 +151,17 @@ def parse_main(path: Path, raw: bytes) -> Data:
     return data
 
 
+def already_shared(*paths: Path) -> bool:
+    """Whether a DB's existing files are group-writable: made with --shared, for a team."""
+    for path in paths:
+        try:
+            if path.stat().st_mode & stat.S_IWGRP:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def write_atomically(path: Path, payload: bytes | Callable[[BinaryIO], None], file_mode: int) -> None:
     """Replace ``path`` with ``payload`` (bytes, or a function that writes them to a file) so that a
     reader or a crash sees the old file or the new, never a mix."""

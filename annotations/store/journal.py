@@ -40,7 +40,7 @@ from tinydb.storages import Storage
 
 from ..errors import ReadOnlyStoreError, StoreError, StoreWriteError
 from .codec import REV, json_dumps, patch
-from .files import Data, MappedFile, fsync_folder, open_mapped, parse_main, read_from, replace_with, signature, write_all, write_atomically, write_beside
+from .files import Data, MappedFile, already_shared, fsync_folder, open_mapped, parse_main, read_from, replace_with, signature, write_all, write_atomically, write_beside
 from .index import TableBuild, read_index, write_index
 from .fold import fold_running, start_background_fold
 from .lock import FileLock, LockTimeout
@@ -102,7 +102,9 @@ class JournalStorage(Storage):
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.key_of = key_of
         self.read_only = read_only
-        self.file_mode = 0o660 if shared else 0o600
+        # A DB that is shared already (its files group-writable) stays so, --shared or not: a private
+        # mode here narrowed its lock file and folded main file to the owner alone, locking the team out.
+        self.file_mode = 0o660 if shared or already_shared(self.path, self.journal_path, self.lock_path) else 0o600
         self.notices: list[str] = []
         self._tables: dict[str, Table] | None = None  # None: no main file and no journal yet
         self._main: MappedFile | None = None
