@@ -119,3 +119,34 @@ def test_every_io_call_of_an_operation_made_to_fail(shim: Path, tmp_path: Path, 
     print(f"{operation}: {len(points)} of {len(calls)} I/O calls × {per_point} of {len(ERRNOS)} errnos (seed {SEED}) = {cases} cases: {reported} reported; "
           f"done despite the fault: {', '.join(sorted(handled)) or 'none'}")
     assert reported > 0
+
+
+CUT_UNDER_A_READER = """
+import os, sys
+from goldspan.annotations.datamodel import Article
+from goldspan.annotations.errors import StoreError
+from goldspan.annotations.store import Store
+db = sys.argv[1]
+articles = [Article.from_text(f"Story {n}\\n" + "Anna Nowak met Jan Kowalski in Gdańsk. " * 40) for n in range(200)]
+with Store(db) as store:
+    store.add_articles(articles)
+    store.compact()
+with Store(db, read_only=True) as store:
+    os.truncate(db, os.path.getsize(db) // 2)  # another program cuts the file short in place
+    try:
+        for article in articles:
+            store.article(article.id)
+        print("read everything")
+    except StoreError as error:
+        print(f"refused: {error}")
+"""
+
+
+def test_a_main_file_cut_short_under_a_reader_is_refused_in_one_line_not_a_crash(tmp_path: Path) -> None:
+    """The store reads its main file through mmap: a read past an end that shrank would be SIGBUS
+    (the process killed), not an errno. It checks the size first and says so."""
+    db = tmp_path / "cut.json"
+    done = subprocess.run([sys.executable, "-c", CUT_UNDER_A_READER, str(db)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"the reader died (status {done.returncode}): {done.stderr}"
+    assert done.stdout.startswith("refused: ") and "was cut short while goldspan had it open" in done.stdout, done.stdout
+    assert str(db) in done.stdout and len(done.stdout.strip().splitlines()) == 1
