@@ -143,6 +143,7 @@ def export(
         if article is None:
             summary.skipped["annotation of an article not in the database"] += 1
             continue
+        store.check_fits(ann, article)
         negative = rejected_as_negative and ann.answer is Answer.REJECT
         if not negative and answer != "any" and (ann.answer is None or str(ann.answer) != answer):
             summary.skipped[ANSWER_SKIPS[str(ann.answer)]] += 1

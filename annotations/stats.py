@@ -170,6 +170,8 @@ def _gold_spans(store: Store, accepted: list[RecordSummary], rows: dict[str, Art
         article = store.article(summary.article_id)
         if record is None:
             continue
+        if article is not None:
+            store.check_fits(record, article)
         row = rows.get(record.article_id)
         text = article.text if article else ""
         found.extend(

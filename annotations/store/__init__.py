@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from tinydb import TinyDB
 
 from ..datamodel import Annotation, Article, ArticleList, Edit, ModelId, Role, Suggestions, now_iso
-from .codec import annotation_doc, annotation_from_doc, annotation_json, json_dumps
+from .codec import annotation_doc, annotation_from_doc as decode_annotation, annotation_json, json_dumps
 from ..errors import StoreError
 from .files import unwritable_reason
 from .journal import JournalStorage
@@ -298,7 +298,22 @@ class Store:
 
     def annotation(self, article_id: str, annotator: str, role: Role = Role.ANNOTATOR) -> Annotation | None:
         doc = self._get(table_of(role), _key(article_id, annotator))
-        return None if doc is None else annotation_from_doc(doc)
+        return None if doc is None else self._decoded(doc)
+
+    def _decoded(self, doc: Mapping[str, Any]) -> Annotation:
+        """A stored record as an Annotation; a damaged one refused in one line naming this DB."""
+        try:
+            return decode_annotation(doc)
+        except StoreError as error:
+            raise StoreError(f"{self.path}: {error}") from None
+
+    def check_fits(self, record: Annotation, article: Article) -> None:
+        """Refuse a record whose spans reach past its article's text (a damaged or hand-edited file)."""
+        if record.spans and record.spans[-1].end > len(article.text):
+            raise StoreError(
+                f"{self.path}: damaged record: {record.annotator}'s record of article {record.article_id} has a span ending at "
+                f"{record.spans[-1].end}, past the end of its text ({len(article.text)} characters)."
+            )
 
     def save_annotation(self, annotation: Annotation, edit: Edit | None = None) -> None:
         """Insert or replace this annotator's (or reviewer's) record of this article; on disk when it
@@ -386,14 +401,14 @@ class Store:
             if article_id is not None:
                 chosen = [table.get(doc_id) for doc_id in table.with_key_prefix(_article_prefix(article_id))]
                 found += [
-                    annotation_from_doc(doc)
+                    self._decoded(doc)
                     for doc in chosen
                     if doc["article_id"] == article_id and (annotator is None or doc["annotator"] == annotator)
                     and (not answered or doc.get("answer") is not None)
                 ]  # fmt: skip
                 continue
             found += [
-                annotation_from_doc(table.get(doc_id))
+                self._decoded(table.get(doc_id))
                 for doc_id, who, answer in zip(table.ids(), table.column("annotator"), table.column("answer"))
                 if (annotator is None or who == annotator) and (not answered or answer is not None)
             ]

@@ -39,7 +39,7 @@ from typing import Any, BinaryIO, Callable, Iterator, Mapping, Sequence
 from tinydb.storages import Storage
 
 from ..errors import ReadOnlyStoreError, StoreError, StoreWriteError
-from .codec import REV, json_dumps, patch
+from .codec import REV, check_record, json_dumps, patch
 from .files import Data, MappedFile, already_shared, fsync_folder, open_mapped, parse_main, read_from, replace_with, signature, write_all, write_atomically, write_beside
 from .index import TableBuild, read_index, write_index
 from .fold import fold_running, start_background_fold
@@ -349,8 +349,8 @@ class JournalStorage(Storage):
                 elif "remove" in record:
                     self._remove(record["table"], record["remove"])
                 else:
-                    self._apply(record["table"], record["doc"])
-            except (ValueError, KeyError, TypeError) as error:
+                    self._apply(record["table"], record["doc"], check=True)
+            except (ValueError, KeyError, TypeError, AttributeError) as error:
                 raise StoreError(
                     f"{self.journal_path}: damaged journal (the record at byte {position} is unreadable: {error}); nothing was changed."
                 ) from None
@@ -368,9 +368,12 @@ class JournalStorage(Storage):
                 )
             self._torn_at = offset + end if tail else None
 
-    def _apply(self, table: str, doc: dict[str, Any], key: str | None = None) -> None:
-        if table not in self.key_of:
+    def _apply(self, table: str, doc: dict[str, Any], key: str | None = None, *, check: bool = False) -> None:
+        """``check``: a document read back from the journal (this process's own saves need none)."""
+        if not isinstance(table, str) or table not in self.key_of:
             raise KeyError(f"unknown table {table!r}")
+        if check:
+            check_record(table, doc)
         self.table(table, create=True).set(doc, key)
 
     def _remove(self, table: str, key: str) -> None:
@@ -393,7 +396,7 @@ class JournalStorage(Storage):
             raise ValueError(f"it changes revision {rev - 1} of a record in {table!r}, but revision {have} is there")
         field, start, stop, items = record["splice"]
         doc = {**current, **record["set"], field: [*current[field][:start], *items, *current[field][stop:]], REV: rev}
-        self._apply(table, doc, key)
+        self._apply(table, doc, key, check=True)
 
     # -- writing -----------------------------------------------------------------------------
 
