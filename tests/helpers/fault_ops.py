@@ -9,6 +9,7 @@ It prints what happened (``main``). The parent (tests/test_faults.py) prepares t
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -45,10 +46,20 @@ def prepare(db: Path) -> None:
         save_settings(store, QueueSettings())  # a work queue, open to all, one answer per article
 
 
+def acknowledged() -> None:
+    """Mark in the power-cut trace (faults.c's GOLDSPAN_FAULT_TRACE) that a save has returned: from
+    here on, a power cut must not lose it."""
+    trace = os.environ.get("GOLDSPAN_FAULT_TRACE")
+    if trace:
+        with open(trace, "ab") as handle:
+            handle.write(b"A\n")
+
+
 def save(db: Path) -> None:
     """A whole new record: bob's annotation of article 2."""
     with Store(db) as store:
         store.save_annotation(Annotation(article(2).id, "bob", spans(2, "GPE"), Answer.ACCEPT))
+        acknowledged()
 
 
 def patch(db: Path) -> None:
@@ -58,6 +69,7 @@ def patch(db: Path) -> None:
         assert old is not None
         changed = (old.spans[0].replace(label="ORG"), *old.spans[1:])
         store.save_annotation(Annotation(article(0).id, "alice", changed, Answer.ACCEPT))
+        acknowledged()
 
 
 def replay(db: Path) -> None:
@@ -70,6 +82,7 @@ def replay(db: Path) -> None:
 def compact(db: Path) -> None:
     with Store(db) as store:
         store.compact()
+        acknowledged()
 
 
 def add(db: Path) -> None:

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@ static long fail_at;
 static int fail_errno = EIO;
 static long calls;
 static int log_fd = -1;
+static int trace_fd = -1; /* GOLDSPAN_FAULT_TRACE: what each call did to the files, for the power-cut replay */
 static char tracked[MAX_FD][PATH_MAX / 16]; /* the path of each fd opened under dir (empty: not ours) */
 static int ready;
 
@@ -45,11 +47,11 @@ static void setup(void) {
     fail_at = at ? atol(at) : 0;
     const char *e = getenv("GOLDSPAN_FAULT_ERRNO");
     if (e) fail_errno = atoi(e);
+    int (*real_open)(const char *, int, ...) = dlsym(RTLD_NEXT, "open");
     const char *log = getenv("GOLDSPAN_FAULT_LOG");
-    if (log) {
-        int (*real_open)(const char *, int, ...) = dlsym(RTLD_NEXT, "open");
-        log_fd = real_open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    }
+    if (log) log_fd = real_open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    const char *trace_path = getenv("GOLDSPAN_FAULT_TRACE");
+    if (trace_path) trace_fd = real_open(trace_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 }
 
 /* Whether a path lies under dir (the folder itself included), made absolute by the cwd if needed. */
@@ -84,6 +86,37 @@ static int counted(const char *op, const char *path) {
     return fail;
 }
 
+
+/* One event of the trace: a header line, then (for a write) the bytes written. */
+static void trace(const char *header, const void *data, size_t size) {
+    if (trace_fd < 0) return;
+    ssize_t (*real_write)(int, const void *, size_t) = dlsym(RTLD_NEXT, "write");
+    real_write(trace_fd, header, strlen(header));
+    if (size) real_write(trace_fd, data, size);
+}
+
+static void trace_write(int fd, const char *path, off_t offset, const void *data, ssize_t written) {
+    if (trace_fd < 0 || written <= 0) return;
+    char header[PATH_MAX + 64];
+    snprintf(header, sizeof header, "W %s %lld %zd\n", path, (long long)offset, written);
+    trace(header, data, (size_t)written);
+}
+
+static off_t write_offset(int fd) {
+    if (fcntl(fd, F_GETFL) & O_APPEND) {
+        struct stat st;
+        return fstat(fd, &st) == 0 ? st.st_size : 0;
+    }
+    return lseek(fd, 0, SEEK_CUR);
+}
+
+static void trace_event(const char *kind, const char *a, const char *b) {
+    if (trace_fd < 0) return;
+    char header[2 * PATH_MAX + 16];
+    snprintf(header, sizeof header, b ? "%s %s %s\n" : "%s %s\n", kind, a, b);
+    trace(header, NULL, 0);
+}
+
 static const char *fd_path(int fd) {
     return fd >= 0 && fd < MAX_FD && tracked[fd][0] ? tracked[fd] : NULL;
 }
@@ -93,9 +126,14 @@ static void track(int fd, const char *path) {
     snprintf(tracked[fd], sizeof tracked[fd], "%s", name_of(path));
 }
 
-static int opened(const char *op, const char *path, int fd) {
-    if (fd >= 0) track(fd, path);
-    (void)op;
+static int opened(const char *path, int flags, int existed, int fd) {
+    if (fd < 0) return fd;
+    track(fd, path);
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (!existed && (flags & O_CREAT)) trace_event("C", name_of(path), NULL);
+        else if (flags & O_TRUNC) trace_event("O", name_of(path), NULL);
+    }
     return fd;
 }
 
@@ -113,17 +151,21 @@ static int opened(const char *op, const char *path, int fd) {
 OPEN_LIKE(open, const char *path, int flags, ...)
     static int (*real)(const char *, int, ...);
     if (!real) real = dlsym(RTLD_NEXT, "open");
-    if (ours(path) && counted("open", path)) return -1;
+    int mine = ours(path);
+    if (mine && counted("open", path)) return -1;
+    int existed = mine && access(path, F_OK) == 0;
     int fd = real(path, flags, mode);
-    return ours(path) ? opened("open", path, fd) : fd;
+    return mine ? opened(path, flags, existed, fd) : fd;
 }
 
 OPEN_LIKE(open64, const char *path, int flags, ...)
     static int (*real)(const char *, int, ...);
     if (!real) real = dlsym(RTLD_NEXT, "open64");
-    if (ours(path) && counted("open", path)) return -1;
+    int mine = ours(path);
+    if (mine && counted("open", path)) return -1;
+    int existed = mine && access(path, F_OK) == 0;
     int fd = real(path, flags, mode);
-    return ours(path) ? opened("open", path, fd) : fd;
+    return mine ? opened(path, flags, existed, fd) : fd;
 }
 
 OPEN_LIKE(openat, int dirfd, const char *path, int flags, ...)
@@ -131,8 +173,9 @@ OPEN_LIKE(openat, int dirfd, const char *path, int flags, ...)
     if (!real) real = dlsym(RTLD_NEXT, "openat");
     int mine = (dirfd == AT_FDCWD || path[0] == '/') && ours(path);
     if (mine && counted("open", path)) return -1;
+    int existed = mine && access(path, F_OK) == 0;
     int fd = real(dirfd, path, flags, mode);
-    return mine ? opened("open", path, fd) : fd;
+    return mine ? opened(path, flags, existed, fd) : fd;
 }
 
 OPEN_LIKE(openat64, int dirfd, const char *path, int flags, ...)
@@ -140,8 +183,9 @@ OPEN_LIKE(openat64, int dirfd, const char *path, int flags, ...)
     if (!real) real = dlsym(RTLD_NEXT, "openat64");
     int mine = (dirfd == AT_FDCWD || path[0] == '/') && ours(path);
     if (mine && counted("open", path)) return -1;
+    int existed = mine && access(path, F_OK) == 0;
     int fd = real(dirfd, path, flags, mode);
-    return mine ? opened("open", path, fd) : fd;
+    return mine ? opened(path, flags, existed, fd) : fd;
 }
 
 int close(int fd) {
@@ -157,7 +201,10 @@ ssize_t write(int fd, const void *buffer, size_t size) {
     setup();
     const char *path = fd_path(fd);
     if (path && counted("write", path)) return -1;
-    return real(fd, buffer, size);
+    off_t offset = path ? write_offset(fd) : 0;
+    ssize_t written = real(fd, buffer, size);
+    if (path) trace_write(fd, path, offset, buffer, written);
+    return written;
 }
 
 ssize_t pwrite(int fd, const void *buffer, size_t size, off_t offset) {
@@ -166,7 +213,9 @@ ssize_t pwrite(int fd, const void *buffer, size_t size, off_t offset) {
     setup();
     const char *path = fd_path(fd);
     if (path && counted("write", path)) return -1;
-    return real(fd, buffer, size, offset);
+    ssize_t written = real(fd, buffer, size, offset);
+    if (path) trace_write(fd, path, offset, buffer, written);
+    return written;
 }
 
 ssize_t writev(int fd, const struct iovec *vectors, int count) {
@@ -175,7 +224,15 @@ ssize_t writev(int fd, const struct iovec *vectors, int count) {
     setup();
     const char *path = fd_path(fd);
     if (path && counted("write", path)) return -1;
-    return real(fd, vectors, count);
+    off_t offset = path ? write_offset(fd) : 0;
+    ssize_t written = real(fd, vectors, count);
+    for (int i = 0, left = (int)written; path && i < count && left > 0; i++) {
+        ssize_t part = (ssize_t)vectors[i].iov_len < left ? (ssize_t)vectors[i].iov_len : left;
+        trace_write(fd, path, offset, vectors[i].iov_base, part);
+        offset += part;
+        left -= (int)part;
+    }
+    return written;
 }
 
 int fsync(int fd) {
@@ -184,7 +241,12 @@ int fsync(int fd) {
     setup();
     const char *path = fd_path(fd);
     if (path && counted("fsync", path)) return -1;
-    return real(fd);
+    int done = real(fd);
+    if (path && done == 0) {
+        struct stat st;
+        trace_event(fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) ? "D" : "S", path, NULL);
+    }
+    return done;
 }
 
 int fdatasync(int fd) {
@@ -193,7 +255,12 @@ int fdatasync(int fd) {
     setup();
     const char *path = fd_path(fd);
     if (path && counted("fsync", path)) return -1;
-    return real(fd);
+    int done = real(fd);
+    if (path && done == 0) {
+        struct stat st;
+        trace_event(fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) ? "D" : "S", path, NULL);
+    }
+    return done;
 }
 
 int ftruncate(int fd, off_t length) {
@@ -202,7 +269,13 @@ int ftruncate(int fd, off_t length) {
     setup();
     const char *path = fd_path(fd);
     if (path && counted("ftruncate", path)) return -1;
-    return real(fd, length);
+    int done = real(fd, length);
+    if (path && done == 0) {
+        char size[32];
+        snprintf(size, sizeof size, "%lld", (long long)length);
+        trace_event("T", path, size);
+    }
+    return done;
 }
 
 int ftruncate64(int fd, off_t length) {
@@ -211,7 +284,13 @@ int ftruncate64(int fd, off_t length) {
     setup();
     const char *path = fd_path(fd);
     if (path && counted("ftruncate", path)) return -1;
-    return real(fd, length);
+    int done = real(fd, length);
+    if (path && done == 0) {
+        char size[32];
+        snprintf(size, sizeof size, "%lld", (long long)length);
+        trace_event("T", path, size);
+    }
+    return done;
 }
 
 int flock(int fd, int operation) {
@@ -229,7 +308,9 @@ int rename(const char *from, const char *to) {
     if (!real) real = dlsym(RTLD_NEXT, "rename");
     setup();
     if ((ours(from) || ours(to)) && counted("rename", to)) return -1;
-    return real(from, to);
+    int done = real(from, to);
+    if (done == 0 && (ours(from) || ours(to))) trace_event("R", name_of(from), name_of(to));
+    return done;
 }
 
 int renameat(int fromfd, const char *from, int tofd, const char *to) {
@@ -237,7 +318,9 @@ int renameat(int fromfd, const char *from, int tofd, const char *to) {
     if (!real) real = dlsym(RTLD_NEXT, "renameat");
     setup();
     if ((ours(from) || ours(to)) && counted("rename", to)) return -1;
-    return real(fromfd, from, tofd, to);
+    int done = real(fromfd, from, tofd, to);
+    if (done == 0 && (ours(from) || ours(to))) trace_event("R", name_of(from), name_of(to));
+    return done;
 }
 
 int renameat2(int fromfd, const char *from, int tofd, const char *to, unsigned int flags) {
@@ -245,5 +328,7 @@ int renameat2(int fromfd, const char *from, int tofd, const char *to, unsigned i
     if (!real) real = dlsym(RTLD_NEXT, "renameat2");
     setup();
     if ((ours(from) || ours(to)) && counted("rename", to)) return -1;
-    return real(fromfd, from, tofd, to, flags);
+    int done = real(fromfd, from, tofd, to, flags);
+    if (done == 0 && (ours(from) || ours(to))) trace_event("R", name_of(from), name_of(to));
+    return done;
 }
