@@ -100,6 +100,21 @@ def bad_record(db: Path, change: str) -> None:
     db.with_name(db.name + ".index").unlink()  # a hand edit leaves no index: goldspan rebuilds it
 
 
+@pytest.mark.parametrize("change", ["spans as text", "an article's text a number"])
+def test_a_main_file_record_of_the_wrong_types_is_refused_when_the_file_is_read_whole(tmp_path: Path, change: str) -> None:
+    """Without an index the whole main file is parsed, and each record is checked as a journal line is."""
+    (tmp_path / "db").mkdir()
+    db = good_db(tmp_path / "db")
+    data = json.loads(db.read_text(encoding="utf-8"))
+    if change == "spans as text":
+        next(iter(data["annotations"].values()))["spans"] = "nope"
+    else:
+        next(iter(data["articles"].values()))["text"] = 42
+    db.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    db.with_name(db.name + ".index").unlink()
+    assert_refused_untouched(db, "damaged goldspan database")
+
+
 @pytest.mark.parametrize("change", ["overlap", "past the text"])
 def test_a_record_whose_spans_overlap_or_point_past_the_text_is_refused(tmp_path: Path, change: str) -> None:
     (tmp_path / "db").mkdir()

@@ -52,6 +52,9 @@ static void setup(void) {
     if (log) log_fd = real_open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     const char *trace_path = getenv("GOLDSPAN_FAULT_TRACE");
     if (trace_path) trace_fd = real_open(trace_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    /* This process only: a child it starts (a background fold) runs without faults or counting. */
+    unsetenv("LD_PRELOAD");
+    unsetenv("GOLDSPAN_FAULT_AT");
 }
 
 /* Whether a path lies under dir (the folder itself included), made absolute by the cwd if needed. */
