@@ -238,9 +238,9 @@ ssize_t writev(int fd, const struct iovec *vectors, int count) {
     return written;
 }
 
-int fsync(int fd) {
-    static int (*real)(int);
-    if (!real) real = dlsym(RTLD_NEXT, "fsync");
+/* fsync and fdatasync, ftruncate and ftruncate64: the same wrapper around each of two libc calls. */
+static int synced(const char *symbol, int fd) {
+    int (*real)(int) = dlsym(RTLD_NEXT, symbol);
     setup();
     const char *path = fd_path(fd);
     if (path && counted("fsync", path)) return -1;
@@ -252,23 +252,11 @@ int fsync(int fd) {
     return done;
 }
 
-int fdatasync(int fd) {
-    static int (*real)(int);
-    if (!real) real = dlsym(RTLD_NEXT, "fdatasync");
-    setup();
-    const char *path = fd_path(fd);
-    if (path && counted("fsync", path)) return -1;
-    int done = real(fd);
-    if (path && done == 0) {
-        struct stat st;
-        trace_event(fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) ? "D" : "S", path, NULL);
-    }
-    return done;
-}
+int fsync(int fd) { return synced("fsync", fd); }
+int fdatasync(int fd) { return synced("fdatasync", fd); }
 
-int ftruncate(int fd, off_t length) {
-    static int (*real)(int, off_t);
-    if (!real) real = dlsym(RTLD_NEXT, "ftruncate");
+static int truncated(const char *symbol, int fd, off_t length) {
+    int (*real)(int, off_t) = dlsym(RTLD_NEXT, symbol);
     setup();
     const char *path = fd_path(fd);
     if (path && counted("ftruncate", path)) return -1;
@@ -281,20 +269,8 @@ int ftruncate(int fd, off_t length) {
     return done;
 }
 
-int ftruncate64(int fd, off_t length) {
-    static int (*real)(int, off_t);
-    if (!real) real = dlsym(RTLD_NEXT, "ftruncate64");
-    setup();
-    const char *path = fd_path(fd);
-    if (path && counted("ftruncate", path)) return -1;
-    int done = real(fd, length);
-    if (path && done == 0) {
-        char size[32];
-        snprintf(size, sizeof size, "%lld", (long long)length);
-        trace_event("T", path, size);
-    }
-    return done;
-}
+int ftruncate(int fd, off_t length) { return truncated("ftruncate", fd, length); }
+int ftruncate64(int fd, off_t length) { return truncated("ftruncate64", fd, length); }
 
 int flock(int fd, int operation) {
     static int (*real)(int, int);
